@@ -1,0 +1,49 @@
+"""The catalogue of checks: every diagnostic code, its default level and what it means."""
+
+from __future__ import annotations
+
+from .errors import Level
+
+E, W = Level.ERROR, Level.WARNING
+
+CHECKS: dict[str, tuple[Level, str]] = {
+    "yaml": (E, "YAML that cannot be read"),
+    "encoding": (E, "a file that is not UTF-8 text"),
+    "io": (E, "a file that cannot be read"),
+    "too-large": (E, "a content file too large to be an article"),
+    "config-missing": (E, "a required site.yaml key is missing"),
+    "config-type": (E, "a site.yaml value has the wrong type"),
+    "config-unknown-key": (E, "an unknown site.yaml key"),
+    "fm-unclosed": (E, "front matter that is opened with --- but never closed"),
+    "fm-missing": (E, "a required front-matter key is missing or empty"),
+    "fm-type": (E, "a front-matter value has the wrong type"),
+    "fm-unknown-key": (E, "an unknown front-matter key"),
+    "bad-date": (E, "a review date that is impossible or in the wrong order"),
+    "bad-slug": (E, "a slug that cannot be a safe URL"),
+    "duplicate-slug": (E, "two files that would publish to the same URL"),
+    "unknown-topic": (E, "an article names a topic that site.yaml does not declare"),
+    "topic-unknown-parent": (E, "a topic's parent is not declared"),
+    "topic-duplicate": (E, "a topic slug declared twice"),
+    "topic-cycle": (E, "topics whose parents form a loop"),
+    "unknown-article": (E, "an editor's pick (next:) names no article"),
+    "broken-link": (E, "an internal link to a file that does not exist"),
+    "broken-anchor": (E, "an internal link to a #fragment that does not exist"),
+    "link-to-draft": (E, "a published page links to a draft"),
+    "bad-placeholder": (E, "an unknown {{placeholder}} in content"),
+    "bad-citation": (E, "a [^N] citation with no matching source"),
+    "bad-care-card": (E, "a care card of an unknown kind"),
+    "glossary": (E, "a glossary entry that is malformed or duplicated"),
+    "template": (E, "a template that cannot be compiled or rendered"),
+    "heading-order": (E, "a skipped heading level or a second h1"),
+    "image-alt": (E, "an image without alt text"),
+    "min-sources": (E, "an article with fewer sources than the site requires"),
+    "alarm-without-care-card": (E, "alarm symptoms mentioned without an urgent or emergency care card"),
+    "review-overdue": (W, "an article past its next review date"),
+    "orphan": (W, "an article with no topic and no page linking to it"),
+    "dead-end": (W, "an article that links to no other article"),
+    "no-reading-next": (W, "an article for which no reading next could be found"),
+    "readability": (W, "an article whose reading grade is above the site target"),
+    "summary-length": (W, "a summary too long for search results"),
+}
+
+LEVEL_NAMES = {"error": E, "warning": W, "off": None}

@@ -1,0 +1,84 @@
+"""Stage 7: editorial checks that keep health content to the site's standard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from .config import SiteConfig
+from .errors import Level, ProblemList
+from .graph import TopicGraph
+from .related import ReadingNext
+
+SUMMARY_MAX = 160
+URGENT_KINDS = frozenset({"urgent", "emergency"})
+
+
+@dataclass(frozen=True)
+class Readability:
+    """Flesch-Kincaid grade and word count of one article's running text."""
+
+    grade: float
+    words: int
+
+
+def reading_grade(text: str) -> Readability:
+    """The Flesch-Kincaid grade of plain text (textstat; imported lazily, it is slow to load)."""
+    import textstat
+
+    if not text.strip():
+        return Readability(0.0, 0)
+    return Readability(round(float(textstat.flesch_kincaid_grade(text)), 1),
+                       int(textstat.lexicon_count(text)))
+
+
+def check_articles(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext, today: dt.date,
+                   problems: ProblemList) -> dict[str, Readability]:
+    """Run every content check; return the readability of each health article."""
+    grades: dict[str, Readability] = {}
+    for slug, a in graph.articles.items():
+        r = graph.rendered[slug]
+        if len(a.meta.summary) > SUMMARY_MAX:
+            line, col = a.meta.at("summary")
+            problems.add("summary-length", f"the summary has {len(a.meta.summary)} characters",
+                         a.path, line, col, level=Level.WARNING,
+                         hint=f"keep it under {SUMMARY_MAX} so search results show it whole")
+        _alarm(config, a.path, a.body, a.body_line, r.text, r.care_kinds, problems)
+        if not a.is_article:
+            continue
+        if len(a.meta.sources) < config.min_sources:
+            line, col = a.meta.at("sources")
+            problems.add("min-sources", f"{len(a.meta.sources)} source(s); the site requires at "
+                         f"least {config.min_sources}", a.path, line, col,
+                         hint="cite guidelines or reviews under 'sources:'")
+        if a.meta.next_review < today:
+            line, col = a.meta.at("next_review") if "next_review" in {
+                k[0] for k in a.meta.positions if k} else a.meta.at("reviewed")
+            problems.add("review-overdue", f"review was due on {a.meta.next_review}", a.path,
+                         line, col, level=Level.WARNING,
+                         hint="review the article and update 'reviewed:'")
+        if not nxt.by_article.get(slug):
+            problems.add("no-reading-next", "no other article could be suggested to read next",
+                         a.path, level=Level.WARNING, hint="add topics shared with other articles")
+        grades[slug] = reading_grade(r.text)
+        if grades[slug].grade > config.target_grade:
+            problems.add("readability", f"reading grade {grades[slug].grade:g} is above the "
+                         f"site target of {config.target_grade:g}", a.path, 1, 1,
+                         level=Level.WARNING, hint="use shorter sentences and plainer words")
+    return grades
+
+
+def _alarm(config: SiteConfig, path: str, body: str, body_line: int, text: str,
+           kinds: frozenset[str], problems: ProblemList) -> None:
+    if kinds & URGENT_KINDS:
+        return
+    lowered = text.lower()
+    for term in config.alarm_terms:
+        if term in lowered:
+            m = re.search(re.escape(term), body, re.I)
+            line = body_line + (body.count("\n", 0, m.start()) if m else 0)
+            problems.add("alarm-without-care-card", f"mentions '{term}' but has no urgent or "
+                         "emergency care card", path, line, 1,
+                         hint='add !!! urgent "…" or !!! emergency "…" saying where to get help')
+            return

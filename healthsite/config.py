@@ -1,0 +1,253 @@
+"""Stage 1: read site.yaml against its declared schema into a frozen SiteConfig."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import schema as s
+from .catalogue import CHECKS, LEVEL_NAMES
+from .errors import Level, ProblemList, did_you_mean
+from .yamlio import Located, YamlError, parse
+
+CONFIG_FILE = "site.yaml"
+SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+TOPIC = {
+    "slug": s.Field("str", "the topic's URL name, lowercase with hyphens", required=True),
+    "title": s.Field("str", "the topic's name shown to readers", required=True),
+    "description": s.Field("str", "one sentence about the topic", required=True),
+    "parent": s.Field("str", "the slug of the broader topic"),
+    "lay": s.Field("list", "everyday words for the topic (search synonyms)", default=list),
+    "clinical": s.Field("list", "medical terms for the topic (search synonyms)", default=list),
+}
+
+SCHEMA: dict[str, s.Field] = {
+    "title": s.Field("str", "the site's name", required=True),
+    "description": s.Field("str", "one or two sentences about the site", required=True),
+    "base_url": s.Field("str", "the public address, e.g. https://example.org/", required=True),
+    "language": s.Field("str", "the content language, e.g. en-GB", default="en"),
+    "publisher": s.Field("str", "the organisation that publishes and reviews the site",
+                         required=True),
+    "output_dir": s.Field("str", "where the site is written", default="_site"),
+    "services": s.Field("model", "names of services used in care cards", model={
+        "emergency_number": s.Field("str", "the emergency phone number", default="999"),
+        "emergency_department": s.Field("str", "the hospital emergency service", default="A&E"),
+        "urgent_service": s.Field("str", "the urgent advice service", default="NHS 111"),
+    }, default=dict),
+    "review": s.Field("model", "the review policy", model={
+        "interval_months": s.Field("int", "months between reviews", default=12, minimum=1),
+        "min_sources": s.Field("int", "sources each article must cite", default=2, minimum=0),
+    }, default=dict),
+    "reading_next": s.Field("model", "reading-next settings", model={
+        "count": s.Field("int", "suggestions per article", default=4, minimum=1),
+        "weights": s.Field("model", "score weights", model={
+            "shared_topic": s.Field("number", "weight of a shared topic", default=1.0, minimum=0),
+            "parent_topic": s.Field("number", "weight of a shared parent topic", default=0.3,
+                                    minimum=0),
+            "links_to": s.Field("number", "bonus when this article links to it", default=1.5,
+                                minimum=0),
+            "linked_from": s.Field("number", "bonus when it links to this article", default=1.0,
+                                   minimum=0),
+        }, default=dict),
+    }, default=dict),
+    "readability": s.Field("model", "plain-language target", model={
+        "target_grade": s.Field("number", "highest Flesch-Kincaid grade", default=9, minimum=1),
+    }, default=dict),
+    "alarm_terms": s.Field("list", "phrases that need an urgent or emergency care card",
+                           default=list),
+    "topics": s.Field("model_list", "the topic tree", model=TOPIC, required=True),
+    "checks": s.Field("map", "per-check levels", item="choice",
+                      choices=tuple(LEVEL_NAMES), default=dict),
+    "footer": s.Field("list", "page slugs linked from every page's footer", default=list),
+    "raw_html": s.Field("choice", "what to do with raw HTML in Markdown",
+                        choices=("sanitize", "escape", "allow"), default="sanitize"),
+}
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A node of the topic tree."""
+
+    slug: str
+    title: str
+    description: str
+    parent: str | None
+    lay: tuple[str, ...]
+    clinical: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Weights:
+    shared_topic: float
+    parent_topic: float
+    links_to: float
+    linked_from: float
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Everything site.yaml says, validated, with defaults filled in."""
+
+    root: Path
+    title: str
+    description: str
+    base_url: str
+    language: str
+    publisher: str
+    output_dir: str
+    services: MappingProxyType[str, str]
+    review_interval_months: int
+    min_sources: int
+    reading_next_count: int
+    weights: Weights
+    target_grade: float
+    alarm_terms: tuple[str, ...]
+    topics: tuple[Topic, ...]
+    levels: MappingProxyType[str, Level | None]
+    raw_html: str
+    footer: tuple[str, ...]
+
+    @property
+    def base_path(self) -> str:
+        """The URL path the site lives under, always ending in '/'."""
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+    def topic(self, slug: str) -> Topic:
+        return next(t for t in self.topics if t.slug == slug)
+
+
+def load_config(root: Path, problems: ProblemList) -> SiteConfig | None:
+    """Read and validate site.yaml; None when it is too broken to build with."""
+    path = root / CONFIG_FILE
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        problems.add("io", f"no {CONFIG_FILE} in {root}", CONFIG_FILE,
+                     hint="run the command from the site's folder")
+        return None
+    except (OSError, UnicodeDecodeError) as e:
+        problems.add("encoding" if isinstance(e, UnicodeDecodeError) else "io",
+                     f"cannot read {CONFIG_FILE}: {e}", CONFIG_FILE)
+        return None
+    try:
+        loc = parse(text.replace("\r\n", "\n"))
+    except YamlError as e:
+        problems.add("yaml", e.message, CONFIG_FILE, e.line, e.col, hint=e.hint)
+        return None
+
+    def report(code: str, message: str, line: int, col: int, hint: str) -> None:
+        problems.add(code, message, CONFIG_FILE, line, col, hint=hint)
+
+    data = s.check(loc.value, SCHEMA, loc, (), report, "config", CONFIG_FILE)
+    topics = _topics(data.get("topics") or [], loc, report)
+    _check_base_url(data.get("base_url"), loc, report)
+    levels = _levels(data.get("checks") or {}, loc, report)
+    if any(k not in data for k in ("title", "base_url")) or data.get("title") is None:
+        return None
+    return _build(root, data, topics, levels)
+
+
+def _build(root: Path, data: dict[str, Any], topics: tuple[Topic, ...],
+           levels: dict[str, Level | None]) -> SiteConfig:
+    services = {k: v for k, v in (data["services"] or {}).items() if v is not None}
+    review, rn = data["review"] or {}, data["reading_next"] or {}
+    w = rn.get("weights") or {}
+    return SiteConfig(
+        root=root,
+        title=data["title"] or "",
+        description=data["description"] or "",
+        base_url=data["base_url"] or "/",
+        language=data["language"],
+        publisher=data["publisher"] or "",
+        output_dir=data["output_dir"],
+        services=MappingProxyType({**{"emergency_number": "999", "emergency_department": "A&E",
+                                      "urgent_service": "NHS 111"}, **services}),
+        review_interval_months=review.get("interval_months") or 12,
+        min_sources=review.get("min_sources", 2) if review.get("min_sources") is not None else 2,
+        reading_next_count=rn.get("count") or 4,
+        weights=Weights(*(float(w.get(k) if w.get(k) is not None else d) for k, d in
+                          (("shared_topic", 1.0), ("parent_topic", 0.3), ("links_to", 1.5),
+                           ("linked_from", 1.0)))),
+        target_grade=float((data["readability"] or {}).get("target_grade") or 9),
+        alarm_terms=tuple(t.lower() for t in data["alarm_terms"]),
+        topics=topics,
+        levels=MappingProxyType(levels),
+        raw_html=data["raw_html"],
+        footer=tuple(data["footer"]),
+    )
+
+
+def _topics(raw: list[dict[str, Any]], loc: Located, report: s.Report) -> tuple[Topic, ...]:
+    topics: list[Topic] = []
+    seen: dict[str, int] = {}
+    for i, t in enumerate(raw):
+        slug = t.get("slug")
+        if not slug:
+            continue
+        line, col = loc.at("topics", i, "slug")
+        if set(slug) - SLUG_CHARS or slug.startswith("-"):
+            report("bad-slug", f"topic slug '{slug}' may use only a-z, 0-9 and '-'", line, col,
+                   "write it in lowercase with hyphens, e.g. 'kidney-disease'")
+            continue
+        if slug in seen:
+            report("topic-duplicate", f"topic '{slug}' is declared twice (first as topic "
+                   f"{seen[slug] + 1})", line, col, "give each topic a unique slug")
+            continue
+        seen[slug] = i
+        topics.append(Topic(slug, t.get("title") or slug, t.get("description") or "",
+                            t.get("parent"), tuple(t.get("lay") or ()),
+                            tuple(t.get("clinical") or ())))
+    index = {t.slug: seen[t.slug] for t in topics}
+    for t in topics:
+        if t.parent is not None and t.parent not in index:
+            line, col = loc.at("topics", index[t.slug], "parent")
+            report("topic-unknown-parent", f"topic '{t.slug}' has unknown parent '{t.parent}'",
+                   line, col, did_you_mean(t.parent, index) or "declare the parent topic first")
+    _check_cycles(topics, index, loc, report)
+    return tuple(topics)
+
+
+def _check_cycles(topics: list[Topic], index: dict[str, int], loc: Located,
+                  report: s.Report) -> None:
+    parent = {t.slug: t.parent for t in topics if t.parent in index}
+    reported: set[str] = set()
+    for start in sorted(parent):
+        chain, node = [], start
+        while node in parent and node not in chain:
+            chain.append(node)
+            node = parent[node]
+        if node in chain and node not in reported:
+            loop = chain[chain.index(node):]
+            reported.update(loop)
+            first = min(loop, key=lambda x: index[x])
+            line, col = loc.at("topics", index[first], "parent")
+            cycle = " > ".join([*loop, loop[0]])
+            report("topic-cycle", f"topics form a loop: {cycle}", line, col,
+                   "a topic cannot be its own ancestor; remove one 'parent:'")
+
+
+def _check_base_url(url: Any, loc: Located, report: s.Report) -> None:
+    if not isinstance(url, str):
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        line, col = loc.at("base_url")
+        report("config-type", f"base_url '{url}' is not an absolute http(s) address", line, col,
+               "write it like https://example.org/")
+
+
+def _levels(raw: dict[str, str], loc: Located, report: s.Report) -> dict[str, Level | None]:
+    levels: dict[str, Level | None] = {}
+    for code, name in raw.items():
+        if code not in CHECKS:
+            line, col = loc.key_at("checks", code)
+            report("config-unknown-key", f"unknown check '{code}' in 'checks'", line, col,
+                   did_you_mean(code, CHECKS) or "see the list of checks in README.md")
+            continue
+        levels[code] = LEVEL_NAMES[name]
+    return levels

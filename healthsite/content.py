@@ -1,0 +1,180 @@
+"""Stage 2: find the content files, read them safely, and turn them into Articles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import schema as s
+from .config import SLUG_CHARS, SiteConfig
+from .errors import ProblemList
+from .frontmatter import FrontMatter, parse_front_matter, split
+from .yamlio import YamlError, parse
+
+CONTENT_DIR = "content"
+GLOSSARY_FILE = "content/glossary.yaml"
+MAX_BYTES = 2_000_000
+# URL names the site itself uses; an article may not take them.
+RESERVED = frozenset({"topics", "glossary", "static", "search", "topic-map", "404", "index",
+                      "sitemap", "feed", "robots", "pagefind"})
+
+
+@dataclass(frozen=True)
+class Article:
+    """One content file: where it lives, where it publishes, its front matter and body."""
+
+    path: str
+    slug: str
+    url: str
+    out_path: str
+    meta: FrontMatter
+    body: str
+    body_line: int
+
+    @property
+    def title(self) -> str:
+        return self.meta.title
+
+    @property
+    def is_article(self) -> bool:
+        return self.meta.kind == "article"
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    """A term readers may not know, with its other names and a plain definition."""
+
+    term: str
+    definition: str
+    also: tuple[str, ...]
+    id: str
+
+
+GLOSSARY_ITEM = {
+    "term": s.Field("str", "the word or phrase", required=True),
+    "definition": s.Field("str", "one or two plain sentences", required=True),
+    "also": s.Field("list", "other names: abbreviations, lay or medical words", default=list),
+}
+
+
+def read_text(path: Path, rel: str, problems: ProblemList) -> str | None:
+    """Read a UTF-8 text file (BOM and CRLF allowed); report anything else."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        problems.add("io", f"cannot read the file: {e.strerror or e}", rel)
+        return None
+    if len(data) > MAX_BYTES:
+        problems.add("too-large", f"the file is {len(data):,} bytes; the limit is {MAX_BYTES:,}",
+                     rel, hint="split it into several articles")
+        return None
+    if b"\0" in data:
+        problems.add("encoding", "this is a binary file, not Markdown text", rel,
+                     hint="move it out of content/ (images belong in static/)")
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        before = data[: e.start]
+        line = before.count(b"\n") + 1
+        col = len(before) - (before.rfind(b"\n") + 1) + 1
+        problems.add("encoding", f"the file is not valid UTF-8 (byte 0x{data[e.start]:02x})",
+                     rel, line, col, hint="save the file as UTF-8")
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def slug_problem(slug: str) -> str:
+    """Why `slug` cannot be a URL name, or an empty string when it can."""
+    if not slug or set(slug) - SLUG_CHARS or slug.startswith("-") or slug.endswith("-"):
+        return f"'{slug}' is not a valid slug: use lowercase a-z, 0-9 and single hyphens"
+    if slug in RESERVED:
+        return f"'{slug}' is a name the site itself uses"
+    return ""
+
+
+def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList) -> list[Article]:
+    """Every content/**/*.md file as an Article, sorted by slug; bad files are reported."""
+    root = config.root
+    topics = {t.slug for t in config.topics}
+    articles: dict[str, Article] = {}
+    for path in sorted((root / CONTENT_DIR).rglob("*.md")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_symlink() and not path.resolve().is_relative_to((root / CONTENT_DIR).resolve()):
+            problems.add("io", "a symbolic link that points outside content/", rel,
+                         hint="copy the file into content/ instead")
+            continue
+        text = read_text(path, rel, problems)
+        if text is None:
+            continue
+        part = split(text, rel, problems)
+        if part is None:
+            continue
+        meta = parse_front_matter(part, rel, topics, config.review_interval_months, today,
+                                  problems)
+        if meta is None:
+            continue
+        slug = meta.slug or path.stem
+        why = slug_problem(slug)
+        if why:
+            problems.add("bad-slug", why, rel, 1, 1,
+                         hint="rename the file (or set slug:) to something like 'iron-tests'")
+            continue
+        if slug in articles:
+            problems.add("duplicate-slug", f"'{slug}' is already used by {articles[slug].path}",
+                         rel, 1, 1, hint="rename one of the files or set a different slug:")
+            continue
+        url = config.base_path + slug + "/"
+        articles[slug] = Article(rel, slug, url, f"{slug}/index.html", meta, part.body,
+                                 part.body_line)
+    return [articles[k] for k in sorted(articles)]
+
+
+def load_glossary(config: SiteConfig, problems: ProblemList) -> list[GlossaryEntry]:
+    """The entries of content/glossary.yaml, sorted by term; none when it is absent."""
+    path = config.root / GLOSSARY_FILE
+    if not path.exists():
+        return []
+    text = read_text(path, GLOSSARY_FILE, problems)
+    if text is None:
+        return []
+    try:
+        loc = parse(text)
+    except YamlError as e:
+        problems.add("yaml", e.message, GLOSSARY_FILE, e.line, e.col, hint=e.hint)
+        return []
+
+    def report(code: str, message: str, line: int, col: int, hint: str) -> None:
+        problems.add("glossary" if code.startswith("glossary") else code, message, GLOSSARY_FILE,
+                     line, col, hint=hint)
+
+    if not isinstance(loc.value, list):
+        report("glossary", "the glossary must be a list of terms", 1, 1,
+               "start each entry with '- term:'")
+        return []
+    entries: dict[str, GlossaryEntry] = {}
+    names: dict[str, str] = {}
+    for i, raw in enumerate(loc.value):
+        item = s.check(raw, GLOSSARY_ITEM, loc, (i,), report, "glossary", f"glossary entry {i + 1}")
+        if not item.get("term") or not item.get("definition"):
+            continue
+        entry = GlossaryEntry(item["term"], item["definition"], tuple(item["also"]),
+                              "term-" + slugify(item["term"]))
+        for name in (entry.term, *entry.also):
+            key = name.lower()
+            if key in names:
+                line, col = loc.at(i)
+                report("glossary", f"'{name}' is already defined by the entry '{names[key]}'",
+                       line, col, "each term and other name may appear once")
+            names.setdefault(key, entry.term)
+        entries.setdefault(entry.id, entry)
+    return sorted(entries.values(), key=lambda e: e.term.lower())
+
+
+def slugify(text: str) -> str:
+    """A URL- and id-safe form of a heading or term: lowercase words joined by hyphens."""
+    text = re.sub(r"[^\w\s-]", "", text.lower().replace("&", " and "))
+    return re.sub(r"[\s_-]+", "-", text).strip("-") or "section"
+

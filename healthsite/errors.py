@@ -1,0 +1,86 @@
+"""Problems (diagnostics): one type for every mistake the build can find, and how they print."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Level(str, Enum):
+    """How serious a problem is; `--strict` treats warnings as errors."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One diagnostic: where it is, its code, what is wrong and how to fix it."""
+
+    path: str
+    line: int
+    col: int
+    level: Level = field(compare=False)
+    code: str
+    message: str
+    hint: str = ""
+
+    def format(self) -> str:
+        """Render as `PATH:LINE:COL: error[CODE]: message (hint)`."""
+        text = f"{self.path}:{self.line}:{self.col}: {self.level.value}[{self.code}]: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class ProblemList:
+    """Collects problems from every stage; levels can be overridden per code by the site."""
+
+    def __init__(self, overrides: dict[str, Level | None] | None = None) -> None:
+        self._items: list[Problem] = []
+        self.overrides = overrides or {}
+
+    def add(
+        self,
+        code: str,
+        message: str,
+        path: str,
+        line: int = 1,
+        col: int = 1,
+        *,
+        hint: str = "",
+        level: Level = Level.ERROR,
+    ) -> None:
+        """Record a problem unless the site switched its check off."""
+        if code in self.overrides:
+            override = self.overrides[code]
+            if override is None:
+                return
+            level = override
+        self._items.append(Problem(path, max(line, 1), max(col, 1), level, code, message, hint))
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        """Add problems made elsewhere (they go through the same overrides)."""
+        for p in problems:
+            self.add(p.code, p.message, p.path, p.line, p.col, hint=p.hint, level=p.level)
+
+    def sorted(self) -> list[Problem]:
+        """All problems, sorted by place then code, without duplicates."""
+        return sorted(set(self._items))
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in set(self._items) if p.level is Level.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for p in set(self._items) if p.level is Level.WARNING)
+
+    def __len__(self) -> int:
+        return len(set(self._items))
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A 'did you mean …?' hint for a misspelt name, or an empty string."""
+    close = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""

@@ -1,0 +1,171 @@
+"""Stage 2a: split a content file into front matter and body, and validate the front matter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from . import schema as s
+from .errors import ProblemList, did_you_mean
+from .yamlio import Located, YamlError, parse
+
+SOURCE = {
+    "title": s.Field("str", "the document's title", required=True),
+    "publisher": s.Field("str", "the organisation that published it", required=True),
+    "year": s.Field("int", "the year it was published or last updated", required=True,
+                    minimum=1900),
+    "url": s.Field("str", "its web address, if you are sure of it"),
+}
+
+SCHEMA: dict[str, s.Field] = {
+    "title": s.Field("str", "the page title (the only h1)", required=True),
+    "summary": s.Field("str", "one plain sentence shown in lists and search results",
+                       required=True),
+    "kind": s.Field("choice", "article (health content) or page (about, contact…)",
+                    choices=("article", "page"), default="article"),
+    "topics": s.Field("list", "topic slugs from site.yaml, most specific first", default=list),
+    "reviewed": s.Field("date", "the date of the last full editorial review", required=True),
+    "next_review": s.Field("date", "when the next review is due (default: reviewed + interval)"),
+    "sources": s.Field("model_list", "the documents the article is based on", model=SOURCE,
+                       default=list),
+    "next": s.Field("list", "editor's picks for reading next (article slugs)", default=list),
+    "draft": s.Field("bool", "true keeps the page out of the published site", default=False),
+    "condition": s.Field("str", "the medical condition the page is about"),
+    "slug": s.Field("str", "the URL name, if not the file name"),
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A cited document."""
+
+    title: str
+    publisher: str
+    year: int
+    url: str | None
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """Validated front matter of one content file."""
+
+    title: str
+    summary: str
+    kind: str
+    topics: tuple[str, ...]
+    reviewed: dt.date
+    next_review: dt.date
+    sources: tuple[Source, ...]
+    next: tuple[str, ...]
+    draft: bool
+    condition: str | None
+    slug: str | None
+    positions: MappingProxyType[tuple[Hashable, ...], tuple[int, int]] = field(
+        default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
+
+    def at(self, *path: Hashable) -> tuple[int, int]:
+        """Line and column of a front-matter value (or its nearest parent)."""
+        p = tuple(path)
+        while p and p not in self.positions:
+            p = p[:-1]
+        return self.positions.get(p, (2, 1))
+
+
+@dataclass(frozen=True)
+class Split:
+    """The two parts of a content file and where the body starts (1-based line)."""
+
+    yaml_text: str
+    body: str
+    yaml_line: int
+    body_line: int
+
+
+def split(text: str, path: str, problems: ProblemList) -> Split | None:
+    """Separate the `---` fenced front matter from the Markdown body."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        problems.add("fm-missing", "no front matter: the file must start with a line '---'",
+                     path, 1, 1, hint="begin with ---, then title:, summary:, … and a closing ---")
+        return None
+    for i, line in enumerate(lines[1:], start=1):
+        if line.rstrip() in ("---", "..."):
+            return Split("\n".join(lines[1:i]), "\n".join(lines[i + 1:]), 2, i + 2)
+    problems.add("fm-unclosed", "front matter is opened with '---' but never closed", path, 1, 1,
+                 hint="add a line '---' after the last front-matter key")
+    return None
+
+
+def parse_front_matter(
+    part: Split, path: str, topics: set[str], interval_months: int, today: dt.date,
+    problems: ProblemList,
+) -> FrontMatter | None:
+    """Validate the YAML of a front matter against SCHEMA; None when unusable."""
+    try:
+        loc = parse(part.yaml_text, line_offset=part.yaml_line - 1)
+    except YamlError as e:
+        problems.add("yaml", e.message, path, e.line, e.col, hint=e.hint)
+        return None
+
+    def report(code: str, message: str, line: int, col: int, hint: str) -> None:
+        problems.add(code, message, path, line, col, hint=hint)
+
+    if loc.value is None:
+        problems.add("fm-missing", "the front matter is empty", path, 1, 1,
+                     hint="add title:, summary:, topics:, reviewed: and sources:")
+        return None
+    data = s.check(loc.value, SCHEMA, loc, (), report, "fm", "front matter")
+    if not isinstance(loc.value, dict) or not data.get("title") or not data.get("reviewed"):
+        return None
+    _check_topics(data, loc, topics, report)
+    if data["kind"] == "article" and not data["topics"]:
+        line, col = loc.key_at("topics") if "topics" in loc.value else (part.yaml_line, 1)
+        report("fm-missing", "an article needs at least one topic", line, col,
+               "add 'topics: [...]' with slugs from site.yaml")
+    reviewed: dt.date = data["reviewed"]
+    next_review = data.get("next_review") or add_months(reviewed, interval_months)
+    _check_dates(reviewed, data.get("next_review"), loc, today, report)
+    return FrontMatter(
+        title=data["title"], summary=data["summary"] or "", kind=data["kind"],
+        topics=tuple(t for t in data["topics"] if t in topics), reviewed=reviewed,
+        next_review=next_review,
+        sources=tuple(Source(x.get("title") or "", x.get("publisher") or "", x.get("year") or 0,
+                             x.get("url")) for x in data["sources"]),
+        next=tuple(data["next"]), draft=data["draft"], condition=data.get("condition"),
+        slug=data.get("slug"), positions=MappingProxyType(dict(loc.positions)),
+    )
+
+
+def _check_topics(data: dict[str, Any], loc: Located, topics: set[str], report: s.Report) -> None:
+    for i, topic in enumerate(data["topics"]):
+        if topic not in topics:
+            line, col = loc.at("topics", i)
+            report("unknown-topic", f"unknown topic '{topic}'", line, col,
+                   did_you_mean(topic, topics) or "declare it under 'topics:' in site.yaml")
+
+
+def _check_dates(reviewed: dt.date, next_review: dt.date | None, loc: Located, today: dt.date,
+                 report: s.Report) -> None:
+    if reviewed > today:
+        line, col = loc.at("reviewed")
+        report("bad-date", f"'reviewed' date {reviewed} is in the future", line, col,
+               "use the date the review actually happened")
+    if next_review is not None and next_review <= reviewed:
+        line, col = loc.at("next_review")
+        report("bad-date", f"'next_review' {next_review} is not after 'reviewed' {reviewed}",
+               line, col, "the next review must come after the last one")
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later (clamped to the month's last day)."""
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(d, day.day))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")

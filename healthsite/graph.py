@@ -1,0 +1,142 @@
+"""Stage 4: the topic graph: articles, topics (a tree), links, backlinks, and their checks."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .config import SiteConfig, Topic
+from .content import Article
+from .errors import Level, ProblemList, did_you_mean
+from .markup import Rendered
+
+
+@dataclass(frozen=True)
+class TopicGraph:
+    """Everything is keyed by slug; every tuple is sorted or in source order, never hash order."""
+
+    articles: MappingProxyType[str, Article]
+    rendered: MappingProxyType[str, Rendered]
+    topics: MappingProxyType[str, Topic]
+    children: MappingProxyType[str, tuple[str, ...]]
+    topic_articles: MappingProxyType[str, tuple[str, ...]]
+    links_out: MappingProxyType[str, tuple[str, ...]]
+    links_in: MappingProxyType[str, tuple[str, ...]]
+    picks: MappingProxyType[str, tuple[str, ...]]
+
+    def ancestors(self, topic: str) -> tuple[str, ...]:
+        """The topic's parents from the nearest up to the root (loops are cut)."""
+        chain: list[str] = []
+        parent = self.topics[topic].parent if topic in self.topics else None
+        while parent is not None and parent in self.topics and parent not in chain:
+            chain.append(parent)
+            parent = self.topics[parent].parent
+        return tuple(chain)
+
+    def roots(self) -> tuple[str, ...]:
+        return tuple(t.slug for t in self.topics.values()
+                     if t.parent is None or t.parent not in self.topics)
+
+    def subtree_articles(self, topic: str) -> tuple[str, ...]:
+        """Articles in the topic or any topic below it, sorted by slug."""
+        found: set[str] = set()
+        stack, seen = [topic], set()
+        while stack:
+            t = stack.pop()
+            if t in seen:
+                continue
+            seen.add(t)
+            found.update(self.topic_articles.get(t, ()))
+            stack.extend(self.children.get(t, ()))
+        return tuple(sorted(found))
+
+
+def build_graph(config: SiteConfig, articles: list[Article], drafts: set[str],
+                rendered: dict[str, Rendered], problems: ProblemList) -> TopicGraph:
+    """Index the published articles and check every link between them."""
+    by_path = {a.path: a for a in articles}
+    published = {a.slug: a for a in articles if a.slug not in drafts}
+    links_out: dict[str, list[str]] = {}
+    links_in: dict[str, set[str]] = defaultdict(set)
+    for a in published.values():
+        targets = _check_links(a, rendered[a.slug], by_path, rendered, drafts, problems)
+        links_out[a.slug] = [t for t in dict.fromkeys(targets) if t != a.slug]
+        for t in links_out[a.slug]:
+            links_in[t].add(a.slug)
+    picks = {a.slug: _check_picks(a, published, drafts, problems) for a in published.values()}
+    for slug in sorted(config.footer):
+        if slug not in published:
+            problems.add("unknown-article", f"footer page '{slug}' does not exist", "site.yaml",
+                         hint=did_you_mean(slug, published) or "create it or remove it")
+    topic_articles: dict[str, list[str]] = defaultdict(list)
+    for a in published.values():
+        for t in a.meta.topics:
+            topic_articles[t].append(a.slug)
+    children: dict[str, list[str]] = defaultdict(list)
+    for t in config.topics:
+        if t.parent is not None:
+            children[t.parent].append(t.slug)
+    graph = TopicGraph(
+        articles=MappingProxyType(published),
+        rendered=MappingProxyType({k: rendered[k] for k in published}),
+        topics=MappingProxyType({t.slug: t for t in config.topics}),
+        children=MappingProxyType({k: tuple(v) for k, v in children.items()}),
+        topic_articles=MappingProxyType({k: tuple(sorted(v)) for k, v in topic_articles.items()}),
+        links_out=MappingProxyType({k: tuple(v) for k, v in links_out.items()}),
+        links_in=MappingProxyType({k: tuple(sorted(v)) for k, v in links_in.items()}),
+        picks=MappingProxyType(picks),
+    )
+    _check_structure(graph, set(config.footer), problems)
+    return graph
+
+
+def _check_links(a: Article, r: Rendered, by_path: dict[str, Article],
+                 rendered: dict[str, Rendered], drafts: set[str],
+                 problems: ProblemList) -> list[str]:
+    targets: list[str] = []
+    for link in r.links:
+        target = a if link.target is None else by_path.get(link.target)
+        if target is None:
+            problems.add("broken-link", f"link to '{link.raw}': no such file", a.path, link.line,
+                         link.col, hint=did_you_mean(link.target or "", by_path)
+                         or "check the file name under content/")
+            continue
+        if link.anchor and link.anchor not in rendered[target.slug].anchors:
+            anchors = rendered[target.slug].anchors
+            problems.add("broken-anchor", f"link to '{link.raw}': no '#{link.anchor}' in "
+                         f"{target.path}", a.path, link.line, link.col,
+                         hint=did_you_mean(link.anchor, anchors) or "link to a heading's id")
+            continue
+        if target.slug in drafts and a.slug not in drafts:
+            problems.add("link-to-draft", f"link to '{link.raw}', which is a draft", a.path,
+                         link.line, link.col, hint="publish it first, or remove the link")
+            continue
+        targets.append(target.slug)
+    return targets
+
+
+def _check_picks(a: Article, published: dict[str, Article], drafts: set[str],
+                 problems: ProblemList) -> tuple[str, ...]:
+    good: list[str] = []
+    for i, slug in enumerate(a.meta.next):
+        line, col = a.meta.at("next", i)
+        if slug in published and slug != a.slug:
+            good.append(slug)
+        elif slug in drafts:
+            problems.add("link-to-draft", f"'next:' names '{slug}', which is a draft", a.path,
+                         line, col, hint="publish it first, or remove it from next:")
+        else:
+            problems.add("unknown-article", f"'next:' names unknown article '{slug}'", a.path,
+                         line, col, hint=did_you_mean(slug, published) or "use an article's slug")
+    return tuple(dict.fromkeys(good))
+
+
+def _check_structure(g: TopicGraph, footer: set[str], problems: ProblemList) -> None:
+    for slug, a in g.articles.items():
+        if not a.meta.topics and not g.links_in.get(slug) and slug not in footer:
+            problems.add("orphan", "no topic and no page links here: readers cannot find it",
+                         a.path, level=Level.WARNING, hint="add a topic or link to it")
+        if a.is_article and not g.links_out.get(slug):
+            problems.add("dead-end", "this article links to no other article", a.path,
+                         level=Level.WARNING, hint="link to a related article: [text](other.md)")

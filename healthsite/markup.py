@@ -1,0 +1,380 @@
+"""Stage 3: Markdown to HTML with Python-Markdown, plus our own small processors.
+
+Each processor both rewrites and records: internal links (`other.md#anchor` -> URL), care cards
+(`!!! emergency "…"` -> NHS-style care card), citations (`[^2]` -> the article's second source),
+glossary terms (first use linked), placeholders (`{{emergency_number}}` from site.yaml), ids,
+headings and the plain text used for readability.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import xml.etree.ElementTree as etree
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import markdown
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+
+from .content import Article, GlossaryEntry, slugify
+from .errors import Problem
+
+CARE_KINDS = {
+    # kind: (text for screen readers, heading when none is given)
+    "emergency": ("Immediate action required: ",
+                  "Call {emergency_number} or go to {emergency_department} now if:"),
+    "urgent": ("Urgent advice: ", "Ask for an urgent GP appointment or get help from "
+               "{urgent_service} if:"),
+    "non-urgent": ("Non-urgent advice: ", "See a GP if:"),
+    "warning": ("Important: ", "Important"),
+    "info": ("Information: ", "Good to know"),
+}
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
+_LINK_SRC = re.compile(r"\]\(\s*<?([^)\s>]+)|^[ ]{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", re.M)
+_CARD_SRC = re.compile(r"^[ ]*!!! ?([\w-]+)", re.M)
+_HEADING_SRC = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
+_SKIP_TERMS = {"a", "code", "pre", "abbr", "h1", "h2", "h3", "h4", "h5", "h6", "script",
+               "style", "sup"}
+
+
+@dataclass(frozen=True)
+class Link:
+    """An internal link found in a body: the target file (or None for this page) and anchor."""
+
+    target: str | None
+    anchor: str
+    line: int
+    col: int
+    raw: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What rendering one article produced: HTML plus everything recorded on the way."""
+
+    html: str
+    toc: tuple[tuple[int, str, str], ...]
+    links: tuple[Link, ...]
+    anchors: frozenset[str]
+    care_kinds: frozenset[str]
+    text: str
+    citations: frozenset[int]
+    problems: tuple[Problem, ...]
+
+
+@dataclass
+class _Doc:
+    """Per-document state shared by the processors (reset for every article)."""
+
+    article: Article
+    problems: list[Problem] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    care_kinds: set[str] = field(default_factory=set)
+    citations: set[int] = field(default_factory=set)
+    positions: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    blocks: list[str] = field(default_factory=list)
+    anchors: set[str] = field(default_factory=set)
+
+    def error(self, code: str, message: str, line: int, col: int = 1, hint: str = "") -> None:
+        from .errors import Level
+
+        self.problems.append(Problem(self.article.path, line, col, Level.ERROR, code, message, hint))
+
+    def line_of(self, pattern: re.Pattern[str], group_value: str) -> tuple[int, int]:
+        for m in pattern.finditer(self.article.body):
+            if group_value in m.group(0):
+                return self.body_pos(m.start())
+        return self.article.body_line, 1
+
+    def body_pos(self, offset: int) -> tuple[int, int]:
+        body = self.article.body
+        line = body.count("\n", 0, offset)
+        col = offset - (body.rfind("\n", 0, offset) + 1) + 1
+        return self.article.body_line + line, col
+
+
+class Renderer:
+    """Renders article bodies; one instance is reused for every article of a build."""
+
+    def __init__(self, services: dict[str, str], by_path: dict[str, Article],
+                 glossary: list[GlossaryEntry], glossary_url: str) -> None:
+        self.services = services
+        self.by_path = by_path
+        self.glossary = glossary
+        self.glossary_url = glossary_url
+        names = sorted(((n, e) for e in glossary for n in (e.term, *e.also)),
+                       key=lambda ne: (-len(ne[0]), ne[0]))
+        self.term_of = {n.lower(): e for n, e in names}
+        self.term_re = re.compile(
+            r"(?<![\w-])(" + "|".join(re.escape(n) for n, _ in names) + r")(?![\w-])",
+            re.I) if names else None
+        self.doc: _Doc | None = None
+        self.md = markdown.Markdown(
+            extensions=["tables", "footnotes", "attr_list", "admonition", "sane_lists", "toc",
+                        _HealthExtension(self)],
+            extension_configs={"toc": {"slugify": lambda text, sep: slugify(text),
+                                       "toc_depth": "2-3"},
+                               "footnotes": {"BACKLINK_TITLE": "Back to text %d"}},
+            output_format="html",
+        )
+
+    def render(self, article: Article) -> Rendered:
+        """Render one article's body."""
+        doc = self.doc = _Doc(article)
+        doc.positions = _link_positions(article)
+        self.md.reset()
+        html = self.md.convert(article.body)
+        toc = tuple((t["level"], t["id"], t["name"]) for t in _flatten(self.md.toc_tokens))
+        self.doc = None
+        anchors = doc.anchors | {f"source-{i}" for i in range(1, len(article.meta.sources) + 1)}
+        return Rendered(html, toc, tuple(doc.links), frozenset(anchors),
+                        frozenset(doc.care_kinds), " ".join(doc.blocks),
+                        frozenset(doc.citations), tuple(doc.problems))
+
+
+def _flatten(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for t in tokens:
+        out.append(t)
+        out.extend(_flatten(t.get("children", [])))
+    return out
+
+
+def _link_positions(article: Article) -> dict[str, list[tuple[int, int]]]:
+    found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    body = article.body
+    for m in _LINK_SRC.finditer(body):
+        group = 1 if m.group(1) else 2
+        offset = m.start(group)
+        line = article.body_line + body.count("\n", 0, offset)
+        col = offset - (body.rfind("\n", 0, offset) + 1) + 1
+        found[m.group(group)].append((line, col))
+    return found
+
+
+class _HealthExtension(Extension):
+    def __init__(self, renderer: Renderer) -> None:
+        super().__init__()
+        self.r = renderer
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
+        md.preprocessors.register(_Placeholders(md, self.r), "hs-placeholders", 35)
+        md.inlinePatterns.register(_Citation(r"\[\^(\d+)\]", md, self.r), "hs-citation", 174)
+        md.treeprocessors.register(_CareCards(md, self.r), "hs-care-cards", 4)
+        md.treeprocessors.register(_Links(md, self.r), "hs-links", 3)
+        md.treeprocessors.register(_Terms(md, self.r), "hs-terms", 2)
+        md.treeprocessors.register(_Record(md, self.r), "hs-record", -1)
+
+
+class _Placeholders(Preprocessor):
+    def __init__(self, md: markdown.Markdown, r: Renderer) -> None:
+        super().__init__(md)
+        self.r = r
+
+    def run(self, lines: list[str]) -> list[str]:
+        doc = self.r.doc
+        assert doc is not None
+        text = "\n".join(lines)
+
+        def sub(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name in self.r.services:
+                return self.r.services[name]
+            line, col = doc.line_of(_PLACEHOLDER, m.group(0))
+            from .errors import did_you_mean
+
+            doc.error("bad-placeholder", f"unknown placeholder '{{{{{name}}}}}'", line, col,
+                      did_you_mean(name, self.r.services)
+                      or f"known: {', '.join(sorted(self.r.services))}")
+            return m.group(0)
+
+        return _PLACEHOLDER.sub(sub, text).split("\n")
+
+
+class _Citation(InlineProcessor):
+    def __init__(self, pattern: str, md: markdown.Markdown, r: Renderer) -> None:
+        super().__init__(pattern, md)
+        self.r = r
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int, int]:  # noqa: N802
+        doc = self.r.doc
+        assert doc is not None
+        n = int(m.group(1))
+        count = len(doc.article.meta.sources)
+        if not 1 <= n <= count:
+            line, col = doc.line_of(re.compile(re.escape(m.group(0))), m.group(0))
+            doc.error("bad-citation", f"citation [^{n}] but the article lists {count} source(s)",
+                      line, col, f"cite a number from 1 to {count}, or add the source")
+        doc.citations.add(n)
+        sup = etree.Element("sup", {"class": "cite"})
+        a = etree.SubElement(sup, "a", {"href": f"#source-{n}"})
+        a.text = f"[{n}]"
+        return sup, m.start(0), m.end(0)
+
+
+class _CareCards(Treeprocessor):
+    def __init__(self, md: markdown.Markdown, r: Renderer) -> None:
+        super().__init__(md)
+        self.r = r
+
+    def run(self, root: etree.Element) -> None:
+        doc = self.r.doc
+        assert doc is not None
+        level = 1
+        for el in list(root):
+            if re.fullmatch(r"h[1-6]", el.tag):
+                level = int(el.tag[1])
+            elif el.tag == "div" and "admonition" in el.get("class", "").split():
+                self._card(el, doc, min(level + 1, 6))
+
+    def _card(self, el: etree.Element, doc: _Doc, level: int) -> None:
+        kinds = [c for c in el.get("class", "").split() if c != "admonition"]
+        kind = kinds[0] if kinds else ""
+        if kind not in CARE_KINDS:
+            from .errors import did_you_mean
+
+            line, col = doc.line_of(_CARD_SRC, f"!!! {kind}")
+            doc.error("bad-care-card", f"unknown care card '{kind}'", line, col,
+                      did_you_mean(kind, CARE_KINDS) or f"use one of: {', '.join(CARE_KINDS)}")
+            return
+        doc.care_kinds.add(kind)
+        hidden, default = CARE_KINDS[kind]
+        title_el = next((c for c in el if c.get("class") == "admonition-title"), None)
+        title = title_el.text if title_el is not None and title_el.text else ""
+        if title_el is not None:
+            el.remove(title_el)
+        if not title or title.lower() == kind.replace("-", " "):
+            title = default.format(**self.r.services)
+        body = list(el)
+        el.clear()
+        el.set("class", f"care-card care-card--{kind}")
+        head = etree.SubElement(el, "div", {"class": "care-card__heading-container"})
+        h = etree.SubElement(head, f"h{level}", {"class": "care-card__heading"})
+        span = etree.SubElement(h, "span", {"class": "visually-hidden"})
+        span.text = hidden
+        span.tail = title
+        content = etree.SubElement(el, "div", {"class": "care-card__content"})
+        content.extend(body)
+
+
+class _Links(Treeprocessor):
+    def __init__(self, md: markdown.Markdown, r: Renderer) -> None:
+        super().__init__(md)
+        self.r = r
+
+    def run(self, root: etree.Element) -> None:
+        doc = self.r.doc
+        assert doc is not None
+        for el in root.iter():
+            if el.tag == "img" and not (el.get("alt") or "").strip():
+                line, col = doc.line_of(re.compile(r"!\[\]\(" + re.escape(el.get("src", ""))),
+                                        el.get("src", ""))
+                doc.error("image-alt", "an image without alt text", line, col,
+                          "describe the image: ![what it shows](file.png)")
+            if el.tag == "a" and el.get("href"):
+                el.set("href", self._resolve(el.get("href", ""), doc))
+
+    def _resolve(self, href: str, doc: _Doc) -> str:
+        if re.match(r"^[a-z][a-z0-9+.-]*:|^//", href, re.I) or href.startswith("/"):
+            return href
+        path, _, anchor = href.partition("#")
+        if path and not path.endswith(".md"):
+            return href
+        spots = doc.positions.get(href) or [(doc.article.body_line, 1)]
+        line, col = spots.pop(0) if len(spots) > 1 else spots[0]
+        if not path:
+            doc.links.append(Link(None, anchor, line, col, href))
+            return href
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(doc.article.path), path))
+        doc.links.append(Link(target, anchor, line, col, href))
+        found = self.r.by_path.get(target)
+        if found is None:
+            return href  # reported by the graph stage with a suggestion
+        return found.url + (f"#{anchor}" if anchor else "")
+
+
+class _Terms(Treeprocessor):
+    """Links the first use of each glossary term on a page to its glossary entry."""
+
+    def __init__(self, md: markdown.Markdown, r: Renderer) -> None:
+        super().__init__(md)
+        self.r = r
+
+    def run(self, root: etree.Element) -> None:
+        if self.r.term_re is None:
+            return
+        self.used: set[str] = set()
+        self._walk(root)
+
+    def _walk(self, el: etree.Element) -> None:
+        if el.tag in _SKIP_TERMS or "care-card__heading-container" in el.get("class", ""):
+            return
+        el.text, new = self._split(el.text)
+        for i, node in enumerate(new):
+            el.insert(i, node)
+        for child in list(el):
+            if child in new:
+                continue
+            self._walk(child)
+            child.tail, after = self._split(child.tail)
+            idx = list(el).index(child)
+            for j, node in enumerate(after, start=1):
+                el.insert(idx + j, node)
+
+    def _split(self, text: str | None) -> tuple[str | None, list[etree.Element]]:
+        if not text or self.r.term_re is None:
+            return text, []
+        for m in self.r.term_re.finditer(text):
+            entry = self.r.term_of[m.group(1).lower()]
+            if entry.id in self.used:
+                continue
+            self.used.add(entry.id)
+            a = etree.Element("a", {"class": "term", "href": f"{self.r.glossary_url}#{entry.id}"})
+            a.text = m.group(1)
+            rest, more = self._split(text[m.end():])
+            a.tail = rest
+            return text[: m.start()], [a, *more]
+        return text, []
+
+
+class _Record(Treeprocessor):
+    """Collects ids, heading problems and readable text once the tree is final."""
+
+    def __init__(self, md: markdown.Markdown, r: Renderer) -> None:
+        super().__init__(md)
+        self.r = r
+
+    def run(self, root: etree.Element) -> None:
+        doc = self.r.doc
+        assert doc is not None
+        previous = 1
+        for el in root.iter():
+            if el.get("id"):
+                doc.anchors.add(el.get("id", ""))
+            if re.fullmatch(r"h[1-6]", el.tag):
+                previous = self._heading(el, previous, doc)
+            if el.tag in ("p", "li") and not any(c.tag in ("p", "ul", "ol") for c in el):
+                text = re.sub(r"\s+", " ", "".join(el.itertext())).strip()
+                text = re.sub(r"\[\d+\]", "", text).strip()
+                if text:
+                    doc.blocks.append(text if text[-1] in ".!?:;" else text + ".")
+
+    def _heading(self, el: etree.Element, previous: int, doc: _Doc) -> int:
+        level = int(el.tag[1])
+        text = "".join(el.itertext()).strip()
+        if "care-card__heading" in el.get("class", ""):
+            return previous
+        if level == 1:
+            line, col = doc.line_of(_HEADING_SRC, text)
+            doc.error("heading-order", f"a second h1 heading '{text}'", line, col,
+                      "the title is the page's only h1: use ## for sections")
+        elif level > previous + 1:
+            line, col = doc.line_of(_HEADING_SRC, text)
+            doc.error("heading-order", f"heading '{text}' skips from h{previous} to h{level}",
+                      line, col, f"use {'#' * (previous + 1)} for this heading")
+        return level

@@ -1,0 +1,95 @@
+"""Stage 8: write the site atomically, only ever inside a directory the build owns."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+
+MARKER = ".healthsite-output"
+OWNED_DIRS = ("content", "templates", "static", "healthsite", "tests", ".git")
+
+
+class OutputError(Exception):
+    """The output directory is unsafe or busy; the message says why."""
+
+
+def check_out_dir(root: Path, out: Path) -> None:
+    """Refuse output directories the build does not own or that would destroy sources."""
+    root, out = root.resolve(), out.resolve()
+    if out == root or root.is_relative_to(out):
+        raise OutputError(f"refusing to write the site to {out}: it holds the project itself")
+    for name in OWNED_DIRS:
+        d = (root / name).resolve()
+        if out == d or out.is_relative_to(d) or d.is_relative_to(out):
+            raise OutputError(f"refusing to write the site to {out}: it would overwrite {name}/")
+    if out.is_file():
+        raise OutputError(f"refusing to write the site to {out}: it is a file")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise OutputError(f"refusing to replace {out}: it is not empty and was not made by "
+                          "healthsite (choose another --out, or empty it yourself)")
+
+
+def safe_rel(path: str) -> PurePosixPath:
+    """An output path that cannot leave the output directory."""
+    p = PurePosixPath(path)
+    if p.is_absolute() or ".." in p.parts or not p.parts or "\0" in path:
+        raise OutputError(f"refusing to write '{path}': it would leave the output directory")
+    return p
+
+
+@contextmanager
+def build_lock(out: Path) -> Iterator[None]:
+    """Only one build may write a given output directory at a time."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = out.parent / f".{out.name}.lock"
+    with open(lock_path, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno in (errno.EAGAIN, errno.EACCES):
+                raise OutputError(f"another build is writing {out}; try again when it ends") \
+                    from None
+            raise
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def write_site(root: Path, out: Path, files: dict[str, bytes]) -> int:
+    """Write `files` into a fresh temporary directory, then swap it in; return bytes written."""
+    check_out_dir(root, out)
+    rels = {safe_rel(k): v for k, v in files.items()}
+    with build_lock(out):
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+        tmp.chmod(0o755)
+        try:
+            total = 0
+            for rel, data in sorted(rels.items()):
+                target = tmp / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+                total += len(data)
+            (tmp / MARKER).write_text("This directory is written by healthsite; it is replaced "
+                                      "on every build.\n")
+            _swap(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return total
+
+
+def _swap(new: Path, out: Path) -> None:
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.rename(out, old / "site")
+    os.rename(new, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,94 @@
+"""Stage 6b: every page of the site, rendered: {output path: bytes}."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .config import SiteConfig
+from .content import GlossaryEntry
+from .errors import ProblemList
+from .graph import TopicGraph
+from .related import ReadingNext
+from .templating import (Templates, article_view, render, site_view, static_files, topic_url)
+
+
+def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
+                glossary: list[GlossaryEntry], tpl: Templates,
+                problems: ProblemList) -> dict[str, bytes]:
+    """Render every page and copy every static file."""
+    assets = static_files(config.root)
+    updated = max((a.meta.reviewed for a in graph.articles.values()), default=dt.date(2000, 1, 1))
+    site = site_view(config, graph, assets, updated)
+    out: dict[str, bytes] = {published: data for published, data in assets.values()}
+
+    def page(path: str, name: str, what: str, **context: Any) -> None:
+        data = render(tpl, name, {"site": site, **context}, what, problems)
+        if data is not None:
+            out[path] = data
+
+    for slug, article in graph.articles.items():
+        view = article_view(config, graph, slug, nxt, site)
+        page(article.out_path, "article.html", f"{article.path}", page=view)
+    tree = topic_tree(config, graph)
+    page("index.html", "home.html", "the home page", tree=tree)
+    page("topics/index.html", "topics.html", "the topic index", tree=tree)
+    for t in graph.topics.values():
+        page(f"topics/{t.slug}/index.html", "topic.html", f"topic '{t.slug}'",
+             topic=topic_view(config, graph, t.slug))
+    page("glossary/index.html", "glossary.html", "the glossary", entries=[
+        {"id": e.id, "term": e.term, "also": list(e.also), "definition": e.definition}
+        for e in glossary])
+    page("404.html", "404.html", "the 404 page")
+    listed = [a for a in graph.articles.values()]
+    page("sitemap.xml", "sitemap.xml", "sitemap.xml", articles=listed,
+         topics=[topic_url(config, t) for t in graph.topics])
+    feed = sorted((a for a in listed if a.is_article),
+                  key=lambda a: (-a.meta.reviewed.toordinal(), a.slug))
+    page("feed.xml", "feed.xml", "feed.xml", articles=feed)
+    page("robots.txt", "robots.txt", "robots.txt")
+    return out
+
+
+def _card(graph: TopicGraph, slug: str) -> dict[str, str]:
+    a = graph.articles[slug]
+    return {"url": a.url, "title": a.title, "summary": a.meta.summary}
+
+
+def topic_tree(config: SiteConfig, graph: TopicGraph) -> list[dict[str, Any]]:
+    """Root topics, each with its articles and sub-topics, recursively."""
+
+    def node(slug: str, depth: int) -> dict[str, Any]:
+        t = graph.topics[slug]
+        return {"slug": slug, "url": topic_url(config, slug), "title": t.title,
+                "description": t.description,
+                "count": len(graph.subtree_articles(slug)),
+                "articles": [_card(graph, s) for s in graph.topic_articles.get(slug, ())],
+                "children": [node(c, depth + 1) for c in graph.children.get(slug, ())
+                             if depth < 20]}
+
+    return [node(r, 0) for r in graph.roots()]
+
+
+def topic_view(config: SiteConfig, graph: TopicGraph, slug: str) -> dict[str, Any]:
+    """The view of one topic page: its articles, sub-topics and place in the tree."""
+    t = graph.topics[slug]
+    crumbs = [{"url": config.base_path, "title": "Home"},
+              {"url": config.base_path + "topics/", "title": "Topics"}]
+    crumbs += [{"url": topic_url(config, p), "title": graph.topics[p].title}
+               for p in reversed(graph.ancestors(slug))]
+    return {
+        "slug": slug, "title": t.title, "description": t.description,
+        "url": topic_url(config, slug), "lay": list(t.lay), "clinical": list(t.clinical),
+        "breadcrumbs": crumbs,
+        "articles": [_card(graph, s) for s in graph.topic_articles.get(slug, ())],
+        "children": [{"url": topic_url(config, c), "title": graph.topics[c].title,
+                      "description": graph.topics[c].description,
+                      "count": len(graph.subtree_articles(c))}
+                     for c in graph.children.get(slug, ())],
+        "canonical": site_base(config) + f"topics/{slug}/",
+    }
+
+
+def site_base(config: SiteConfig) -> str:
+    return config.base_url.rstrip("/") + "/"

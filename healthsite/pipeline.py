@@ -1,0 +1,111 @@
+"""The one orchestrator: gather everything, check it, then write. Reads top to bottom."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .catalogue import CHECKS
+from .checks import Readability, check_articles
+from .config import SiteConfig, load_config
+from .content import load_articles, load_glossary
+from .errors import Level, ProblemList
+from .graph import TopicGraph, build_graph
+from .markup import Rendered, Renderer
+from .output import OutputError, write_site
+from .pages import render_site
+from .related import ReadingNext, compute
+from .templating import load_templates
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line asked for."""
+
+    root: Path
+    out: Path | None = None
+    drafts: bool = False
+    write: bool = True
+
+
+@dataclass
+class BuildResult:
+    """Everything a build produced, for the CLI's summary and for tests."""
+
+    problems: ProblemList
+    config: SiteConfig | None = None
+    graph: TopicGraph | None = None
+    reading_next: ReadingNext | None = None
+    files: dict[str, bytes] = field(default_factory=dict)
+    grades: dict[str, Readability] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    out_dir: Path | None = None
+
+
+def today() -> dt.date:
+    """The build's 'today': SOURCE_DATE_EPOCH when set (reproducible builds), else the date."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def build_site(opts: Options) -> BuildResult:
+    """Load, render, link, check and (unless only checking) write the site."""
+    problems = ProblemList()
+    result = BuildResult(problems)
+    clock = _Clock(result.timings)
+    day = today()
+    config = result.config = load_config(opts.root, problems)
+    if config is None:
+        return result
+    problems.overrides = {code: level for code, level in config.levels.items()}
+    templates = load_templates(config.root, problems)
+    articles = load_articles(config, day, problems)
+    glossary = load_glossary(config, problems)
+    clock.lap("load")
+    drafts = set() if opts.drafts else {a.slug for a in articles if a.meta.draft}
+    renderer = Renderer(dict(config.services), {a.path: a for a in articles}, glossary,
+                        config.base_path + "glossary/")
+    rendered: dict[str, Rendered] = {a.slug: renderer.render(a) for a in articles}
+    for r in rendered.values():
+        problems.extend(r.problems)
+    clock.lap("markdown")
+    graph = result.graph = build_graph(config, articles, drafts, rendered, problems)
+    nxt = result.reading_next = compute(graph, config, day)
+    clock.lap("graph")
+    result.grades = check_articles(config, graph, nxt, day, problems)
+    clock.lap("checks")
+    if templates is None or problems.errors:
+        return result
+    result.files = render_site(config, graph, nxt, glossary, templates, problems)
+    clock.lap("templates")
+    if opts.write and not problems.errors:
+        out = result.out_dir = opts.out or (config.root / config.output_dir)
+        try:
+            write_site(config.root, out, result.files)
+        except OutputError as e:
+            problems.add("io", str(e), str(out))
+        clock.lap("write")
+    return result
+
+
+def strict_failed(result: BuildResult, strict: bool) -> bool:
+    """Whether the build failed: errors, or under --strict any warning."""
+    return bool(result.problems.errors or (strict and result.problems.warnings))
+
+
+class _Clock:
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings, self.start = timings, time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = now - self.start
+        self.start = now
+
+
+__all__ = ["CHECKS", "BuildResult", "Level", "Options", "build_site", "strict_failed"]

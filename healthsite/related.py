@@ -1,0 +1,157 @@
+"""Stage 5: "reading next" for every article, explainable and bounded.
+
+Score = sum of the weights of shared features + link bonuses. Features are an article's own
+topics ("d", t) and the topic-tree areas it sits in ("t", t: its topics and their parents),
+each weighted like IDF, so rarer topics count more. Because a topic score depends only on the
+*set* of shared features, every article is indexed under each subset of its features; an
+article's candidates are read subset by subset from the heaviest down, and the walk stops once
+k are chosen and no remaining subset can beat the k-th. Cost per article: subsets x k + links,
+whatever the number of articles. Linked articles are few and are scored explicitly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import combinations
+
+from .config import SiteConfig
+from .graph import TopicGraph
+
+Feature = tuple[str, str]
+MAX_FEATURES = 10
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One reading-next link with the reasons a reader is shown."""
+
+    slug: str
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReadingNext:
+    """Suggestions per article, plus how many candidate pairs were scored (a cost measure)."""
+
+    by_article: dict[str, tuple[Suggestion, ...]]
+    pairs_examined: int
+
+
+def suggestible(graph: TopicGraph, today: dt.date) -> set[str]:
+    """Articles that may be suggested: published health articles not overdue for review."""
+    return {s for s, a in graph.articles.items() if a.is_article and a.meta.next_review >= today}
+
+
+def compute(graph: TopicGraph, config: SiteConfig, today: dt.date) -> ReadingNext:
+    """Reading next for every published article."""
+    pool = suggestible(graph, today)
+    features = {s: _features(graph, s) for s in graph.articles}
+    weights = _weights(features, pool, config)
+    index: dict[frozenset[Feature], list[str]] = defaultdict(list)
+    for slug in sorted(pool):
+        for subset in _subsets(features[slug], weights):
+            index[subset].append(slug)
+    examined = 0
+    out: dict[str, tuple[Suggestion, ...]] = {}
+    for slug, article in graph.articles.items():
+        if not article.is_article:
+            continue
+        picks = [p for p in graph.picks.get(slug, ()) if p in pool]
+        ranked, n = _rank(graph, slug, features, weights, index, pool, config, set(picks))
+        examined += n
+        chosen = [Suggestion(p, 0.0, ("Editor's pick",)) for p in picks]
+        chosen += ranked[: max(config.reading_next_count - len(chosen), 0)]
+        out[slug] = tuple(chosen)
+    return ReadingNext(out, examined)
+
+
+def _features(graph: TopicGraph, slug: str) -> frozenset[Feature]:
+    own = graph.articles[slug].meta.topics
+    area = set(own) | {graph.topics[t].parent for t in own
+                       if t in graph.topics and graph.topics[t].parent in graph.topics}
+    return frozenset({("d", t) for t in own} | {("t", t) for t in area if t is not None})
+
+
+def _weights(features: dict[str, frozenset[Feature]], pool: set[str],
+             config: SiteConfig) -> dict[Feature, float]:
+    counts: dict[Feature, int] = defaultdict(int)
+    for slug in pool:
+        for f in features[slug]:
+            counts[f] += 1
+    n = max(len(pool), 1)
+    w = config.weights
+    return {f: round((w.shared_topic if f[0] == "d" else w.parent_topic)
+                     * math.log(1 + n / c), 9) for f, c in counts.items()}
+
+
+def _subsets(feats: frozenset[Feature], weights: dict[Feature, float]) -> list[frozenset[Feature]]:
+    usable = sorted((f for f in feats if weights.get(f, 0) > 0),
+                    key=lambda f: (-weights[f], f))[:MAX_FEATURES]
+    return [frozenset(c) for r in range(1, len(usable) + 1) for c in combinations(usable, r)]
+
+
+def _rank(graph: TopicGraph, slug: str, features: dict[str, frozenset[Feature]],
+          weights: dict[Feature, float], index: dict[frozenset[Feature], list[str]],
+          pool: set[str], config: SiteConfig, exclude: set[str]) -> tuple[list[Suggestion], int]:
+    k = config.reading_next_count
+    mine = features[slug]
+    out_links, in_links = set(graph.links_out.get(slug, ())), set(graph.links_in.get(slug, ()))
+    seen = {slug} | exclude
+    best: list[Suggestion] = []
+
+    def consider(other: str) -> None:
+        seen.add(other)
+        best.append(_score(graph, other, mine & features[other], weights, config,
+                           other in out_links, other in in_links))
+
+    for other in sorted((out_links | in_links) & pool - seen):
+        consider(other)
+    examined = len(best)
+    walk = sorted(_subsets(mine, weights),
+                  key=lambda s: (-_total(s, weights), sorted(s)))
+    for subset in walk:
+        best.sort(key=lambda s: (-s.score, s.slug))
+        del best[k:]
+        if len(best) >= k and _total(subset, weights) < best[-1].score:
+            break
+        taken = 0
+        for other in index.get(subset, ()):
+            if other in seen:
+                continue
+            consider(other)
+            examined += 1
+            taken += 1
+            if taken >= k:
+                break
+    best.sort(key=lambda s: (-s.score, s.slug))
+    return best[:k], examined
+
+
+def _total(subset: frozenset[Feature], weights: dict[Feature, float]) -> float:
+    return round(sum(weights.get(f, 0.0) for f in subset), 9)
+
+
+def _score(graph: TopicGraph, other: str, shared: frozenset[Feature],
+           weights: dict[Feature, float], config: SiteConfig, links_to: bool,
+           linked_from: bool) -> Suggestion:
+    score = _total(shared, weights)
+    reasons: list[str] = []
+    direct = sorted((t for kind, t in shared if kind == "d"), key=lambda t: -weights[("d", t)])
+    if direct:
+        reasons.append("Also about: " + ", ".join(graph.topics[t].title.lower() for t in direct))
+    else:
+        area = sorted((t for kind, t in shared if kind == "t"),
+                      key=lambda t: (-weights[("t", t)], t))
+        if area:
+            reasons.append("In the same area: " + graph.topics[area[0]].title.lower())
+    if links_to:
+        score += config.weights.links_to
+        reasons.append("Mentioned on this page")
+    if linked_from:
+        score += config.weights.linked_from
+        reasons.append("Links to this page")
+    return Suggestion(other, round(score, 9), tuple(reasons))

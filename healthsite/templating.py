@@ -1,0 +1,233 @@
+"""Stage 6: the pages. Builds a typed view per page and renders it with Jinja.
+
+Templates get explicit views (TypedDicts) with neighbours already resolved to
+{url, title, reason}; Jinja runs with autoescape and StrictUndefined.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypedDict
+
+import jinja2
+
+from .config import SiteConfig
+from .content import GlossaryEntry
+from .errors import ProblemList
+from .graph import TopicGraph
+from .related import ReadingNext
+
+TEMPLATES_DIR = "templates"
+STATIC_DIR = "static"
+TEMPLATES = ("article.html", "home.html", "topics.html", "topic.html", "glossary.html",
+             "404.html", "sitemap.xml", "feed.xml", "robots.txt")
+
+
+class LinkView(TypedDict):
+    url: str
+    title: str
+
+
+class SuggestionView(TypedDict):
+    url: str
+    title: str
+    summary: str
+    reasons: list[str]
+
+
+class SourceView(TypedDict):
+    n: int
+    title: str
+    publisher: str
+    year: int
+    url: str | None
+
+
+class ArticleView(TypedDict):
+    slug: str
+    title: str
+    summary: str
+    url: str
+    canonical: str
+    is_article: bool
+    draft: bool
+    html: str
+    toc: list[dict[str, Any]]
+    topics: list[LinkView]
+    breadcrumbs: list[LinkView]
+    sources: list[SourceView]
+    reviewed: dt.date
+    next_review: dt.date
+    reading_next: list[SuggestionView]
+    backlinks: list[LinkView]
+    jsonld: str
+
+
+@dataclass(frozen=True)
+class Templates:
+    """A compiled Jinja environment for one build."""
+
+    env: jinja2.Environment
+    root: Path
+
+
+def load_templates(root: Path, problems: ProblemList) -> Templates | None:
+    """Compile every template once; syntax errors are reported as templates/NAME:LINE."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(root / TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["longdate"] = lambda d: f"{d.day} {d.strftime('%B %Y')}"
+    ok = True
+    names = sorted(set(TEMPLATES) | set(env.list_templates()))
+    for name in names:
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as e:
+            ok = False
+            problems.add("template", f"template syntax error: {e.message}",
+                         f"{TEMPLATES_DIR}/{e.name or name}", e.lineno or 1, 1)
+        except jinja2.TemplateNotFound as e:
+            ok = False
+            missing = e.name if isinstance(e.name, str) else name
+            problems.add("template", f"missing template '{missing}'", f"{TEMPLATES_DIR}/{missing}",
+                         hint=f"create {TEMPLATES_DIR}/{missing}")
+    return Templates(env, root) if ok else None
+
+
+def render(tpl: Templates, name: str, context: dict[str, Any], what: str,
+           problems: ProblemList) -> bytes | None:
+    """Render one template; a failure is reported with the template line and the page."""
+    try:
+        return tpl.env.get_template(name).render(context).encode("utf-8")
+    except Exception as e:  # noqa: BLE001 (template code can raise anything; report it)
+        path, line = _template_frame(tpl.root, name)
+        problems.add("template", f"while rendering {what}: {type(e).__name__}: {e}", path, line, 1)
+        return None
+
+
+def _template_frame(root: Path, name: str) -> tuple[str, int]:
+    tb = sys.exc_info()[2]
+    tdir = (root / TEMPLATES_DIR).resolve()
+    found = (f"{TEMPLATES_DIR}/{name}", 1)
+    for frame in traceback.extract_tb(tb):
+        try:
+            p = Path(frame.filename).resolve()
+        except (OSError, ValueError):
+            continue
+        if p.is_relative_to(tdir) and frame.lineno:
+            found = (f"{TEMPLATES_DIR}/{p.relative_to(tdir).as_posix()}", frame.lineno)
+    return found
+
+
+def static_files(root: Path) -> dict[str, tuple[str, bytes]]:
+    """static/ files as {source name: (published path, bytes)}; CSS gets a content hash."""
+    out: dict[str, tuple[str, bytes]] = {}
+    base = root / STATIC_DIR
+    if not base.is_dir():
+        return out
+    for path in sorted(p for p in base.rglob("*") if p.is_file()):
+        rel = path.relative_to(base).as_posix()
+        data = path.read_bytes()
+        if path.suffix == ".css":
+            digest = hashlib.sha256(data).hexdigest()[:10]
+            published = f"static/{rel[: -len('.css')]}.{digest}.css"
+        else:
+            published = f"static/{rel}"
+        out[rel] = (published, data)
+    return out
+
+
+def site_view(config: SiteConfig, graph: TopicGraph, assets: dict[str, tuple[str, bytes]],
+              updated: dt.date) -> dict[str, Any]:
+    """What every template may use about the site as a whole."""
+    base = config.base_path
+    return {
+        "title": config.title,
+        "description": config.description,
+        "base_url": config.base_url.rstrip("/") + "/",
+        "base_path": base,
+        "language": config.language,
+        "publisher": config.publisher,
+        "services": dict(config.services),
+        "assets": {k: base + v[0] for k, v in assets.items()},
+        "footer": [LinkView(url=graph.articles[s].url, title=graph.articles[s].title)
+                   for s in config.footer if s in graph.articles],
+        "updated": updated,
+        "urls": {"home": base, "topics": base + "topics/", "glossary": base + "glossary/",
+                 "feed": base + "feed.xml"},
+    }
+
+
+def article_view(config: SiteConfig, graph: TopicGraph, slug: str, nxt: ReadingNext,
+                 site: dict[str, Any]) -> ArticleView:
+    """The resolved view of one article page."""
+    a, r = graph.articles[slug], graph.rendered[slug]
+    topics = [LinkView(url=topic_url(config, t), title=graph.topics[t].title)
+              for t in a.meta.topics]
+    crumbs = [LinkView(url=config.base_path, title="Home")]
+    if a.meta.topics:
+        first = a.meta.topics[0]
+        for t in (*reversed(graph.ancestors(first)), first):
+            crumbs.append(LinkView(url=topic_url(config, t), title=graph.topics[t].title))
+    sources = [SourceView(n=i, title=s.title, publisher=s.publisher, year=s.year, url=s.url)
+               for i, s in enumerate(a.meta.sources, start=1)]
+    suggestions = [SuggestionView(url=graph.articles[s.slug].url,
+                                  title=graph.articles[s.slug].title,
+                                  summary=graph.articles[s.slug].meta.summary,
+                                  reasons=list(s.reasons))
+                   for s in nxt.by_article.get(slug, ())]
+    backlinks = [LinkView(url=graph.articles[b].url, title=graph.articles[b].title)
+                 for b in graph.links_in.get(slug, ())]
+    canonical = site["base_url"] + a.url[len(config.base_path):]
+    return ArticleView(
+        slug=slug, title=a.title, summary=a.meta.summary, url=a.url, canonical=canonical,
+        is_article=a.is_article, draft=a.meta.draft, html=r.html,
+        toc=[{"level": lv, "id": i, "name": n} for lv, i, n in r.toc],
+        topics=topics, breadcrumbs=crumbs, sources=sources, reviewed=a.meta.reviewed,
+        next_review=a.meta.next_review, reading_next=suggestions, backlinks=backlinks,
+        jsonld=jsonld(config, a.title, a.meta.summary, canonical, a.meta.reviewed,
+                      a.meta.condition or (graph.topics[a.meta.topics[0]].title
+                                           if a.meta.topics else config.title),
+                      sources, a.is_article),
+    )
+
+
+def jsonld(config: SiteConfig, title: str, summary: str, canonical: str, reviewed: dt.date,
+           condition: str, sources: list[SourceView], is_article: bool) -> str:
+    """schema.org MedicalWebPage data for one page, safe to embed in a script element."""
+    org = {"@type": "Organization", "name": config.publisher}
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage" if is_article else "WebPage",
+        "name": title,
+        "description": summary,
+        "url": canonical,
+        "inLanguage": config.language,
+        "lastReviewed": reviewed.isoformat(),
+        "reviewedBy": org,
+        "publisher": org,
+    }
+    if is_article:
+        data["about"] = {"@type": "MedicalCondition", "name": condition}
+        data["medicalAudience"] = {"@type": "MedicalAudience", "audienceType": "Patient"}
+        data["citation"] = [{"@type": "CreativeWork", "name": s["title"],
+                             "publisher": {"@type": "Organization", "name": s["publisher"]},
+                             "datePublished": str(s["year"]),
+                             **({"url": s["url"]} if s["url"] else {})} for s in sources]
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def topic_url(config: SiteConfig, slug: str) -> str:
+    return f"{config.base_path}topics/{slug}/"

@@ -1,0 +1,205 @@
+"""Strict YAML reading with line and column for every value.
+
+PyYAML composes the node tree (which carries marks); we convert the nodes ourselves so that:
+plain scalars follow YAML 1.2 core rules (`no`, `on`, `yes` stay strings; only true/false are
+booleans), dates are checked for real calendar days, duplicate keys, aliases (billion-laughs
+bombs), custom tags and very deep nesting are rejected with a position.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+Key = tuple[Hashable, ...]
+MAX_DEPTH = 50
+
+_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)$")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DATELIKE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}([Tt ].*)?$")
+_STR = "tag:yaml.org,2002:str"
+_RESOLVER = yaml.resolver.Resolver()
+_NULL = {"", "~", "null", "Null", "NULL"}
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+_STD_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+class YamlError(Exception):
+    """A YAML mistake at a 1-based line and column."""
+
+    def __init__(self, message: str, line: int, col: int, hint: str = "") -> None:
+        super().__init__(message)
+        self.message, self.line, self.col, self.hint = message, line, col, hint
+
+
+@dataclass(frozen=True)
+class Located:
+    """A parsed YAML document plus the (line, col) of every key path in it."""
+
+    value: Any
+    positions: dict[Key, tuple[int, int]]
+    key_positions: dict[Key, tuple[int, int]]
+
+    def at(self, *path: Hashable) -> tuple[int, int]:
+        """Line and column of the value at `path`, or of its nearest parent."""
+        p: Key = tuple(path)
+        while p not in self.positions and p:
+            p = p[:-1]
+        return self.positions.get(p, (1, 1))
+
+    def key_at(self, *path: Hashable) -> tuple[int, int]:
+        """Line and column of the key that names `path` (for unknown-key errors)."""
+        return self.key_positions.get(tuple(path), self.at(*path))
+
+
+class _Loader(yaml.SafeLoader):
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+        if self.check_event(AliasEvent):
+            mark = self.peek_event().start_mark
+            raise YamlError(
+                "YAML aliases (*name) are not allowed",
+                mark.line + 1,
+                mark.column + 1,
+                "write the value out in full",
+            )
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+def parse(text: str, line_offset: int = 0) -> Located:
+    """Parse one YAML document; positions are shifted down by `line_offset` lines."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except YamlError as e:
+        raise YamlError(e.message, e.line + line_offset, e.col, e.hint) from None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise YamlError(_describe(e), line + line_offset, col, _yaml_hint(e)) from None
+    except yaml.YAMLError as e:
+        raise YamlError(f"invalid YAML: {e}", 1 + line_offset, 1) from None
+    except RecursionError:
+        raise YamlError("YAML is nested too deeply", 1 + line_offset, 1) from None
+    positions: dict[Key, tuple[int, int]] = {}
+    key_positions: dict[Key, tuple[int, int]] = {}
+    if node is None:
+        return Located(None, positions, key_positions)
+    value = _convert(node, (), positions, key_positions, line_offset, 0)
+    return Located(value, positions, key_positions)
+
+
+def _describe(e: yaml.MarkedYAMLError) -> str:
+    problem = (e.problem or "invalid YAML").strip()
+    if "mapping values are not allowed" in problem:
+        return "invalid YAML: a ': ' inside an unquoted value"
+    if "found character '\\t'" in problem or "\\t" in problem:
+        return "invalid YAML: tab characters cannot indent YAML"
+    return f"invalid YAML: {problem}"
+
+
+def _yaml_hint(e: yaml.MarkedYAMLError) -> str:
+    problem = e.problem or ""
+    if "mapping values are not allowed" in problem:
+        return 'put the value in double quotes: title: "Iron: what to know"'
+    if "\\t" in problem:
+        return "indent with spaces"
+    if "expected <block end>" in problem or "could not find expected ':'" in problem:
+        return "check the indentation and that every key ends with ':'"
+    return ""
+
+
+def _pos(node: Node, offset: int) -> tuple[int, int]:
+    return node.start_mark.line + 1 + offset, node.start_mark.column + 1
+
+
+def _convert(
+    node: Node,
+    path: Key,
+    positions: dict[Key, tuple[int, int]],
+    key_positions: dict[Key, tuple[int, int]],
+    offset: int,
+    depth: int,
+) -> Any:
+    line, col = _pos(node, offset)
+    positions[path] = (line, col)
+    if depth > MAX_DEPTH:
+        raise YamlError(f"YAML is nested more than {MAX_DEPTH} levels deep", line, col)
+    if node.tag not in _STD_TAGS:
+        raise YamlError(f"YAML tag {node.tag!r} is not allowed", line, col, "remove the tag")
+    if isinstance(node, ScalarNode):
+        return _scalar(node, line, col)
+    if isinstance(node, SequenceNode):
+        return [
+            _convert(item, (*path, i), positions, key_positions, offset, depth + 1)
+            for i, item in enumerate(node.value)
+        ]
+    assert isinstance(node, MappingNode)
+    result: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        kline, kcol = _pos(key_node, offset)
+        if not isinstance(key_node, ScalarNode):
+            raise YamlError("mapping keys must be plain text", kline, kcol)
+        key = _scalar(key_node, kline, kcol)
+        if not isinstance(key, str):
+            key = str(key_node.value)
+        if key in result:
+            first = key_positions[(*path, key)][0]
+            raise YamlError(
+                f"duplicate key '{key}' (first given on line {first})",
+                kline,
+                kcol,
+                "remove one of them",
+            )
+        key_positions[(*path, key)] = (kline, kcol)
+        result[key] = _convert(
+            value_node, (*path, key), positions, key_positions, offset, depth + 1
+        )
+    return result
+
+
+def _scalar(node: ScalarNode, line: int, col: int) -> Any:
+    text = node.value
+    if node.style is not None:
+        return text
+    if node.tag == _STR and _RESOLVER.resolve(ScalarNode, text, (True, False)) != _STR:
+        return text  # an explicit !!str tag
+    if text in _NULL:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if _INT.match(text):
+        return int(text.replace("_", ""))
+    if _FLOAT.match(text) and any(ch.isdigit() for ch in text):
+        return float(text)
+    m = _DATE.match(text)
+    if m:
+        try:
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            raise YamlError(
+                f"'{text}' is not a real date", line, col, "use an existing day as YYYY-MM-DD"
+            ) from None
+    if _DATELIKE.match(text):
+        raise YamlError(
+            f"'{text}' is not a date in the form YYYY-MM-DD", line, col, "write dates as YYYY-MM-DD"
+        )
+    return text
