@@ -137,7 +137,7 @@ def load_config(root: Path, problems: ProblemList) -> SiteConfig | None:
     try:
         loc = parse(text.replace("\r\n", "\n"))
     except YamlError as e:
-        problems.add("yaml", e.message, CONFIG_FILE, e.line, e.col, hint=e.hint)
+        problems.add(e.code, e.message, CONFIG_FILE, e.line, e.col, hint=e.hint)
         return None
 
     def report(code: str, message: str, line: int, col: int, hint: str) -> None:
@@ -225,6 +225,7 @@ def _check_cycles(topics: list[Topic], index: dict[str, int], loc: Located,
             loop = chain[chain.index(node):]
             reported.update(loop)
             first = min(loop, key=lambda x: index[x])
+            loop = loop[loop.index(first):] + loop[: loop.index(first)]
             line, col = loc.at("topics", index[first], "parent")
             cycle = " > ".join([*loop, loop[0]])
             report("topic-cycle", f"topics form a loop: {cycle}", line, col,

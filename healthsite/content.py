@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from . import schema as s
 from .config import SLUG_CHARS, SiteConfig
@@ -95,12 +95,22 @@ def slug_problem(slug: str) -> str:
     return ""
 
 
-def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList) -> list[Article]:
+@dataclass(frozen=True)
+class Corpus:
+    """The articles that loaded, and the files that exist but could not be loaded (their
+    problems are already reported, so links to them are not reported again)."""
+
+    articles: tuple[Article, ...]
+    unloadable: frozenset[str]
+
+
+def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList) -> Corpus:
     """Every content/**/*.md file as an Article, sorted by slug; bad files are reported."""
     root = config.root
     topics = {t.slug for t in config.topics}
     articles: dict[str, Article] = {}
-    for path in sorted((root / CONTENT_DIR).rglob("*.md")):
+    paths = sorted((root / CONTENT_DIR).rglob("*.md"))
+    for path in paths:
         rel = path.relative_to(root).as_posix()
         if path.is_symlink() and not path.resolve().is_relative_to((root / CONTENT_DIR).resolve()):
             problems.add("io", "a symbolic link that points outside content/", rel,
@@ -129,7 +139,10 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList) -> 
         url = config.base_path + slug + "/"
         articles[slug] = Article(rel, slug, url, f"{slug}/index.html", meta, part.body,
                                  part.body_line)
-    return [articles[k] for k in sorted(articles)]
+    loaded = {a.path for a in articles.values()}
+    failed = {p.relative_to(root).as_posix() for p in paths} - loaded
+    return Corpus(tuple(articles[k] for k in sorted(articles)),
+                  frozenset(failed | {PurePosixPath(p).stem for p in failed}))
 
 
 def load_glossary(config: SiteConfig, problems: ProblemList) -> list[GlossaryEntry]:
@@ -143,7 +156,7 @@ def load_glossary(config: SiteConfig, problems: ProblemList) -> list[GlossaryEnt
     try:
         loc = parse(text)
     except YamlError as e:
-        problems.add("yaml", e.message, GLOSSARY_FILE, e.line, e.col, hint=e.hint)
+        problems.add(e.code, e.message, GLOSSARY_FILE, e.line, e.col, hint=e.hint)
         return []
 
     def report(code: str, message: str, line: int, col: int, hint: str) -> None:

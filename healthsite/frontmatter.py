@@ -107,7 +107,7 @@ def parse_front_matter(
     try:
         loc = parse(part.yaml_text, line_offset=part.yaml_line - 1)
     except YamlError as e:
-        problems.add("yaml", e.message, path, e.line, e.col, hint=e.hint)
+        problems.add(e.code, e.message, path, e.line, e.col, hint=e.hint)
         return None
 
     def report(code: str, message: str, line: int, col: int, hint: str) -> None:

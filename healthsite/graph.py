@@ -53,18 +53,23 @@ class TopicGraph:
 
 
 def build_graph(config: SiteConfig, articles: list[Article], drafts: set[str],
-                rendered: dict[str, Rendered], problems: ProblemList) -> TopicGraph:
-    """Index the published articles and check every link between them."""
+                rendered: dict[str, Rendered], problems: ProblemList,
+                unloadable: frozenset[str] = frozenset()) -> TopicGraph:
+    """Index the published articles and check every link between them.
+
+    Links to files in `unloadable` (already reported as broken) are not reported again."""
     by_path = {a.path: a for a in articles}
     published = {a.slug: a for a in articles if a.slug not in drafts}
     links_out: dict[str, list[str]] = {}
     links_in: dict[str, set[str]] = defaultdict(set)
     for a in published.values():
-        targets = _check_links(a, rendered[a.slug], by_path, rendered, drafts, problems)
+        targets = _check_links(a, rendered[a.slug], by_path, rendered, drafts, problems,
+                               unloadable)
         links_out[a.slug] = [t for t in dict.fromkeys(targets) if t != a.slug]
         for t in links_out[a.slug]:
             links_in[t].add(a.slug)
-    picks = {a.slug: _check_picks(a, published, drafts, problems) for a in published.values()}
+    picks = {a.slug: _check_picks(a, published, drafts, unloadable, problems)
+             for a in published.values()}
     for slug in sorted(config.footer):
         if slug not in published:
             problems.add("unknown-article", f"footer page '{slug}' does not exist", "site.yaml",
@@ -93,10 +98,12 @@ def build_graph(config: SiteConfig, articles: list[Article], drafts: set[str],
 
 def _check_links(a: Article, r: Rendered, by_path: dict[str, Article],
                  rendered: dict[str, Rendered], drafts: set[str],
-                 problems: ProblemList) -> list[str]:
+                 problems: ProblemList, unloadable: frozenset[str]) -> list[str]:
     targets: list[str] = []
     for link in r.links:
         target = a if link.target is None else by_path.get(link.target)
+        if target is None and link.target in unloadable:
+            continue
         if target is None:
             problems.add("broken-link", f"link to '{link.raw}': no such file", a.path, link.line,
                          link.col, hint=did_you_mean(link.target or "", by_path)
@@ -117,7 +124,7 @@ def _check_links(a: Article, r: Rendered, by_path: dict[str, Article],
 
 
 def _check_picks(a: Article, published: dict[str, Article], drafts: set[str],
-                 problems: ProblemList) -> tuple[str, ...]:
+                 unloadable: frozenset[str], problems: ProblemList) -> tuple[str, ...]:
     good: list[str] = []
     for i, slug in enumerate(a.meta.next):
         line, col = a.meta.at("next", i)
@@ -126,7 +133,7 @@ def _check_picks(a: Article, published: dict[str, Article], drafts: set[str],
         elif slug in drafts:
             problems.add("link-to-draft", f"'next:' names '{slug}', which is a draft", a.path,
                          line, col, hint="publish it first, or remove it from next:")
-        else:
+        elif slug not in unloadable:
             problems.add("unknown-article", f"'next:' names unknown article '{slug}'", a.path,
                          line, col, hint=did_you_mean(slug, published) or "use an article's slug")
     return tuple(dict.fromkeys(good))

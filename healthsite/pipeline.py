@@ -64,7 +64,8 @@ def build_site(opts: Options) -> BuildResult:
         return result
     problems.overrides = {code: level for code, level in config.levels.items()}
     templates = load_templates(config.root, problems)
-    articles = load_articles(config, day, problems)
+    corpus = load_articles(config, day, problems)
+    articles = list(corpus.articles)
     glossary = load_glossary(config, problems)
     clock.lap("load")
     drafts = set() if opts.drafts else {a.slug for a in articles if a.meta.draft}
@@ -74,7 +75,8 @@ def build_site(opts: Options) -> BuildResult:
     for r in rendered.values():
         problems.extend(r.problems)
     clock.lap("markdown")
-    graph = result.graph = build_graph(config, articles, drafts, rendered, problems)
+    graph = result.graph = build_graph(config, articles, drafts, rendered, problems,
+                                       corpus.unloadable)
     nxt = result.reading_next = compute(graph, config, day)
     clock.lap("graph")
     result.grades = check_articles(config, graph, nxt, day, problems)

@@ -65,7 +65,7 @@ def check(
         if key not in data or data[key] is None:
             if f.required and key not in data:
                 report(f"{prefix}-missing", f"missing required key '{key}' in {what}",
-                       line, col, f"add '{key}:' ({f.doc})")
+                       line, col, f"add '{key}:', {f.doc}")
             elif f.required:
                 kline, kcol = loc.key_at(*path, key)
                 report(f"{prefix}-missing", f"'{key}' is empty in {what}", kline, kcol,

@@ -45,9 +45,10 @@ _STD_TAGS = {
 class YamlError(Exception):
     """A YAML mistake at a 1-based line and column."""
 
-    def __init__(self, message: str, line: int, col: int, hint: str = "") -> None:
+    def __init__(self, message: str, line: int, col: int, hint: str = "",
+                 code: str = "yaml") -> None:
         super().__init__(message)
-        self.message, self.line, self.col, self.hint = message, line, col, hint
+        self.message, self.line, self.col, self.hint, self.code = message, line, col, hint, code
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def parse(text: str, line_offset: int = 0) -> Located:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except YamlError as e:
-        raise YamlError(e.message, e.line + line_offset, e.col, e.hint) from None
+        raise YamlError(e.message, e.line + line_offset, e.col, e.hint, e.code) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -196,10 +197,10 @@ def _scalar(node: ScalarNode, line: int, col: int) -> Any:
             return dt.date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
             raise YamlError(
-                f"'{text}' is not a real date", line, col, "use an existing day as YYYY-MM-DD"
-            ) from None
+                f"'{text}' is not a real date", line, col, "use an existing day as YYYY-MM-DD",
+                "bad-date") from None
     if _DATELIKE.match(text):
         raise YamlError(
-            f"'{text}' is not a date in the form YYYY-MM-DD", line, col, "write dates as YYYY-MM-DD"
-        )
+            f"'{text}' is not a date in the form YYYY-MM-DD", line, col,
+            "write dates as YYYY-MM-DD", "bad-date")
     return text

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import SITE_YAML, problem_lines
+
+from healthsite.config import load_config
+from healthsite.errors import ProblemList
+
+MakeSite = Callable[..., Path]
+
+
+def test_valid_config_has_defaults_and_topics(make_site: MakeSite) -> None:
+    root = make_site({"site.yaml": SITE_YAML})
+    problems = ProblemList()
+    config = load_config(root, problems)
+    assert config is not None and not problems.sorted()
+    assert config.output_dir == "_site"
+    assert config.reading_next_count == 4
+    assert [t.slug for t in config.topics] == ["rls", "causes", "iron", "dvt"]
+    assert config.topic("iron").clinical == ("ferritin",)
+    assert config.services["emergency_number"] == "999"
+
+
+def test_every_bad_key_is_reported_at_once(make_site: MakeSite) -> None:
+    text = SITE_YAML.replace("language: en-GB", "langauge: en-GB").replace(
+        "  interval_months: 12", "  interval_months: often") + "colour: blue\n"
+    root = make_site({"site.yaml": text})
+    problems = ProblemList()
+    load_config(root, problems)
+    assert [p.format() for p in problems.sorted()] == [
+        "site.yaml:4:1: error[config-unknown-key]: unknown key 'langauge' in site.yaml "
+        "(did you mean 'language'?)",
+        "site.yaml:11:20: error[config-type]: 'interval_months' must be a whole number, "
+        "not 'often'",
+        "site.yaml:31:1: error[config-unknown-key]: unknown key 'colour' in site.yaml "
+        "(known keys: alarm_terms, base_url, checks, description, footer, language, "
+        "output_dir, publisher, raw_html, readability, reading_next, review, services, "
+        "title, topics)",
+    ]
+
+
+def test_topic_cycle_and_unknown_parent(make_site: MakeSite) -> None:
+    text = SITE_YAML.replace("  - slug: rls\n", "  - slug: rls\n    parent: iron\n").replace(
+        "description: Deep vein thrombosis.", "description: Clots.\n    parent: vains")
+    root = make_site({"site.yaml": text})
+    problems = ProblemList()
+    load_config(root, problems)
+    assert [p.format() for p in problems.sorted()] == [
+        "site.yaml:16:13: error[topic-cycle]: topics form a loop: rls > iron > causes > rls "
+        "(a topic cannot be its own ancestor; remove one 'parent:')",
+        "site.yaml:32:13: error[topic-unknown-parent]: topic 'dvt' has unknown parent 'vains' "
+        "(declare the parent topic first)",
+    ]
+
+
+def test_check_levels_can_be_overridden(make_site: MakeSite) -> None:
+    from conftest import good_files
+
+    files = good_files()
+    files["site.yaml"] = SITE_YAML + "checks:\n  dead-end: error\n  readibility: off\n"
+    files["content/iron.md"] = files["content/iron.md"].replace(
+        "See the [overview](overview.md) and [clots](clots.md).", "")
+    root = make_site(files)
+    lines = problem_lines(root)
+    assert "content/iron.md:1:1: error[dead-end]: this article links to no other article " \
+        "(link to a related article: [text](other.md))" in lines
+    assert "site.yaml:33:3: error[config-unknown-key]: unknown check 'readibility' in " \
+        "'checks' (did you mean 'readability'?)" in lines
+
+
+def test_missing_config_is_one_clear_error(make_site: MakeSite) -> None:
+    root = make_site({})
+    problems = ProblemList()
+    assert load_config(root, problems) is None
+    assert [p.code for p in problems.sorted()] == ["io"]
