@@ -1,19 +1,23 @@
 """Stage 5: "reading next" for every article, explainable and bounded.
 
 Score = sum of the weights of shared features + link bonuses. Features are an article's own
-topics ("d", t) and the topic-tree areas it sits in ("t", t: its topics and their parents),
-each weighted like IDF, so rarer topics count more. Because a topic score depends only on the
-*set* of shared features, every article is indexed under each subset of its features; an
-article's candidates are read subset by subset from the heaviest down, and the walk stops once
-k are chosen and no remaining subset can beat the k-th. Cost per article: subsets x k + links,
-whatever the number of articles. Linked articles are few and are scored explicitly.
+topics ("d", t) and the topic-tree areas it sits in ("t", a): the parents of its topics, and
+its own topics that have sub-topics (so a hub page and the pages below it share an area).
+Each is weighted like IDF, so rarer topics count more. Because a topic score depends only on
+the *set* of shared features, every article is indexed under each subset of its features; an
+article's candidates are read subset by subset from the heaviest down (generated lazily, in
+order, from a heap), and the walk stops once k are chosen and no remaining subset can beat the
+k-th. Cost per article: subsets visited x k + links, whatever the number of articles. Linked
+articles are few and are scored explicitly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -21,7 +25,7 @@ from .config import SiteConfig
 from .graph import TopicGraph
 
 Feature = tuple[str, str]
-MAX_FEATURES = 10
+MAX_FEATURES = 8
 
 
 @dataclass(frozen=True)
@@ -71,9 +75,10 @@ def compute(graph: TopicGraph, config: SiteConfig, today: dt.date) -> ReadingNex
 
 def _features(graph: TopicGraph, slug: str) -> frozenset[Feature]:
     own = graph.articles[slug].meta.topics
-    area = set(own) | {graph.topics[t].parent for t in own
-                       if t in graph.topics and graph.topics[t].parent in graph.topics}
-    return frozenset({("d", t) for t in own} | {("t", t) for t in area if t is not None})
+    area = {t for t in own if graph.children.get(t)}
+    area |= {p for t in own if t in graph.topics
+             for p in [graph.topics[t].parent] if p is not None and p in graph.topics}
+    return frozenset({("d", t) for t in own} | {("t", a) for a in area})
 
 
 def _weights(features: dict[str, frozenset[Feature]], pool: set[str],
@@ -88,10 +93,37 @@ def _weights(features: dict[str, frozenset[Feature]], pool: set[str],
                      * math.log(1 + n / c), 9) for f, c in counts.items()}
 
 
+def _usable(feats: frozenset[Feature], weights: dict[Feature, float]) -> list[Feature]:
+    return sorted((f for f in feats if weights.get(f, 0) > 0),
+                  key=lambda f: (-weights[f], f))[:MAX_FEATURES]
+
+
 def _subsets(feats: frozenset[Feature], weights: dict[Feature, float]) -> list[frozenset[Feature]]:
-    usable = sorted((f for f in feats if weights.get(f, 0) > 0),
-                    key=lambda f: (-weights[f], f))[:MAX_FEATURES]
+    usable = _usable(feats, weights)
     return [frozenset(c) for r in range(1, len(usable) + 1) for c in combinations(usable, r)]
+
+
+def _heaviest_first(feats: frozenset[Feature],
+                    weights: dict[Feature, float]) -> Iterator[tuple[float, frozenset[Feature]]]:
+    """Non-empty subsets of `feats` by falling total weight, generated lazily.
+
+    Subsets are enumerated as sets *removed* from the full set, in rising order of removed
+    weight (the classic "extend or replace the last" heap walk over weights sorted upwards),
+    so each subset appears exactly once and only as many as the caller needs are made."""
+    asc = list(reversed(_usable(feats, weights)))
+    full = _total(frozenset(asc), weights)
+    heap: list[tuple[float, int, tuple[Feature, ...]]] = [(0.0, -1, ())]
+    while heap:
+        removed_weight, last, removed = heapq.heappop(heap)
+        if len(removed) < len(asc):
+            yield round(full - removed_weight, 9), frozenset(asc) - frozenset(removed)
+        nxt = last + 1
+        if nxt < len(asc):
+            w = weights[asc[nxt]]
+            heapq.heappush(heap, (removed_weight + w, nxt, (*removed, asc[nxt])))
+            if removed:
+                heapq.heappush(heap, (removed_weight - weights[asc[last]] + w, nxt,
+                                      (*removed[:-1], asc[nxt])))
 
 
 def _rank(graph: TopicGraph, slug: str, features: dict[str, frozenset[Feature]],
@@ -111,12 +143,10 @@ def _rank(graph: TopicGraph, slug: str, features: dict[str, frozenset[Feature]],
     for other in sorted((out_links | in_links) & pool - seen):
         consider(other)
     examined = len(best)
-    walk = sorted(_subsets(mine, weights),
-                  key=lambda s: (-_total(s, weights), sorted(s)))
-    for subset in walk:
+    for total, subset in _heaviest_first(mine, weights):
         best.sort(key=lambda s: (-s.score, s.slug))
         del best[k:]
-        if len(best) >= k and _total(subset, weights) < best[-1].score:
+        if len(best) >= k and total < best[-1].score:
             break
         taken = 0
         for other in index.get(subset, ()):

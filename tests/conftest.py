@@ -76,8 +76,11 @@ def good_files() -> dict[str, str]:
 def make_site(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
     """Write a site into a temp folder, with the repo's real templates and static files."""
 
+    count = iter(range(1000))
+
     def make(files: dict[str, str | bytes], templates: bool = True) -> Path:
-        root = tmp_path / "site"
+        n = next(count)
+        root = tmp_path / ("site" if n == 0 else f"site{n}")
         if templates:
             shutil.copytree(REPO / "templates", root / "templates")
             shutil.copytree(REPO / "static", root / "static")
