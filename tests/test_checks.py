@@ -1,0 +1,82 @@
+"""Editorial checks: each fires on a small broken site and stays quiet on a good one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import SITE_YAML, article, good_files, problem_lines
+
+from healthsite.checks import reading_grade
+
+MakeSite = Callable[..., Path]
+
+
+def test_good_site_is_quiet(make_site: MakeSite, today: None) -> None:
+    assert problem_lines(make_site(good_files())) == []
+
+
+def test_too_few_sources(make_site: MakeSite, today: None) -> None:
+    files = good_files()
+    files["content/iron.md"] = files["content/iron.md"].replace(
+        '  - {title: "RLS guideline", publisher: AASM, year: 2024}\n', "")
+    assert problem_lines(make_site(files)) == [
+        "content/iron.md:7:3: error[min-sources]: 1 source(s); the site requires at least 2 "
+        "(cite guidelines or reviews under 'sources:')"]
+
+
+def test_review_overdue(make_site: MakeSite, today: None) -> None:
+    files = good_files()
+    files["content/iron.md"] = files["content/iron.md"].replace(
+        "reviewed: 2026-01-10", "reviewed: 2024-01-10")
+    files["content/clots.md"] = files["content/clots.md"].replace(
+        "reviewed: 2026-01-10", "reviewed: 2025-01-10\nnext_review: 2026-03-01")
+    assert problem_lines(make_site(files)) == [
+        "content/clots.md:6:14: warning[review-overdue]: review was due on 2026-03-01 "
+        "(review the article and update 'reviewed:')",
+        "content/iron.md:5:11: warning[review-overdue]: review was due on 2025-01-10 "
+        "(review the article and update 'reviewed:')",
+        # the only other articles are overdue, so none may be suggested
+        "content/overview.md:1:1: warning[no-reading-next]: no other article could be "
+        "suggested to read next (add topics shared with other articles)"]
+
+
+def test_alarm_terms_need_an_urgent_or_emergency_card(make_site: MakeSite, today: None) -> None:
+    files = good_files()
+    files["content/iron.md"] = files["content/iron.md"].replace(
+        "Low iron can matter[^1].", "Low iron can matter[^1].\n\nSudden Chest pain is serious.")
+    assert problem_lines(make_site(files)) == [
+        "content/iron.md:15:1: error[alarm-without-care-card]: mentions 'chest pain' but has no "
+        "urgent or emergency care card (add !!! urgent \"…\" or !!! emergency \"…\" saying "
+        "where to get help)"]
+    files["content/iron.md"] += '\n!!! urgent "Get help"\n    - chest pain\n'
+    assert problem_lines(make_site(files)) == []
+
+
+def test_reading_grade_above_target_is_a_warning(make_site: MakeSite, today: None) -> None:
+    hard = ("Pharmacological interventions targeting dopaminergic neurotransmission "
+            "demonstrate considerable heterogeneity regarding therapeutic effectiveness, "
+            "necessitating individualised consideration of contraindications and comorbidities.")
+    files = good_files()
+    files["content/iron.md"] = files["content/iron.md"].replace("Low iron can matter[^1].",
+                                                                hard + "[^1]")
+    lines = problem_lines(make_site(files))
+    assert len(lines) == 1
+    assert lines[0].startswith("content/iron.md:1:1: warning[readability]: reading grade ")
+    assert lines[0].endswith("is above the site target of 9 (use shorter sentences and "
+                             "plainer words)")
+    files["site.yaml"] = SITE_YAML + "checks:\n  readability: off\n"
+    assert problem_lines(make_site(files)) == []
+
+
+def test_reading_grade_uses_blocks_as_sentences() -> None:
+    assert reading_grade("The cat sat. It was warm.").grade < 3
+    assert reading_grade("").words == 0
+
+
+def test_long_summary_is_a_warning(make_site: MakeSite, today: None) -> None:
+    files = good_files()
+    files["content/clots.md"] = article("Clots", "[dvt]", files["content/clots.md"].split(
+        "---\n\n", 1)[1]).replace("summary: A short summary of clots.", "summary: " + "x" * 170)
+    assert [ln.split(": ", 2)[1] for ln in problem_lines(make_site(files))] == [
+        "warning[summary-length]"]

@@ -1,0 +1,88 @@
+"""The command line: verbs, exit codes, one sorted report, a summary."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import REPO, article, good_files, run_cli
+
+MakeSite = Callable[..., Path]
+
+
+def test_clean_build_exits_0_and_prints_a_summary(make_site: MakeSite, today: None,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_site(good_files())
+    code, lines = run_cli(["build", "--root", str(root)], capsys)
+    assert code == 0
+    assert len(lines) == 1
+    assert lines[0].startswith("Built 11 pages (3 articles, 0 site pages, 4 topics), "
+                               "average reading grade ")
+    assert lines[0].endswith(f" -> {root / '_site'}")
+    assert (root / "_site" / "iron" / "index.html").is_file()
+
+
+def test_check_writes_nothing(make_site: MakeSite, today: None,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_site(good_files())
+    code, lines = run_cli(["check", "--root", str(root)], capsys)
+    assert code == 0 and lines[0].startswith("Checked 11 pages")
+    assert not (root / "_site").exists()
+
+
+def test_out_option_and_default_verb(make_site: MakeSite, today: None,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_site(good_files())
+    code, _ = run_cli(["--root", str(root)], capsys)
+    assert code == 0 and (root / "_site").is_dir()
+    code, _ = run_cli(["build", "--root", str(root), "--out", str(root / "public")], capsys)
+    assert code == 0 and (root / "public" / "index.html").is_file()
+
+
+def test_warnings_fail_only_under_strict(make_site: MakeSite, today: None,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    files = good_files()
+    files["content/stub.md"] = article("Stub", "[iron]", "No links.")
+    root = make_site(files)
+    code, lines = run_cli(["check", "--root", str(root)], capsys)
+    assert code == 0
+    assert lines[:2] == [
+        "content/stub.md:1:1: warning[dead-end]: this article links to no other article "
+        "(link to a related article: [text](other.md))",
+        "0 errors, 1 warning"]
+    code, _ = run_cli(["check", "--strict", "--root", str(root)], capsys)
+    assert code == 1
+
+
+def test_errors_are_sorted_counted_and_nothing_is_written(make_site: MakeSite, today: None,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    files = good_files()
+    files["content/iron.md"] = files["content/iron.md"].replace("topics: [iron]",
+                                                                "topics: [iorn]\ncolour: red")
+    root = make_site(files)
+    code, lines = run_cli(["build", "--root", str(root)], capsys)
+    assert code == 1
+    assert lines[:3] == [
+        "content/iron.md:4:10: error[unknown-topic]: unknown topic 'iorn' (did you mean 'iron'?)",
+        "content/iron.md:5:1: error[fm-unknown-key]: unknown key 'colour' in front matter "
+        "(known keys: condition, draft, kind, next, next_review, reviewed, slug, sources, "
+        "summary, title, topics)",
+        "2 errors, 0 warnings"]
+    assert not (root / "_site").exists()
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(["publish"], capsys)[0] == 2
+    assert run_cli(["build", "--nope"], capsys)[0] == 2
+
+
+def test_build_py_and_console_script_agree(make_site: MakeSite, today: None) -> None:
+    root = make_site(good_files())
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "check", "--root",
+                           str(root)], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("Checked 11 pages")
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,164 @@
+"""Whole builds: output layout, internal links, stable hooks, determinism, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import REPO, build, good_files
+
+from healthsite.output import MARKER, OutputError, check_out_dir, write_site
+from healthsite.pipeline import Options, build_site
+
+MakeSite = Callable[..., Path]
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's own site, built once into a temporary folder."""
+    out = tmp_path_factory.mktemp("real") / "_site"
+    result = build_site(Options(root=REPO, out=out))
+    assert not result.problems.errors, [p.format() for p in result.problems.sorted()]
+    return out
+
+
+def pages(out: Path) -> list[Path]:
+    return sorted(out.rglob("*.html"))
+
+
+def resolve(out: Path, page: Path, url: str) -> tuple[Path | None, str]:
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        return None, ""
+    path = unquote(parts.path)
+    if not path:
+        target = page
+    elif path.startswith("/"):
+        target = out / path.lstrip("/")
+    else:
+        target = (page.parent / path).resolve()
+    if target.is_dir() or path.endswith("/"):
+        target = target / "index.html"
+    return target, parts.fragment
+
+
+def test_every_internal_href_and_src_resolves(real_site: Path) -> None:
+    ids: dict[Path, set[str]] = {}
+    broken = []
+    for page in pages(real_site):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for tag in soup.find_all(href=True) + soup.find_all(src=True):
+            url = tag.get("href") or tag.get("src")
+            target, fragment = resolve(real_site, page, url)
+            if target is None:
+                continue
+            if not target.is_file():
+                broken.append(f"{page.relative_to(real_site)}: {url}")
+                continue
+            if fragment:
+                if target not in ids:
+                    doc = BeautifulSoup(target.read_text(encoding="utf-8"), "html.parser")
+                    ids[target] = {t["id"] for t in doc.find_all(id=True)}
+                if fragment not in ids[target]:
+                    broken.append(f"{page.relative_to(real_site)}: {url} (no such id)")
+    assert broken == []
+
+
+def test_site_layout_and_machine_files(real_site: Path) -> None:
+    for name in ("index.html", "404.html", "topics/index.html", "topics/iron/index.html",
+                 "glossary/index.html", "sitemap.xml", "feed.xml", "robots.txt", MARKER):
+        assert (real_site / name).is_file(), name
+    css = list((real_site / "static").glob("style.*.css"))
+    assert len(css) == 1 and len(css[0].name.split(".")[1]) == 10
+    sitemap = ET.parse(real_site / "sitemap.xml").getroot()
+    locs = [e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert "https://restless-legs-guide.example.org/iron-and-restless-legs/" in locs
+    feed = ET.parse(real_site / "feed.xml").getroot()
+    entries = feed.findall("{http://www.w3.org/2005/Atom}entry")
+    assert len(entries) >= 20
+    assert "Sitemap: https://restless-legs-guide.example.org/sitemap.xml" in (
+        real_site / "robots.txt").read_text()
+
+
+def test_article_pages_carry_the_stable_hooks(real_site: Path) -> None:
+    for page in sorted(p for p in real_site.glob("*/index.html")
+                       if p.parent.name not in ("topics", "glossary")):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        assert len(soup.find_all("h1")) == 1
+        dates = soup.find("p", id="review-dates")
+        assert dates is not None and len(dates.find_all("time", datetime=True)) == 2, page
+        data = json.loads(soup.find("script", type="application/ld+json").string)
+        if data["@type"] != "MedicalWebPage":
+            continue  # a site page (about, contact…)
+        nxt = soup.find("section", id="reading-next")
+        links = nxt.find_all("a")
+        assert links and all(a.find_next_sibling(class_="reason") for a in links), page
+        assert data["lastReviewed"] and data["about"]["@type"] == "MedicalCondition"
+
+
+def test_backlinks_section_lists_linking_pages(real_site: Path) -> None:
+    page = real_site / "deep-vein-thrombosis" / "index.html"
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    titles = [a.get_text() for a in soup.find("section", id="backlinks").find_all("a")]
+    assert "Preventing DVT" in titles
+
+
+def tree_bytes(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file()}
+
+
+def test_two_builds_are_byte_identical_across_hash_seeds(tmp_path: Path) -> None:
+    outs = []
+    for seed in ("1", "4242"):
+        out = tmp_path / f"out{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed, "SOURCE_DATE_EPOCH": "1800000000"}
+        subprocess.run([sys.executable, "build.py", "build", "--out", str(out)], cwd=REPO,
+                       env=env, check=True, capture_output=True)
+        outs.append(tree_bytes(out))
+    assert outs[0] == outs[1]
+    assert len(outs[0]) > 40
+
+
+def test_failed_build_leaves_previous_output_untouched(make_site: MakeSite,
+                                                      today: None) -> None:
+    root = make_site(good_files())
+    out = root / "_site"
+    assert not build_site(Options(root=root)).problems.errors
+    before = tree_bytes(out)
+    (root / "content" / "iron.md").write_text("---\ntitle: [\n---\n")
+    result = build_site(Options(root=root))
+    assert result.problems.errors
+    assert tree_bytes(out) == before
+
+
+def test_output_refuses_dirs_it_does_not_own(make_site: MakeSite) -> None:
+    root = make_site(good_files())
+    for bad in (root, root.parent, root / "content", root / "templates" / "x"):
+        with pytest.raises(OutputError):
+            check_out_dir(root, bad)
+    stranger = root / "mine"
+    stranger.mkdir()
+    (stranger / "notes.txt").write_text("keep me")
+    with pytest.raises(OutputError, match="not made by healthsite"):
+        write_site(root, stranger, {"index.html": b"x"})
+    with pytest.raises(OutputError, match="leave the output directory"):
+        write_site(root, root / "_site", {"../escape.html": b"x"})
+    assert not (root / "escape.html").exists()
+
+
+def test_glossary_and_topic_pages(make_site: MakeSite, today: None) -> None:
+    result = build(make_site(good_files()))
+    glossary = result.files["glossary/index.html"].decode()
+    assert '<dt id="term-ferritin">Ferritin' in glossary
+    topic = result.files["topics/iron/index.html"].decode()
+    assert "Also known as: low iron, ferritin" in topic
+    assert 'href="/iron/"' in topic
