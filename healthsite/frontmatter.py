@@ -15,8 +15,8 @@ from .yamlio import Located, YamlError, parse
 SOURCE = {
     "title": s.Field("str", "the document's title", required=True),
     "publisher": s.Field("str", "the organisation that published it", required=True),
-    "year": s.Field("int", "the year it was published or last updated", required=True,
-                    minimum=1900),
+    "year": s.Field("int", "the year it was published or last updated (leave it out only for an "
+                    "undated web page, and give its url)", minimum=1900),
     "url": s.Field("str", "its web address, if you are sure of it"),
 }
 
@@ -44,7 +44,7 @@ class Source:
 
     title: str
     publisher: str
-    year: int
+    year: int | None
     url: str | None
 
 
@@ -121,6 +121,7 @@ def parse_front_matter(
     if not isinstance(loc.value, dict) or not data.get("title") or not data.get("reviewed"):
         return None
     _check_topics(data, loc, topics, report)
+    _check_sources(data, loc, report)
     if data["kind"] == "article" and not data["topics"]:
         line, col = loc.key_at("topics") if "topics" in loc.value else (part.yaml_line, 1)
         report("fm-missing", "an article needs at least one topic", line, col,
@@ -132,7 +133,7 @@ def parse_front_matter(
         title=data["title"], summary=data["summary"] or "", kind=data["kind"],
         topics=tuple(t for t in data["topics"] if t in topics), reviewed=reviewed,
         next_review=next_review,
-        sources=tuple(Source(x.get("title") or "", x.get("publisher") or "", x.get("year") or 0,
+        sources=tuple(Source(x.get("title") or "", x.get("publisher") or "", x.get("year"),
                              x.get("url")) for x in data["sources"]),
         next=tuple(data["next"]), draft=data["draft"], condition=data.get("condition"),
         slug=data.get("slug"), positions=MappingProxyType(dict(loc.positions)),
@@ -145,6 +146,21 @@ def _check_topics(data: dict[str, Any], loc: Located, topics: set[str], report: 
             line, col = loc.at("topics", i)
             report("unknown-topic", f"unknown topic '{topic}'", line, col,
                    did_you_mean(topic, topics) or "declare it under 'topics:' in site.yaml")
+
+
+def _check_sources(data: dict[str, Any], loc: Located, report: s.Report) -> None:
+    raw = loc.value.get("sources") if isinstance(loc.value, dict) else None
+    for i, source in enumerate(data["sources"]):
+        given = raw[i] if isinstance(raw, list) and isinstance(raw[i], dict) else {}
+        if source.get("year") is None and not source.get("url") and "year" not in given:
+            line, col = loc.at("sources", i)
+            report("fm-missing", f"'sources' item {i + 1} has neither a year nor a url", line,
+                   col, "add 'year:', or the 'url:' of an undated web page")
+        url = source.get("url")
+        if url and not url.startswith(("https://", "http://")):
+            line, col = loc.at("sources", i, "url")
+            report("fm-type", f"'url' of 'sources' item {i + 1} is not a web address", line, col,
+                   "write the full address, starting with https://")
 
 
 def _check_dates(reviewed: dt.date, next_review: dt.date | None, loc: Located, today: dt.date,

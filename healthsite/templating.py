@@ -45,7 +45,7 @@ class SourceView(TypedDict):
     n: int
     title: str
     publisher: str
-    year: int
+    year: int | None
     url: str | None
 
 
@@ -223,7 +223,7 @@ def jsonld(config: SiteConfig, title: str, summary: str, canonical: str, reviewe
         data["medicalAudience"] = {"@type": "MedicalAudience", "audienceType": "Patient"}
         data["citation"] = [{"@type": "CreativeWork", "name": s["title"],
                              "publisher": {"@type": "Organization", "name": s["publisher"]},
-                             "datePublished": str(s["year"]),
+                             **({"datePublished": str(s["year"])} if s["year"] else {}),
                              **({"url": s["url"]} if s["url"] else {})} for s in sources]
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
