@@ -43,6 +43,7 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "dead-end": (W, "an article that links to no other article"),
     "no-reading-next": (W, "an article for which no reading next could be found"),
     "readability": (W, "an article whose reading grade is above the site target"),
+    "raw-html": (W, "raw HTML that the sanitiser changed (unsafe parts removed)"),
     "summary-length": (W, "a summary too long for search results"),
 }
 

@@ -18,11 +18,13 @@ from typing import Any
 import markdown
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
+from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from .content import Article, GlossaryEntry, slugify
-from .errors import Problem
+from .errors import Level, Problem
+from .sanitize import safe_url
 
 CARE_KINDS = {
     # kind: (text for screen readers, heading when none is given)
@@ -79,10 +81,9 @@ class _Doc:
     positions: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     blocks: list[str] = field(default_factory=list)
     anchors: set[str] = field(default_factory=set)
+    escaped: int = 0
 
     def error(self, code: str, message: str, line: int, col: int = 1, hint: str = "") -> None:
-        from .errors import Level
-
         self.problems.append(Problem(self.article.path, line, col, Level.ERROR, code, message, hint))
 
     def line_of(self, pattern: re.Pattern[str], group_value: str) -> tuple[int, int]:
@@ -102,8 +103,10 @@ class Renderer:
     """Renders article bodies; one instance is reused for every article of a build."""
 
     def __init__(self, services: dict[str, str], by_path: dict[str, Article],
-                 glossary: list[GlossaryEntry], glossary_url: str) -> None:
+                 glossary: list[GlossaryEntry], glossary_url: str,
+                 raw_html: str = "sanitize") -> None:
         self.services = services
+        self.raw_html = raw_html
         self.by_path = by_path
         self.glossary = glossary
         self.glossary_url = glossary_url
@@ -169,6 +172,55 @@ class _HealthExtension(Extension):
         md.treeprocessors.register(_Links(md, self.r), "hs-links", 3)
         md.treeprocessors.register(_Terms(md, self.r), "hs-terms", 2)
         md.treeprocessors.register(_Record(md, self.r), "hs-record", -1)
+        if self.r.raw_html == "escape":
+            md.postprocessors.register(_EscapeRaw(md, self.r), "hs-escape-raw", 31)
+        elif self.r.raw_html == "sanitize":
+            md.postprocessors.register(_SanitizeRaw(md, self.r), "hs-sanitize-raw", 25)
+
+
+class _EscapeRaw(Postprocessor):
+    """raw_html: escape — every piece of raw HTML is shown as text (once per document: the toc
+    extension runs the postprocessors on its own fragment too)."""
+
+    def __init__(self, md: markdown.Markdown, r: Renderer) -> None:
+        super().__init__(md)
+        self.r = r
+
+    def run(self, text: str) -> str:
+        import html
+
+        doc = self.r.doc
+        assert doc is not None
+        stash = self.md.htmlStash
+        for i in range(doc.escaped, len(stash.rawHtmlBlocks)):
+            block = stash.rawHtmlBlocks[i]
+            stash.rawHtmlBlocks[i] = html.escape(block) if isinstance(block, str) else block
+        doc.escaped = len(stash.rawHtmlBlocks)
+        return text
+
+
+class _SanitizeRaw(Postprocessor):
+    """raw_html: sanitize — the page goes through nh3 (ammonia); what it drops is reported."""
+
+    def __init__(self, md: markdown.Markdown, r: Renderer) -> None:
+        super().__init__(md)
+        self.r = r
+
+    def run(self, text: str) -> str:
+        from .sanitize import clean, removed
+
+        if not any(isinstance(b, str) for b in self.md.htmlStash.rawHtmlBlocks):
+            return text
+        safe = clean(text)
+        doc = self.r.doc
+        assert doc is not None
+        for what, needle in removed(text, safe):
+            m = re.search(re.escape(needle), doc.article.body, re.I)
+            line, col = doc.body_pos(m.start()) if m else (doc.article.body_line, 1)
+            doc.problems.append(Problem(doc.article.path, line, col, Level.WARNING, "raw-html",
+                                        f"unsafe raw HTML removed: {what}",
+                                        "use Markdown instead of HTML"))
+        return safe
 
 
 class _Placeholders(Preprocessor):
@@ -271,6 +323,13 @@ class _Links(Treeprocessor):
         doc = self.r.doc
         assert doc is not None
         for el in root.iter():
+            for attr in ("href", "src"):
+                if el.get(attr) is not None and not safe_url(el.get(attr, "")):
+                    url = el.attrib.pop(attr)
+                    line, col = doc.line_of(re.compile(re.escape(url)), url)
+                    doc.problems.append(Problem(
+                        doc.article.path, line, col, Level.WARNING, "raw-html",
+                        f"unsafe address removed: '{url[:40]}'", "link only to web pages"))
             if el.tag == "img" and not (el.get("alt") or "").strip():
                 line, col = doc.line_of(re.compile(r"!\[\]\(" + re.escape(el.get("src", ""))),
                                         el.get("src", ""))

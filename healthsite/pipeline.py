@@ -70,7 +70,7 @@ def build_site(opts: Options) -> BuildResult:
     clock.lap("load")
     drafts = set() if opts.drafts else {a.slug for a in articles if a.meta.draft}
     renderer = Renderer(dict(config.services), {a.path: a for a in articles}, glossary,
-                        config.base_path + "glossary/")
+                        config.base_path + "glossary/", config.raw_html)
     rendered: dict[str, Rendered] = {a.slug: renderer.render(a) for a in articles}
     for r in rendered.values():
         problems.extend(r.problems)

@@ -117,3 +117,26 @@ def test_tables_and_readable_text() -> None:
 def test_images_need_alt_text() -> None:
     a = make_article("![](leg.png)\n")
     assert [p.code for p in renderer(a).render(a).problems] == ["image-alt"]
+
+
+def test_raw_html_is_sanitised_and_each_removal_reported() -> None:
+    a = make_article('Hi <span onclick="steal()">there</span>.\n\n<script>alert(1)</script>\n\n'
+                     '[x](javascript:alert(1))\n\n| a |\n|:-:|\n| 1 |\n')
+    r = renderer(a).render(a)
+    assert "script" not in r.html and "onclick" not in r.html and "javascript" not in r.html
+    assert '<th style="text-align:center">a</th>' in r.html
+    assert [p.format() for p in sorted(r.problems)] == [
+        "content/a.md:10:10: warning[raw-html]: unsafe raw HTML removed: the onclick attribute "
+        "of <span> (use Markdown instead of HTML)",
+        "content/a.md:12:1: warning[raw-html]: unsafe raw HTML removed: <script> (use Markdown "
+        "instead of HTML)",
+        "content/a.md:14:5: warning[raw-html]: unsafe address removed: 'javascript:alert(1)' "
+        "(link only to web pages)"]
+
+
+def test_raw_html_can_be_escaped_or_allowed() -> None:
+    a = make_article("<b>bold</b>")
+    services = {"emergency_number": "999"}
+    escaped = Renderer(services, {}, [], "/g/", raw_html="escape").render(a).html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in escaped
+    assert "<b>bold</b>" in Renderer(services, {}, [], "/g/", raw_html="allow").render(a).html
