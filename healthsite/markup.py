@@ -371,8 +371,8 @@ class _Terms(Treeprocessor):
         self._walk(root)
 
     def _walk(self, el: etree.Element) -> None:
-        if el.tag in _SKIP_TERMS or "care-card__heading-container" in el.get("class", ""):
-            return
+        if el.tag in _SKIP_TERMS or el.get("class", "").startswith("care-card"):
+            return  # care cards stay free of onward links: they say where to get help
         el.text, new = self._split(el.text)
         for i, node in enumerate(new):
             el.insert(i, node)
