@@ -33,6 +33,9 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "bad-citation": (E, "a [^N] citation with no matching source"),
     "bad-care-card": (E, "a care card of an unknown kind"),
     "glossary": (E, "a glossary entry that is malformed or duplicated"),
+    "search-index": (E, "the search index could not be built"),
+    "external-resource": (E, "a page that would load a script, style, font, image or frame "
+                          "from another site"),
     "template": (E, "a template that cannot be compiled or rendered"),
     "heading-order": (E, "a skipped heading level or a second h1"),
     "image-alt": (E, "an image without alt text"),

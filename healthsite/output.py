@@ -7,7 +7,7 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
@@ -62,8 +62,10 @@ def build_lock(out: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def write_site(root: Path, out: Path, files: dict[str, bytes]) -> int:
-    """Write `files` into a fresh temporary directory, then swap it in; return bytes written."""
+def write_site(root: Path, out: Path, files: dict[str, bytes],
+               finish: Callable[[Path], bool] | None = None) -> int:
+    """Write `files` into a fresh temporary directory, run `finish` on it (e.g. the search
+    index), then swap it in; return the bytes written. Nothing is swapped if `finish` fails."""
     check_out_dir(root, out)
     rels = {safe_rel(k): v for k, v in files.items()}
     with build_lock(out):
@@ -76,6 +78,8 @@ def write_site(root: Path, out: Path, files: dict[str, bytes]) -> int:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
                 total += len(data)
+            if finish is not None and not finish(tmp):
+                raise OutputError("the site was not published because a final step failed")
             (tmp / MARKER).write_text("This directory is written by healthsite; it is replaced "
                                       "on every build.\n")
             _swap(tmp, out)

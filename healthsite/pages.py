@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from . import topicmap
 from .config import SiteConfig
 from .content import GlossaryEntry
 from .errors import ProblemList
@@ -39,6 +40,9 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     page("glossary/index.html", "glossary.html", "the glossary", entries=[
         {"id": e.id, "term": e.term, "also": list(e.also), "definition": e.definition}
         for e in glossary])
+    page("search/index.html", "search.html", "the search page")
+    page("topic-map/index.html", "topic-map.html", "the topic map", svg=topicmap.draw(graph),
+         tree=tree)
     page("404.html", "404.html", "the 404 page")
     listed = [a for a in graph.articles.values()]
     page("sitemap.xml", "sitemap.xml", "sitemap.xml", articles=listed,

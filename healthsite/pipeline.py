@@ -18,6 +18,7 @@ from .markup import Rendered, Renderer
 from .output import OutputError, write_site
 from .pages import render_site
 from .related import ReadingNext, compute
+from .search import index_site
 from .templating import load_templates
 
 
@@ -88,9 +89,11 @@ def build_site(opts: Options) -> BuildResult:
     if opts.write and not problems.errors:
         out = result.out_dir = opts.out or (config.root / config.output_dir)
         try:
-            write_site(config.root, out, result.files)
+            write_site(config.root, out, result.files,
+                       finish=lambda tmp: index_site(tmp, config.language, problems))
         except OutputError as e:
-            problems.add("io", str(e), str(out))
+            if not problems.errors:
+                problems.add("io", str(e), str(out))
         clock.lap("write")
     return result
 

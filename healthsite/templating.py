@@ -26,12 +26,20 @@ from .related import ReadingNext
 TEMPLATES_DIR = "templates"
 STATIC_DIR = "static"
 TEMPLATES = ("article.html", "home.html", "topics.html", "topic.html", "glossary.html",
-             "404.html", "sitemap.xml", "feed.xml", "robots.txt")
+             "search.html", "topic-map.html", "404.html", "sitemap.xml", "feed.xml",
+             "robots.txt")
+HASHED = (".css", ".js")
 
 
 class LinkView(TypedDict):
     url: str
     title: str
+
+
+class TopicLinkView(TypedDict):
+    url: str
+    title: str
+    also: list[str]
 
 
 class SuggestionView(TypedDict):
@@ -59,7 +67,7 @@ class ArticleView(TypedDict):
     draft: bool
     html: str
     toc: list[dict[str, Any]]
-    topics: list[LinkView]
+    topics: list[TopicLinkView]
     breadcrumbs: list[LinkView]
     sources: list[SourceView]
     reviewed: dt.date
@@ -139,9 +147,9 @@ def static_files(root: Path) -> dict[str, tuple[str, bytes]]:
     for path in sorted(p for p in base.rglob("*") if p.is_file()):
         rel = path.relative_to(base).as_posix()
         data = path.read_bytes()
-        if path.suffix == ".css":
+        if path.suffix in HASHED:
             digest = hashlib.sha256(data).hexdigest()[:10]
-            published = f"static/{rel[: -len('.css')]}.{digest}.css"
+            published = f"static/{rel[: -len(path.suffix)]}.{digest}{path.suffix}"
         else:
             published = f"static/{rel}"
         out[rel] = (published, data)
@@ -165,7 +173,8 @@ def site_view(config: SiteConfig, graph: TopicGraph, assets: dict[str, tuple[str
                    for s in config.footer if s in graph.articles],
         "updated": updated,
         "urls": {"home": base, "topics": base + "topics/", "glossary": base + "glossary/",
-                 "feed": base + "feed.xml"},
+                 "feed": base + "feed.xml", "search": base + "search/",
+                 "topic_map": base + "topic-map/"},
     }
 
 
@@ -173,7 +182,8 @@ def article_view(config: SiteConfig, graph: TopicGraph, slug: str, nxt: ReadingN
                  site: dict[str, Any]) -> ArticleView:
     """The resolved view of one article page."""
     a, r = graph.articles[slug], graph.rendered[slug]
-    topics = [LinkView(url=topic_url(config, t), title=graph.topics[t].title)
+    topics = [TopicLinkView(url=topic_url(config, t), title=graph.topics[t].title,
+                            also=[*graph.topics[t].lay, *graph.topics[t].clinical])
               for t in a.meta.topics]
     crumbs = [LinkView(url=config.base_path, title="Home")]
     if a.meta.topics:

@@ -19,7 +19,7 @@ def test_clean_build_exits_0_and_prints_a_summary(make_site: MakeSite, today: No
     code, lines = run_cli(["build", "--root", str(root)], capsys)
     assert code == 0
     assert len(lines) == 1
-    assert lines[0].startswith("Built 11 pages (3 articles, 0 site pages, 4 topics), "
+    assert lines[0].startswith("Built 13 pages (3 articles, 0 site pages, 4 topics), "
                                "average reading grade ")
     assert lines[0].endswith(f" -> {root / '_site'}")
     assert (root / "_site" / "iron" / "index.html").is_file()
@@ -29,7 +29,7 @@ def test_check_writes_nothing(make_site: MakeSite, today: None,
                               capsys: pytest.CaptureFixture[str]) -> None:
     root = make_site(good_files())
     code, lines = run_cli(["check", "--root", str(root)], capsys)
-    assert code == 0 and lines[0].startswith("Checked 11 pages")
+    assert code == 0 and lines[0].startswith("Checked 13 pages")
     assert not (root / "_site").exists()
 
 
@@ -84,5 +84,5 @@ def test_build_py_and_console_script_agree(make_site: MakeSite, today: None) -> 
     root = make_site(good_files())
     done = subprocess.run([sys.executable, str(REPO / "build.py"), "check", "--root",
                            str(root)], capture_output=True, text=True)
-    assert done.returncode == 0 and done.stdout.startswith("Checked 11 pages")
+    assert done.returncode == 0 and done.stdout.startswith("Checked 13 pages")
     assert "Traceback" not in done.stderr

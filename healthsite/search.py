@@ -1,0 +1,33 @@
+"""Search: index the built site with Pagefind (the PyPI package ships its binary).
+
+Runs on the finished output in its temporary directory, before it is swapped in, so a
+failed index never publishes a half-searchable site."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from .errors import ProblemList
+
+INDEX_DIR = "pagefind"
+
+
+def index_site(site_dir: Path, language: str, problems: ProblemList) -> bool:
+    """Write the Pagefind index into `site_dir/pagefind`; report and return False on failure."""
+    cmd = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--output-subdir",
+           INDEX_DIR, "--force-language", language.split("-")[0].lower(), "--silent"]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.SubprocessError) as e:
+        problems.add("search-index", f"could not run Pagefind: {e}", "site.yaml",
+                     hint="pip install 'pagefind[extended]'")
+        return False
+    if done.returncode != 0 or not (site_dir / INDEX_DIR / "pagefind.js").is_file():
+        message = (done.stderr or done.stdout).strip().splitlines()
+        problems.add("search-index", "Pagefind failed: " + (message[-1] if message else
+                                                            f"exit {done.returncode}"),
+                     "site.yaml", hint="pip install 'pagefind[extended]'")
+        return False
+    return True

@@ -1,0 +1,95 @@
+"""The topic map: an SVG picture of the topic graph, drawn at build time (no JavaScript).
+
+Articles are grouped in a box per topic (their first, most specific topic), boxes are laid
+out in a grid in topic-tree order, and body links are drawn as lines between articles. Every
+article is a link; the picture has a title, a description and a text alternative beside it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from .graph import TopicGraph
+
+BOX_W, ROW_H, HEAD_H, GAP, COLS = 300, 30, 44, 24, 3
+MAX_ROWS = 12  # a topic with more articles shows the first ones and "+ N more"
+
+
+@dataclass(frozen=True)
+class Node:
+    slug: str
+    x: float
+    y: float
+
+
+def tree_order(graph: TopicGraph) -> list[str]:
+    """Topics depth-first in declaration order."""
+    out: list[str] = []
+
+    def visit(slug: str) -> None:
+        if slug in out:
+            return
+        out.append(slug)
+        for child in graph.children.get(slug, ()):
+            visit(child)
+
+    for root in graph.roots():
+        visit(root)
+    return out
+
+
+def draw(graph: TopicGraph) -> str:
+    """The SVG markup of the map."""
+    groups: dict[str, list[str]] = {}
+    for slug, a in graph.articles.items():
+        if a.is_article and a.meta.topics:
+            groups.setdefault(a.meta.topics[0], []).append(slug)
+    topics = [t for t in tree_order(graph) if t in groups]
+    nodes: dict[str, Node] = {}
+    boxes: list[str] = []
+    col_y = [GAP] * COLS
+    for i, topic in enumerate(topics):
+        col = i % COLS
+        x, y = GAP + col * (BOX_W + GAP), col_y[col]
+        members = sorted(groups[topic])
+        shown = members[:MAX_ROWS]
+        height = HEAD_H + ROW_H * (len(shown) + (len(members) > MAX_ROWS)) + 8
+        col_y[col] += height + GAP
+        boxes.append(_box(graph, topic, x, y, height, shown, len(members) - len(shown), nodes))
+    width = GAP + COLS * (BOX_W + GAP)
+    height = max(col_y) if topics else 2 * GAP
+    pairs = sorted({tuple(sorted((s, t))) for s, targets in graph.links_out.items()
+                    for t in targets if s in nodes and t in nodes})
+    lines = [f'<line x1="{nodes[a].x:.0f}" y1="{nodes[a].y:.0f}" x2="{nodes[b].x:.0f}" '
+             f'y2="{nodes[b].y:.0f}"/>' for a, b in pairs]
+    return (
+        f'<svg class="topic-map" viewBox="0 0 {width} {height:.0f}" role="img" '
+        f'aria-labelledby="map-title map-desc" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="map-title">Map of topics and articles</title>'
+        f'<desc id="map-desc">{len(nodes)} articles grouped in {len(topics)} topic boxes. '
+        f'Lines join articles that link to each other. The same information is listed '
+        f'as text below the map.</desc>'
+        f'<g class="links" aria-hidden="true">{"".join(lines)}</g>{"".join(boxes)}</svg>')
+
+
+def _box(graph: TopicGraph, topic: str, x: float, y: float, height: float, shown: list[str],
+         more: int, nodes: dict[str, Node]) -> str:
+    t = graph.topics[topic]
+    parts = [f'<g class="topic-box"><rect x="{x}" y="{y}" width="{BOX_W}" height="{height:.0f}" '
+             f'rx="8"/><a href="../topics/{topic}/"><text class="topic-title" x="{x + 12}" '
+             f'y="{y + 28}">{escape(_short(t.title, 30))}</text></a>']
+    for row, slug in enumerate(shown):
+        a = graph.articles[slug]
+        cy = y + HEAD_H + ROW_H * row + ROW_H / 2
+        nodes[slug] = Node(slug, x + 20, cy)
+        parts.append(f'<a href="../{slug}/"><circle cx="{x + 20}" cy="{cy:.0f}" r="7"/>'
+                     f'<text x="{x + 34}" y="{cy + 5:.0f}">{escape(_short(a.title, 34))}</text></a>')
+    if more:
+        cy = y + HEAD_H + ROW_H * len(shown) + ROW_H / 2
+        parts.append(f'<text class="more" x="{x + 34}" y="{cy + 5:.0f}">+ {more} more</text>')
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
