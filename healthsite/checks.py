@@ -82,3 +82,29 @@ def _alarm(config: SiteConfig, path: str, body: str, body_line: int, text: str,
                          "emergency care card", path, line, 1,
                          hint='add !!! urgent "…" or !!! emergency "…" saying where to get help')
             return
+
+
+_RESOURCE = re.compile(
+    r"<(?:script|img|iframe|frame|source|video|audio|embed|object|track|image|use|input)\b"
+    r"[^>]*?\s(?:src|srcset|data|poster|href|xlink:href)\s*=\s*[\"']?\s*((?:https?:)?//[^\"'\s>]+)"
+    r"|<link\b(?=[^>]*\brel\s*=\s*[\"']?[^\"'>]*\b(?:stylesheet|icon|preload|prefetch|"
+    r"modulepreload|manifest|apple-touch-icon)\b)[^>]*?\shref\s*=\s*[\"']?\s*((?:https?:)?//[^\"'\s>]+)"
+    r"|url\(\s*[\"']?\s*((?:https?:)?//[^\"')\s]+)"
+    r"|@import\s+[\"']((?:https?:)?//[^\"']+)",
+    re.I,
+)
+
+
+def check_output(files: dict[str, bytes], problems: ProblemList) -> None:
+    """No page may make the reader's browser fetch anything from another site."""
+    for path in sorted(files):
+        if not path.endswith((".html", ".css", ".svg")):
+            continue
+        text = files[path].decode("utf-8", "replace")
+        for m in _RESOURCE.finditer(text):
+            url = next(g for g in m.groups() if g)
+            line = text.count("\n", 0, m.start()) + 1
+            problems.add("external-resource", f"loads '{url}' from another site", path, line,
+                         m.start() - text.rfind("\n", 0, m.start()),
+                         hint="copy the file into static/; readers' privacy means no "
+                         "third-party requests")

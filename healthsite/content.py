@@ -72,7 +72,7 @@ def read_text(path: Path, rel: str, problems: ProblemList) -> str | None:
         return None
     if b"\0" in data:
         problems.add("encoding", "this is a binary file, not Markdown text", rel,
-                     hint="move it out of content/ (images belong in static/)")
+                     hint="move it out of content/; images belong in static/")
         return None
     try:
         text = data.decode("utf-8-sig")

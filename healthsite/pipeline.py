@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .catalogue import CHECKS
-from .checks import Readability, check_articles
+from .checks import Readability, check_articles, check_output
 from .config import SiteConfig, load_config
 from .content import load_articles, load_glossary
 from .errors import Level, ProblemList
@@ -85,6 +85,7 @@ def build_site(opts: Options) -> BuildResult:
     if templates is None or problems.errors:
         return result
     result.files = render_site(config, graph, nxt, glossary, templates, problems)
+    check_output(result.files, problems)
     clock.lap("templates")
     if opts.write and not problems.errors:
         out = result.out_dir = opts.out or (config.root / config.output_dir)

@@ -80,3 +80,27 @@ def test_long_summary_is_a_warning(make_site: MakeSite, today: None) -> None:
         "---\n\n", 1)[1]).replace("summary: A short summary of clots.", "summary: " + "x" * 170)
     assert [ln.split(": ", 2)[1] for ln in problem_lines(make_site(files))] == [
         "warning[summary-length]"]
+
+
+def test_external_resources_in_output_are_errors(make_site: MakeSite, today: None) -> None:
+    files = good_files()
+    root = make_site(files)
+    base = root / "templates" / "base.html"
+    base.write_text(base.read_text().replace(
+        "</head>", '<link rel="stylesheet" href="https://fonts.example.com/x.css">\n'
+                   '<script src="//cdn.example.com/a.js"></script>\n</head>'))
+    css = root / "static" / "style.css"
+    css.write_text(css.read_text() + "\n@import 'https://evil.example/x.css';\n"
+                   "body { background: url(https://t.example/p.png); }\n")
+    lines = problem_lines(root)
+    assert len(lines) == 2 * 13 + 2  # two per HTML page, plus two in the CSS
+    assert any("error[external-resource]: loads 'https://fonts.example.com/x.css'" in ln
+               for ln in lines)
+    assert any("error[external-resource]: loads '//cdn.example.com/a.js'" in ln for ln in lines)
+    assert sum(ln.startswith("static/style.") for ln in lines) == 2
+
+
+def test_links_to_other_sites_are_not_resources(make_site: MakeSite, today: None) -> None:
+    files = good_files()
+    files["content/iron.md"] += "\nSee [the NHS](https://www.nhs.uk/) for more.\n"
+    assert problem_lines(make_site(files)) == []
