@@ -63,7 +63,7 @@ def draw(graph: TopicGraph) -> str:
     lines = [f'<line x1="{nodes[a].x:.0f}" y1="{nodes[a].y:.0f}" x2="{nodes[b].x:.0f}" '
              f'y2="{nodes[b].y:.0f}"/>' for a, b in pairs]
     return (
-        f'<svg class="topic-map" viewBox="0 0 {width} {height:.0f}" role="img" '
+        f'<svg class="topic-map" viewBox="0 0 {width} {height:.0f}" role="group" '
         f'aria-labelledby="map-title map-desc" xmlns="http://www.w3.org/2000/svg">'
         f'<title id="map-title">Map of topics and articles</title>'
         f'<desc id="map-desc">{len(nodes)} articles grouped in {len(topics)} topic boxes. '
@@ -77,13 +77,13 @@ def _box(graph: TopicGraph, topic: str, x: float, y: float, height: float, shown
     t = graph.topics[topic]
     parts = [f'<g class="topic-box"><rect x="{x}" y="{y}" width="{BOX_W}" height="{height:.0f}" '
              f'rx="8"/><a href="../topics/{topic}/"><text class="topic-title" x="{x + 12}" '
-             f'y="{y + 28}">{escape(_short(t.title, 30))}</text></a>']
+             f'y="{y + 28}">{escape(_short(t.title, 27))}</text></a>']
     for row, slug in enumerate(shown):
         a = graph.articles[slug]
         cy = y + HEAD_H + ROW_H * row + ROW_H / 2
         nodes[slug] = Node(slug, x + 20, cy)
         parts.append(f'<a href="../{slug}/"><circle cx="{x + 20}" cy="{cy:.0f}" r="7"/>'
-                     f'<text x="{x + 34}" y="{cy + 5:.0f}">{escape(_short(a.title, 34))}</text></a>')
+                     f'<text x="{x + 34}" y="{cy + 5:.0f}">{escape(_short(a.title, 31))}</text></a>')
     if more:
         cy = y + HEAD_H + ROW_H * len(shown) + ROW_H / 2
         parts.append(f'<text class="more" x="{x + 34}" y="{cy + 5:.0f}">+ {more} more</text>')
