@@ -32,6 +32,7 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "bad-placeholder": (E, "an unknown {{placeholder}} in content"),
     "bad-citation": (E, "a [^N] citation with no matching source"),
     "bad-care-card": (E, "a care card of an unknown kind"),
+    "care-card-link": (E, "an emergency care card with a link that leads away from getting help"),
     "glossary": (E, "a glossary entry that is malformed or duplicated"),
     "search-index": (E, "the search index could not be built"),
     "external-resource": (E, "a page that would load a script, style, font, image or frame "

@@ -312,6 +312,14 @@ class _CareCards(Treeprocessor):
         span.tail = title
         content = etree.SubElement(el, "div", {"class": "care-card__content"})
         content.extend(body)
+        if kind == "emergency":
+            for a in content.iter("a"):
+                href = a.get("href", "")
+                if not href.startswith("tel:"):
+                    line, col = doc.line_of(re.compile(re.escape(href)), href)
+                    doc.error("care-card-link", f"a link to '{href}' inside an emergency card",
+                              line, col, "an emergency card only says where to get help now; "
+                              "move the link out of the card")
 
 
 class _Links(Treeprocessor):

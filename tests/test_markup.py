@@ -140,3 +140,11 @@ def test_raw_html_can_be_escaped_or_allowed() -> None:
     escaped = Renderer(services, {}, [], "/g/", raw_html="escape").render(a).html
     assert "&lt;b&gt;bold&lt;/b&gt;" in escaped
     assert "<b>bold</b>" in Renderer(services, {}, [], "/g/", raw_html="allow").render(a).html
+
+
+def test_emergency_cards_have_no_onward_links() -> None:
+    a = make_article('Intro.\n\n!!! emergency\n    - chest pain, see [more](other.md)\n'
+                     '    - or call [999](tel:999)\n')
+    assert [p.format() for p in renderer(a).render(a).problems] == [
+        "content/a.md:13:30: error[care-card-link]: a link to 'other.md' inside an emergency "
+        "card (an emergency card only says where to get help now; move the link out of the card)"]
