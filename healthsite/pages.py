@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from . import topicmap
@@ -14,19 +15,46 @@ from .related import ReadingNext
 from .templating import (Templates, article_view, render, site_view, static_files, topic_url)
 
 
+class PageMemo:
+    """Rendered pages keyed by a fingerprint of (templates, template name, view): a page whose
+    view did not change since the last build is not rendered again (the preview server keeps
+    one between rebuilds)."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, tuple[str, bytes]] = {}
+        self.rendered = 0
+
+    def get(self, path: str, key: str) -> bytes | None:
+        hit = self.pages.get(path)
+        return hit[1] if hit and hit[0] == key else None
+
+    def put(self, path: str, key: str, data: bytes) -> None:
+        self.pages[path] = (key, data)
+        self.rendered += 1
+
+
 def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
                 glossary: list[GlossaryEntry], tpl: Templates,
-                problems: ProblemList) -> dict[str, bytes]:
-    """Render every page and copy every static file."""
+                problems: ProblemList, memo: PageMemo | None = None) -> dict[str, bytes]:
+    """Render every page (unless its view is unchanged in `memo`) and copy every static file."""
+    memo = memo if memo is not None else PageMemo()
     assets = static_files(config.root)
     updated = max((a.meta.reviewed for a in graph.articles.values()), default=dt.date(2000, 1, 1))
     site = site_view(config, graph, assets, updated)
     out: dict[str, bytes] = {published: data for published, data in assets.values()}
+    seen: set[str] = set()
 
     def page(path: str, name: str, what: str, **context: Any) -> None:
-        data = render(tpl, name, {"site": site, **context}, what, problems)
-        if data is not None:
-            out[path] = data
+        seen.add(path)
+        context = {"site": site, **context}
+        key = hashlib.sha256(repr((tpl.fingerprint, name, context)).encode()).hexdigest()
+        data = memo.get(path, key)
+        if data is None:
+            data = render(tpl, name, context, what, problems)
+            if data is None:
+                return
+            memo.put(path, key, data)
+        out[path] = data
 
     for slug, article in graph.articles.items():
         view = article_view(config, graph, slug, nxt, site)
@@ -44,13 +72,17 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     page("topic-map/index.html", "topic-map.html", "the topic map", svg=topicmap.draw(graph),
          tree=tree)
     page("404.html", "404.html", "the 404 page")
-    listed = [a for a in graph.articles.values()]
+    listed = [{"path": a.url[len(config.base_path):], "title": a.title,
+               "summary": a.meta.summary, "reviewed": a.meta.reviewed,
+               "is_article": a.is_article} for a in graph.articles.values()]
     page("sitemap.xml", "sitemap.xml", "sitemap.xml", articles=listed,
-         topics=[topic_url(config, t) for t in graph.topics])
-    feed = sorted((a for a in listed if a.is_article),
-                  key=lambda a: (-a.meta.reviewed.toordinal(), a.slug))
+         topics=[f"topics/{t}/" for t in graph.topics])
+    feed = sorted((a for a in listed if a["is_article"]),
+                  key=lambda a: (-a["reviewed"].toordinal(), a["path"]))
     page("feed.xml", "feed.xml", "feed.xml", articles=feed)
     page("robots.txt", "robots.txt", "robots.txt")
+    for stale in set(memo.pages) - seen:
+        del memo.pages[stale]
     return out
 
 

@@ -10,13 +10,14 @@ from pathlib import Path
 
 from .catalogue import CHECKS
 from .checks import Readability, check_articles, check_output
+from .cache import RenderCache, article_key, environment_key
 from .config import SiteConfig, load_config
-from .content import load_articles, load_glossary
+from .content import Article, load_articles, load_glossary
 from .errors import Level, ProblemList
 from .graph import TopicGraph, build_graph
 from .markup import Rendered, Renderer
 from .output import OutputError, write_site
-from .pages import render_site
+from .pages import PageMemo, render_site
 from .related import ReadingNext, compute
 from .search import index_site
 from .templating import load_templates
@@ -33,6 +34,14 @@ class Options:
 
 
 @dataclass
+class BuildState:
+    """What one build leaves for the next (the preview server keeps it between rebuilds)."""
+
+    render_cache: RenderCache = field(default_factory=RenderCache)
+    pages: PageMemo = field(default_factory=PageMemo)
+
+
+@dataclass
 class BuildResult:
     """Everything a build produced, for the CLI's summary and for tests."""
 
@@ -43,6 +52,7 @@ class BuildResult:
     files: dict[str, bytes] = field(default_factory=dict)
     grades: dict[str, Readability] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
     out_dir: Path | None = None
 
 
@@ -54,8 +64,9 @@ def today() -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
 
 
-def build_site(opts: Options) -> BuildResult:
+def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     """Load, render, link, check and (unless only checking) write the site."""
+    state = state if state is not None else BuildState()
     problems = ProblemList()
     result = BuildResult(problems)
     clock = _Clock(result.timings)
@@ -72,9 +83,11 @@ def build_site(opts: Options) -> BuildResult:
     drafts = set() if opts.drafts else {a.slug for a in articles if a.meta.draft}
     renderer = Renderer(dict(config.services), {a.path: a for a in articles}, glossary,
                         config.base_path + "glossary/", config.raw_html)
-    rendered: dict[str, Rendered] = {a.slug: renderer.render(a) for a in articles}
+    rendered = render_articles(articles, renderer, state.render_cache,
+                               environment_key(config, articles, glossary))
     for r in rendered.values():
         problems.extend(r.problems)
+    result.counts["articles_rendered"] = state.render_cache.misses
     clock.lap("markdown")
     graph = result.graph = build_graph(config, articles, drafts, rendered, problems,
                                        corpus.unloadable)
@@ -84,7 +97,9 @@ def build_site(opts: Options) -> BuildResult:
     clock.lap("checks")
     if templates is None or problems.errors:
         return result
-    result.files = render_site(config, graph, nxt, glossary, templates, problems)
+    state.pages.rendered = 0
+    result.files = render_site(config, graph, nxt, glossary, templates, problems, state.pages)
+    result.counts["pages_rendered"] = state.pages.rendered
     check_output(result.files, problems)
     clock.lap("templates")
     if opts.write and not problems.errors:
@@ -97,6 +112,23 @@ def build_site(opts: Options) -> BuildResult:
                 problems.add("io", str(e), str(out))
         clock.lap("write")
     return result
+
+
+def render_articles(articles: list[Article], renderer: Renderer, cache: RenderCache,
+                    environment: str) -> dict[str, Rendered]:
+    """Markdown for every article, reusing cached bodies whose inputs did not change."""
+    cache.hits = cache.misses = 0
+    out: dict[str, Rendered] = {}
+    keys = set()
+    for a in articles:
+        key = article_key(a, environment)
+        keys.add(key)
+        found = cache.get(key)
+        if found is None:
+            found = cache.entries[key] = renderer.render(a)
+        out[a.slug] = found
+    cache.keep_only(keys)
+    return out
 
 
 def strict_failed(result: BuildResult, strict: bool) -> bool:

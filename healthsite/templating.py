@@ -79,10 +79,11 @@ class ArticleView(TypedDict):
 
 @dataclass(frozen=True)
 class Templates:
-    """A compiled Jinja environment for one build."""
+    """A compiled Jinja environment for one build, and a fingerprint of the template sources."""
 
     env: jinja2.Environment
     root: Path
+    fingerprint: str
 
 
 def load_templates(root: Path, problems: ProblemList) -> Templates | None:
@@ -110,7 +111,10 @@ def load_templates(root: Path, problems: ProblemList) -> Templates | None:
             missing = e.name if isinstance(e.name, str) else name
             problems.add("template", f"missing template '{missing}'", f"{TEMPLATES_DIR}/{missing}",
                          hint=f"create {TEMPLATES_DIR}/{missing}")
-    return Templates(env, root) if ok else None
+    digest = hashlib.sha256()
+    for name in names:
+        digest.update(name.encode() + b"\0" + (root / TEMPLATES_DIR / name).read_bytes())
+    return Templates(env, root, digest.hexdigest()) if ok else None
 
 
 def render(tpl: Templates, name: str, context: dict[str, Any], what: str,
