@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ class Readability:
     words: int
 
 
+@functools.lru_cache(maxsize=65536)
 def reading_grade(text: str) -> Readability:
     """The Flesch-Kincaid grade of plain text (textstat; imported lazily, it is slow to load)."""
     import textstat

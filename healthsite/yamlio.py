@@ -84,10 +84,25 @@ class _Loader(yaml.SafeLoader):
         return super().compose_node(parent, index)  # type: ignore[no-any-return]
 
 
+# libyaml's C parser when PyYAML was built with it (much faster); our own checks run on its
+# nodes either way. Aliases are found by the pure-Python composer above, which is only needed
+# when the text could contain one.
+_FAST = getattr(yaml, "CSafeLoader", None)
+
+
+def _compose(text: str) -> Node | None:
+    if _FAST is not None and "*" not in text:
+        try:
+            return yaml.compose(text, Loader=_FAST)  # type: ignore[no-any-return]
+        except yaml.YAMLError:
+            pass  # PyYAML's own parser words its errors better: let it report
+    return yaml.compose(text, Loader=_Loader)  # type: ignore[no-any-return]
+
+
 def parse(text: str, line_offset: int = 0) -> Located:
     """Parse one YAML document; positions are shifted down by `line_offset` lines."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = _compose(text)
     except YamlError as e:
         raise YamlError(e.message, e.line + line_offset, e.col, e.hint, e.code) from None
     except yaml.MarkedYAMLError as e:
@@ -177,7 +192,7 @@ def _convert(
 
 def _scalar(node: ScalarNode, line: int, col: int) -> Any:
     text = node.value
-    if node.style is not None:
+    if node.style:  # quoted or block scalar (libyaml says '' for plain, PyYAML None)
         return text
     if node.tag == _STR and _RESOLVER.resolve(ScalarNode, text, (True, False)) != _STR:
         return text  # an explicit !!str tag
