@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .pipeline import BuildResult, Options, build_site, strict_failed
+from .pipeline import BuildResult, Options, build_site, strict_failed, today
+from .report import build_report, github_lines, problems_json, text_lines
+
+VERBS = ("build", "check", "serve", "new")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 problems, 2 usage)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or args_list[0].startswith("-") and args_list[0] not in ("-h", "--help"):
+    if not args_list or args_list[0] not in (*VERBS, "-h", "--help"):
         args_list.insert(0, "build")
     parser = _parser()
     try:
@@ -33,9 +39,24 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--strict", action="store_true", help="treat warnings as errors")
         s.add_argument("--drafts", action="store_true", help="include draft pages")
         s.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
+        s.add_argument("--format", choices=("text", "json", "github"), default=None,
+                       help="how to print problems (default: text; github when "
+                            "GITHUB_ACTIONS=true)")
+        s.add_argument("--report", type=Path, help="write a JSON build report to this file")
         if name == "build":
             s.add_argument("--out", type=Path, help="output folder (default from site.yaml)")
         s.set_defaults(func=func)
+    s = sub.add_parser("serve", help="preview the site with live reload")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--drafts", action="store_true", help="include draft pages")
+    s.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
+    s.set_defaults(func=cmd_serve)
+    s = sub.add_parser("new", help="start a new article")
+    s.add_argument("title", help="the article's title")
+    s.add_argument("--topics", default="", help="comma-separated topic slugs from site.yaml")
+    s.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
+    s.set_defaults(func=cmd_new)
     return p
 
 
@@ -49,41 +70,100 @@ def cmd_check(args: argparse.Namespace) -> int:
     return _run(args, write=False)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Preview with live reload; survives every mistake in the sources."""
+    from .serve import serve
+
+    return serve(args.root.resolve(), args.host, args.port, args.drafts)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """Write content/<slug>.md with front matter that the strict build rejects until filled."""
+    from .config import load_config
+    from .content import slugify
+    from .errors import ProblemList, did_you_mean
+
+    root = args.root.resolve()
+    problems = ProblemList()
+    config = load_config(root, problems)
+    if config is None:
+        print("\n".join(p.format() for p in problems.sorted()), file=sys.stderr)
+        return 1
+    topics = [t.strip() for t in args.topics.split(",") if t.strip()]
+    known = {t.slug for t in config.topics}
+    for t in topics:
+        if t not in known:
+            hint = did_you_mean(t, known) or f"known topics: {', '.join(sorted(known))}"
+            print(f"healthsite new: unknown topic '{t}' ({hint})", file=sys.stderr)
+            return 2
+    slug = slugify(args.title)
+    path = root / "content" / f"{slug}.md"
+    if path.exists():
+        print(f"healthsite new: {path.relative_to(root)} already exists; not overwriting it",
+              file=sys.stderr)
+        return 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new_article(args.title, topics, today()), encoding="utf-8")
+    print(f"Created {path.relative_to(root)}. Fill in the summary, sources and text, then run "
+          "'python build.py check'.")
+    return 0
+
+
+def new_article(title: str, topics: list[str], day: dt.date) -> str:
+    """The text of a new article: valid YAML whose placeholders fail the checks until filled."""
+    return (
+        "---\n"
+        f"title: {json.dumps(title, ensure_ascii=False)}\n"
+        'summary: ""  # one plain sentence, under 160 characters\n'
+        f"topics: [{', '.join(topics)}]\n"
+        f"reviewed: {day.isoformat()}\n"
+        "sources: []  # at least two: {title: ..., publisher: ..., year: ...}\n"
+        "---\n\n"
+        "Start with one or two short sentences that say what this page covers.\n\n"
+        "## When to get help\n\n"
+        '!!! non-urgent "See a GP if:"\n'
+        "    - replace this with the signs that mean someone should see a GP\n"
+    )
+
+
 def _run(args: argparse.Namespace, write: bool) -> int:
     start = time.perf_counter()
     out = getattr(args, "out", None)
     result = build_site(Options(root=args.root.resolve(), out=out.resolve() if out else None,
-                                drafts=args.drafts, write=write))
-    report(result)
+                                drafts=args.drafts, write=write, strict=args.strict))
     failed = strict_failed(result, args.strict)
-    summary(result, time.perf_counter() - start, write, failed)
+    fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    problems = result.problems.sorted()
+    if fmt == "json":
+        print(problems_json(result, failed))
+    else:
+        lines = text_lines(problems, result.problems.errors, result.problems.warnings)
+        if fmt == "github":
+            lines = github_lines(problems) + lines
+        for line in lines:
+            print(line)
+    if args.report:
+        args.report.write_text(json.dumps(build_report(result), indent=2, ensure_ascii=False)
+                               + "\n", encoding="utf-8")
+    summary(result, time.perf_counter() - start, write, failed,
+            stream=sys.stderr if fmt == "json" else sys.stdout)
     return 1 if failed else 0
 
 
-def report(result: BuildResult) -> None:
-    """Print every problem once, sorted, then a count."""
-    problems = result.problems.sorted()
-    for p in problems:
-        print(p.format())
-    if problems:
-        e, w = result.problems.errors, result.problems.warnings
-        print(f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}")
-
-
-def summary(result: BuildResult, seconds: float, wrote: bool, failed: bool) -> None:
+def summary(result: BuildResult, seconds: float, wrote: bool, failed: bool,
+            stream: object = None) -> None:
     """A one-screen summary of what was built."""
+    out = stream if stream is not None else sys.stdout
     g = result.graph
     if g is None:
-        print(f"Nothing built ({seconds:.2f} s).")
+        print(f"Nothing built ({seconds:.2f} s).", file=out)  # type: ignore[arg-type]
         return
     articles = sum(1 for a in g.articles.values() if a.is_article)
     pages = sum(1 for k in result.files if k.endswith(".html"))
     grades = [r.grade for r in result.grades.values()]
     avg = f", average reading grade {sum(grades) / len(grades):.1f}" if grades else ""
-    if failed or not result.files:
-        verb = "Checked"
-    else:
-        verb = "Built" if wrote else "Checked"
-    where = f" -> {result.out_dir}" if wrote and result.out_dir and not failed else ""
+    verb = "Built" if wrote and result.files and not failed else "Checked"
+    where = f" -> {result.out_dir}" if verb == "Built" and result.out_dir else ""
     print(f"{verb} {pages} pages ({articles} articles, {len(g.articles) - articles} site pages, "
-          f"{len(g.topics)} topics){avg} in {seconds:.2f} s{where}")
+          f"{len(g.topics)} topics){avg} in {seconds:.2f} s{where}",
+          file=out)  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ class Options:
     out: Path | None = None
     drafts: bool = False
     write: bool = True
+    strict: bool = False
 
 
 @dataclass
@@ -102,7 +103,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     result.counts["pages_rendered"] = state.pages.rendered
     check_output(result.files, problems)
     clock.lap("templates")
-    if opts.write and not problems.errors:
+    if opts.write and not strict_failed(result, opts.strict):
         out = result.out_dir = opts.out or (config.root / config.output_dir)
         try:
             write_site(config.root, out, result.files,

@@ -1,0 +1,89 @@
+"""Output formats for problems (text, JSON, GitHub annotations) and the JSON build report."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import Problem
+from .pipeline import BuildResult
+
+JSON_VERSION = 1
+
+
+def text_lines(problems: list[Problem], errors: int, warnings: int) -> list[str]:
+    """`PATH:LINE:COL: level[CODE]: message (hint)` per problem, then a count."""
+    lines = [p.format() for p in problems]
+    if problems:
+        lines.append(f"{errors} error{'s' * (errors != 1)}, "
+                     f"{warnings} warning{'s' * (warnings != 1)}")
+    return lines
+
+
+def github_lines(problems: list[Problem]) -> list[str]:
+    """GitHub Actions workflow commands: one annotation per problem."""
+
+    def esc(text: str, prop: bool = False) -> str:
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+    out = []
+    for p in problems:
+        message = f"{p.message} ({p.hint})" if p.hint else p.message
+        out.append(f"::{p.level.value} file={esc(p.path, True)},line={p.line},col={p.col},"
+                   f"title={esc(p.code, True)}::{esc(message)}")
+    return out
+
+
+def problems_json(result: BuildResult, failed: bool) -> str:
+    """The documented JSON shape (see README, "Diagnostics as JSON")."""
+    problems = result.problems.sorted()
+    data = {
+        "version": JSON_VERSION,
+        "ok": not failed,
+        "counts": {"errors": result.problems.errors, "warnings": result.problems.warnings},
+        "problems": [{"path": p.path, "line": p.line, "col": p.col, "level": p.level.value,
+                      "code": p.code, "message": p.message, "hint": p.hint} for p in problems],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def build_report(result: BuildResult) -> dict[str, Any]:
+    """Everything an editor or CI maintainer may want to audit about one build."""
+    g, nxt = result.graph, result.reading_next
+    articles: list[dict[str, Any]] = []
+    if g is not None:
+        for slug, a in g.articles.items():
+            grade = result.grades.get(slug)
+            articles.append({
+                "slug": slug, "path": a.path, "url": a.url, "kind": a.meta.kind,
+                "title": a.title, "topics": list(a.meta.topics),
+                "reviewed": a.meta.reviewed.isoformat(),
+                "next_review": a.meta.next_review.isoformat(),
+                "sources": len(a.meta.sources),
+                "links_out": list(g.links_out.get(slug, ())),
+                "backlinks": list(g.links_in.get(slug, ())),
+                "readability": None if grade is None else {"grade": grade.grade,
+                                                           "words": grade.words},
+                "reading_next": [{"slug": s.slug, "score": s.score, "reasons": list(s.reasons)}
+                                 for s in (nxt.by_article.get(slug, ()) if nxt else ())],
+            })
+    grades = [r.grade for r in result.grades.values()]
+    return {
+        "version": JSON_VERSION,
+        "counts": {
+            "articles": sum(1 for a in articles if a["kind"] == "article"),
+            "pages": sum(1 for k in result.files if k.endswith(".html")),
+            "files": len(result.files),
+            "topics": len(g.topics) if g else 0,
+            "errors": result.problems.errors,
+            "warnings": result.problems.warnings,
+            **result.counts,
+            "reading_next_pairs_examined": nxt.pairs_examined if nxt else 0,
+        },
+        "timings": {k: round(v, 4) for k, v in result.timings.items()},
+        "average_reading_grade": round(sum(grades) / len(grades), 2) if grades else None,
+        "review_due": sorted(({"path": a["path"], "next_review": a["next_review"]}
+                              for a in articles), key=lambda x: (x["next_review"], x["path"])),
+        "articles": articles,
+    }
