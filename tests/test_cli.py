@@ -86,3 +86,55 @@ def test_build_py_and_console_script_agree(make_site: MakeSite, today: None) -> 
                            str(root)], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.startswith("Checked 13 pages")
     assert "Traceback" not in done.stderr
+
+
+def test_json_format_has_the_documented_shape(make_site: MakeSite, today: None,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    files = good_files()
+    files["content/iron.md"] = files["content/iron.md"].replace("topics: [iron]",
+                                                                "topics: [irn]")
+    root = make_site(files)
+    from healthsite.cli import main
+
+    assert main(["check", "--format", "json", "--root", str(root)]) == 1
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert data == {
+        "version": 1, "ok": False, "counts": {"errors": 1, "warnings": 0},
+        "problems": [{"path": "content/iron.md", "line": 4, "col": 10, "level": "error",
+                      "code": "unknown-topic", "message": "unknown topic 'irn'",
+                      "hint": "did you mean 'iron'?"}]}
+    assert captured.err.startswith("Checked ")
+
+
+def test_github_annotations(make_site: MakeSite, today: None,
+                            capsys: pytest.CaptureFixture[str],
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    files = good_files()
+    files["content/iron.md"] = files["content/iron.md"].replace("topics: [iron]",
+                                                                "topics: [irn]")
+    root = make_site(files)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    code, lines = run_cli(["check", "--root", str(root)], capsys)
+    assert code == 1
+    assert lines[0] == ("::error file=content/iron.md,line=4,col=10,title=unknown-topic::"
+                        "unknown topic 'irn' (did you mean 'iron'?)")
+    assert lines[1].startswith("content/iron.md:4:10: error[unknown-topic]")
+
+
+def test_report_lists_suggestions_timings_and_reviews(make_site: MakeSite, today: None,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    root = make_site(good_files())
+    code, _ = run_cli(["build", "--root", str(root), "--report", str(root / "r.json")], capsys)
+    assert code == 0
+    report = json.loads((root / "r.json").read_text())
+    assert report["counts"]["articles"] == 3 and report["counts"]["pages"] == 13
+    assert {"load", "markdown", "graph", "checks", "templates", "write"} <= set(report["timings"])
+    iron = next(a for a in report["articles"] if a["slug"] == "iron")
+    assert iron["reading_next"][0]["reasons"] and "score" in iron["reading_next"][0]
+    assert iron["readability"]["grade"] >= 0
+    assert report["review_due"][0]["next_review"] == "2027-01-10"
