@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .pipeline import BuildResult, Options, build_site, strict_failed, today
@@ -126,11 +126,25 @@ def new_article(title: str, topics: list[str], day: dt.date) -> str:
     )
 
 
+def terminal_progress() -> Callable[[str, int, int], None] | None:
+    """A one-line progress display on an interactive terminal; nothing in CI logs."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+
+    def show(stage: str, done: int, total: int) -> None:
+        if total >= 300:
+            end = "\n" if done + 100 >= total else ""
+            print(f"\r{stage}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
 def _run(args: argparse.Namespace, write: bool) -> int:
     start = time.perf_counter()
     out = getattr(args, "out", None)
     result = build_site(Options(root=args.root.resolve(), out=out.resolve() if out else None,
-                                drafts=args.drafts, write=write, strict=args.strict))
+                                drafts=args.drafts, write=write, strict=args.strict,
+                                progress=terminal_progress()))
     failed = strict_failed(result, args.strict)
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     problems = result.problems.sorted()

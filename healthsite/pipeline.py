@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class Options:
     drafts: bool = False
     write: bool = True
     strict: bool = False
+    progress: Callable[[str, int, int], None] | None = None  # (stage, done, total)
 
 
 @dataclass
@@ -85,7 +87,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     renderer = Renderer(dict(config.services), {a.path: a for a in articles}, glossary,
                         config.base_path + "glossary/", config.raw_html)
     rendered = render_articles(articles, renderer, state.render_cache,
-                               environment_key(config, articles, glossary))
+                               environment_key(config, articles, glossary), opts.progress)
     for r in rendered.values():
         problems.extend(r.problems)
     result.counts["articles_rendered"] = state.render_cache.misses
@@ -116,12 +118,16 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
 
 
 def render_articles(articles: list[Article], renderer: Renderer, cache: RenderCache,
-                    environment: str) -> dict[str, Rendered]:
+                    environment: str,
+                    progress: Callable[[str, int, int], None] | None = None
+                    ) -> dict[str, Rendered]:
     """Markdown for every article, reusing cached bodies whose inputs did not change."""
     cache.hits = cache.misses = 0
     out: dict[str, Rendered] = {}
     keys = set()
-    for a in articles:
+    for i, a in enumerate(articles):
+        if progress is not None and i % 100 == 0:
+            progress("Rendering Markdown", i, len(articles))
         key = article_key(a, environment)
         keys.add(key)
         found = cache.get(key)
