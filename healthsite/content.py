@@ -130,7 +130,7 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList) -> 
         why = slug_problem(slug)
         if why:
             problems.add("bad-slug", why, rel, 1, 1,
-                         hint="rename the file (or set slug:) to something like 'iron-tests'")
+                         hint="rename the file, or set slug:, to something like 'iron-tests'")
             continue
         if slug in articles:
             problems.add("duplicate-slug", f"'{slug}' is already used by {articles[slug].path}",

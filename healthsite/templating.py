@@ -111,10 +111,12 @@ def load_templates(root: Path, problems: ProblemList) -> Templates | None:
             missing = e.name if isinstance(e.name, str) else name
             problems.add("template", f"missing template '{missing}'", f"{TEMPLATES_DIR}/{missing}",
                          hint=f"create {TEMPLATES_DIR}/{missing}")
+    if not ok:
+        return None
     digest = hashlib.sha256()
     for name in names:
         digest.update(name.encode() + b"\0" + (root / TEMPLATES_DIR / name).read_bytes())
-    return Templates(env, root, digest.hexdigest()) if ok else None
+    return Templates(env, root, digest.hexdigest())
 
 
 def render(tpl: Templates, name: str, context: dict[str, Any], what: str,
