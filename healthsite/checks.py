@@ -3,36 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from dataclasses import dataclass
 
 from .config import SiteConfig
 from .errors import Level, ProblemList
 from .graph import TopicGraph
+from .readability import Readability
 from .related import ReadingNext
 
 SUMMARY_MAX = 160
 URGENT_KINDS = frozenset({"urgent", "emergency"})
-
-
-@dataclass(frozen=True)
-class Readability:
-    """Flesch-Kincaid grade and word count of one article's running text."""
-
-    grade: float
-    words: int
-
-
-@functools.lru_cache(maxsize=65536)
-def reading_grade(text: str) -> Readability:
-    """The Flesch-Kincaid grade of plain text (textstat; imported lazily, it is slow to load)."""
-    import textstat
-
-    if not text.strip():
-        return Readability(0.0, 0)
-    return Readability(round(float(textstat.flesch_kincaid_grade(text)), 1),
-                       int(textstat.lexicon_count(text)))
 
 
 def check_articles(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext, today: dt.date,
@@ -63,7 +44,7 @@ def check_articles(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext, toda
         if not nxt.by_article.get(slug):
             problems.add("no-reading-next", "no other article could be suggested to read next",
                          a.path, level=Level.WARNING, hint="add topics shared with other articles")
-        grades[slug] = reading_grade(r.text)
+        grades[slug] = Readability(r.grade, r.words)
         if grades[slug].grade > config.target_grade:
             problems.add("readability", f"reading grade {grades[slug].grade:g} is above the "
                          f"site target of {config.target_grade:g}", a.path, 1, 1,

@@ -24,6 +24,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from .content import Article, GlossaryEntry, slugify
 from .errors import Level, Problem
+from .readability import reading_grade
 from .sanitize import safe_url
 
 CARE_KINDS = {
@@ -67,6 +68,8 @@ class Rendered:
     text: str
     citations: frozenset[int]
     problems: tuple[Problem, ...]
+    grade: float = 0.0
+    words: int = 0
 
 
 @dataclass
@@ -135,9 +138,11 @@ class Renderer:
         toc = tuple((t["level"], t["id"], t["name"]) for t in _flatten(self.md.toc_tokens))
         self.doc = None
         anchors = doc.anchors | {f"source-{i}" for i in range(1, len(article.meta.sources) + 1)}
+        text = " ".join(doc.blocks)
+        readable = reading_grade(text)
         return Rendered(html, toc, tuple(doc.links), frozenset(anchors),
-                        frozenset(doc.care_kinds), " ".join(doc.blocks),
-                        frozenset(doc.citations), tuple(doc.problems))
+                        frozenset(doc.care_kinds), text, frozenset(doc.citations),
+                        tuple(doc.problems), readable.grade, readable.words)
 
 
 def _flatten(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from .markup import Rendered, Renderer
 from .output import OutputError, write_site
 from .pages import PageMemo, render_site
 from .related import ReadingNext, compute
+from .readability import reading_grade
 from .search import index_site
 from .templating import load_templates
 
@@ -117,25 +118,60 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     return result
 
 
+PARALLEL_MIN = 200  # below this many articles to render, a process pool costs more than it saves
+
+
 def render_articles(articles: list[Article], renderer: Renderer, cache: RenderCache,
                     environment: str,
                     progress: Callable[[str, int, int], None] | None = None
                     ) -> dict[str, Rendered]:
-    """Markdown for every article, reusing cached bodies whose inputs did not change."""
+    """Markdown for every article, reusing cached bodies whose inputs did not change; a large
+    batch is rendered across all cores."""
     cache.hits = cache.misses = 0
-    out: dict[str, Rendered] = {}
-    keys = set()
-    for i, a in enumerate(articles):
-        if progress is not None and i % 100 == 0:
-            progress("Rendering Markdown", i, len(articles))
-        key = article_key(a, environment)
-        keys.add(key)
-        found = cache.get(key)
-        if found is None:
-            found = cache.entries[key] = renderer.render(a)
-        out[a.slug] = found
-    cache.keep_only(keys)
-    return out
+    keys = {a.slug: article_key(a, environment) for a in articles}
+    found = {a.slug: cache.get(keys[a.slug]) for a in articles}
+    todo = [a for a in articles if found[a.slug] is None]
+    for a, r in zip(todo, _render_many(renderer, todo, progress)):
+        found[a.slug] = cache.entries[keys[a.slug]] = r
+    cache.keep_only(set(keys.values()))
+    return {slug: r for slug, r in found.items() if r is not None}
+
+
+_WORKER: tuple[Renderer, list[Article]] | None = None
+
+
+def _render_one(index: int) -> Rendered:
+    assert _WORKER is not None
+    renderer, todo = _WORKER
+    return renderer.render(todo[index])
+
+
+def _render_many(renderer: Renderer, todo: list[Article],
+                 progress: Callable[[str, int, int], None] | None) -> list[Rendered]:
+    import multiprocessing
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    if len(todo) < PARALLEL_MIN or cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        out = []
+        for i, a in enumerate(todo):
+            if progress is not None and i % 100 == 0:
+                progress("Rendering Markdown", i, len(todo))
+            out.append(renderer.render(a))
+        return out
+    global _WORKER
+    reading_grade("Load the syllable dictionary once, before forking.")
+    _WORKER = (renderer, todo)  # inherited by the forked workers; only indices are sent
+    try:
+        with multiprocessing.get_context("fork").Pool(cores) as pool:
+            out = []
+            chunk = max(8, len(todo) // (cores * 8))
+            for i, r in enumerate(pool.imap(_render_one, range(len(todo)), chunksize=chunk)):
+                if progress is not None and i % 100 == 0:
+                    progress("Rendering Markdown", i, len(todo))
+                out.append(r)
+            return out
+    finally:
+        _WORKER = None
 
 
 def strict_failed(result: BuildResult, strict: bool) -> bool:

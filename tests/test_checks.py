@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import SITE_YAML, article, good_files, problem_lines
 
-from healthsite.checks import reading_grade
+from healthsite.readability import reading_grade
 
 MakeSite = Callable[..., Path]
 
@@ -72,6 +72,20 @@ def test_reading_grade_above_target_is_a_warning(make_site: MakeSite, today: Non
 def test_reading_grade_uses_blocks_as_sentences() -> None:
     assert reading_grade("The cat sat. It was warm.").grade < 3
     assert reading_grade("").words == 0
+
+
+def test_reading_grade_matches_textstat() -> None:
+    import textstat
+
+    texts = [
+        "Restless legs syndrome is a common condition. It causes an urge to move the legs.",
+        "Pharmacological interventions demonstrate heterogeneity. Ask a GP. Don't wait; it's "
+        "fine. Iron-rich foods help: spinach, beans and red meat! Why? Ferritin levels rise.",
+        "One. Two words. A sentence with several more words in it for good measure.",
+    ]
+    for text in texts:
+        assert reading_grade(text).grade == round(float(textstat.flesch_kincaid_grade(text)), 1)
+        assert reading_grade(text).words == textstat.lexicon_count(text)
 
 
 def test_long_summary_is_a_warning(make_site: MakeSite, today: None) -> None:
