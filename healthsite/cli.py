@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="how to print problems (default: text; github when "
                             "GITHUB_ACTIONS=true)")
         s.add_argument("--report", type=Path, help="write a JSON build report to this file")
+        s.add_argument("--no-cache", dest="cache", action="store_false",
+                       help="neither read nor write the rendered-Markdown cache in .cache/")
         if name == "build":
             s.add_argument("--out", type=Path, help="output folder (default from site.yaml)")
         s.set_defaults(func=func)
@@ -144,6 +146,7 @@ def _run(args: argparse.Namespace, write: bool) -> int:
     out = getattr(args, "out", None)
     result = build_site(Options(root=args.root.resolve(), out=out.resolve() if out else None,
                                 drafts=args.drafts, write=write, strict=args.strict,
+                                cache=args.cache,
                                 progress=terminal_progress()))
     failed = strict_failed(result, args.strict)
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")

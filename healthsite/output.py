@@ -6,9 +6,11 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 MARKER = ".healthsite-output"
@@ -62,23 +64,36 @@ def build_lock(out: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+@dataclass(frozen=True)
+class Written:
+    """What a write did: files whose bytes changed, and files carried over unchanged."""
+
+    changed: frozenset[str]
+    unchanged: int
+
+
 def write_site(root: Path, out: Path, files: dict[str, bytes],
-               finish: Callable[[Path], bool] | None = None) -> int:
+               finish: Callable[[Path, frozenset[str]], bool] | None = None) -> Written:
     """Write `files` into a fresh temporary directory, run `finish` on it (e.g. the search
-    index), then swap it in; return the bytes written. Nothing is swapped if `finish` fails."""
+    index) with the paths whose bytes changed, then swap it in. Nothing is swapped if
+    `finish` fails. A file whose bytes did not change is hard-linked from the previous
+    output instead of written again, so its inode and time stamp stay (cheap deploys)."""
     check_out_dir(root, out)
     rels = {safe_rel(k): v for k, v in files.items()}
     with build_lock(out):
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
         tmp.chmod(0o755)
         try:
-            total = 0
+            changed, unchanged = set(), 0
             for rel, data in sorted(rels.items()):
                 target = tmp / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
+                if _same(out / rel, data) and _link(out / rel, target):
+                    unchanged += 1
+                    continue
                 target.write_bytes(data)
-                total += len(data)
-            if finish is not None and not finish(tmp):
+                changed.add(rel.as_posix())
+            if finish is not None and not finish(tmp, frozenset(changed)):
                 raise OutputError("the site was not published because a final step failed")
             (tmp / MARKER).write_text("This directory is written by healthsite; it is replaced "
                                       "on every build.\n")
@@ -86,7 +101,39 @@ def write_site(root: Path, out: Path, files: dict[str, bytes],
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    return total
+    return Written(frozenset(changed), unchanged)
+
+
+def _same(old: Path, data: bytes) -> bool:
+    try:
+        st = old.lstat()
+        return stat.S_ISREG(st.st_mode) and st.st_size == len(data) and old.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _link(old: Path, new: Path) -> bool:
+    try:
+        os.link(old, new)
+        return True
+    except OSError:
+        return False  # another file system, or links not allowed: write it instead
+
+
+def link_tree(src: Path, dest: Path) -> bool:
+    """Hard-link (or copy) a folder of the previous output into the new one."""
+    try:
+        shutil.copytree(src, dest, copy_function=_link_or_copy)
+        return True
+    except OSError:
+        return False
+
+
+def _link_or_copy(src: str, dest: str) -> None:
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copy2(src, dest)
 
 
 def _swap(new: Path, out: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .catalogue import CHECKS
 from .checks import Readability, check_articles, check_output
-from .cache import RenderCache, article_key, environment_key
+from .cache import RenderCache, article_key, disk_cache, environment_key
 from .config import SiteConfig, load_config
 from .content import Article, load_articles, load_glossary
 from .errors import Level, ProblemList
@@ -21,7 +21,7 @@ from .output import OutputError, write_site
 from .pages import PageMemo, render_site
 from .related import ReadingNext, compute
 from .readability import reading_grade
-from .search import index_site
+from .search import index_or_reuse
 from .templating import load_templates
 
 
@@ -34,6 +34,7 @@ class Options:
     drafts: bool = False
     write: bool = True
     strict: bool = False
+    cache: bool = True  # keep rendered Markdown in .cache/ between builds
     progress: Callable[[str, int, int], None] | None = None  # (stage, done, total)
 
 
@@ -79,6 +80,8 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     if config is None:
         return result
     problems.overrides = {code: level for code, level in config.levels.items()}
+    if opts.cache and state.render_cache.folder is None:
+        state.render_cache.folder = disk_cache(config.root)
     templates = load_templates(config.root, problems)
     corpus = load_articles(config, day, problems)
     articles = list(corpus.articles)
@@ -109,8 +112,10 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     if opts.write and not strict_failed(result, opts.strict):
         out = result.out_dir = opts.out or (config.root / config.output_dir)
         try:
-            write_site(config.root, out, result.files,
-                       finish=lambda tmp: index_site(tmp, config.language, problems))
+            written = write_site(config.root, out, result.files, finish=lambda tmp, changed:
+                                 index_or_reuse(tmp, out, changed, config.language, problems))
+            result.counts.update(files_changed=len(written.changed),
+                                 files_unchanged=written.unchanged)
         except OutputError as e:
             if not problems.errors:
                 problems.add("io", str(e), str(out))
@@ -132,7 +137,8 @@ def render_articles(articles: list[Article], renderer: Renderer, cache: RenderCa
     found = {a.slug: cache.get(keys[a.slug]) for a in articles}
     todo = [a for a in articles if found[a.slug] is None]
     for a, r in zip(todo, _render_many(renderer, todo, progress)):
-        found[a.slug] = cache.entries[keys[a.slug]] = r
+        found[a.slug] = r
+        cache.put(keys[a.slug], r)
     cache.keep_only(set(keys.values()))
     return {slug: r for slug, r in found.items() if r is not None}
 

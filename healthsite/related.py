@@ -170,7 +170,8 @@ def _score(graph: TopicGraph, other: str, shared: frozenset[Feature],
            linked_from: bool) -> Suggestion:
     score = _total(shared, weights)
     reasons: list[str] = []
-    direct = sorted((t for kind, t in shared if kind == "d"), key=lambda t: -weights[("d", t)])
+    direct = sorted((t for kind, t in shared if kind == "d"),
+                    key=lambda t: (-weights[("d", t)], t))
     if direct:
         reasons.append("Also about: " + ", ".join(graph.topics[t].title.lower() for t in direct))
     else:

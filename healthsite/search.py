@@ -10,8 +10,19 @@ import sys
 from pathlib import Path
 
 from .errors import ProblemList
+from .output import link_tree
 
 INDEX_DIR = "pagefind"
+
+
+def index_or_reuse(site_dir: Path, previous: Path, changed: frozenset[str], language: str,
+                   problems: ProblemList) -> bool:
+    """Index the new output, or carry the previous index over when no page changed."""
+    old = previous / INDEX_DIR
+    if (old / "pagefind.js").is_file() and not any(p.endswith(".html") for p in changed):
+        if link_tree(old, site_dir / INDEX_DIR):
+            return True
+    return index_site(site_dir, language, problems)
 
 
 def index_site(site_dir: Path, language: str, problems: ProblemList) -> bool:

@@ -32,7 +32,7 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("browser") / "_site"
-    result = build_site(Options(root=REPO, out=out))
+    result = build_site(Options(root=REPO, out=out, cache=False))
     assert not result.problems.errors, [p.format() for p in result.problems.sorted()]
     return out
 

@@ -17,7 +17,7 @@ REQUIRED_PAGES = {"about", "editorial-policy", "disclaimer", "contact", "faq"}
 
 @pytest.fixture(scope="module")
 def site() -> BuildResult:
-    return build_site(Options(root=REPO, write=False))
+    return build_site(Options(root=REPO, write=False, cache=False))
 
 
 def test_strict_build_has_no_problems(site: BuildResult) -> None:

@@ -39,6 +39,7 @@ def build_with(files: dict[str, str]) -> None:
                                               or p.is_relative_to(root / "content")
                                               or p.is_relative_to(root / "templates")
                                               or p.is_relative_to(root / "static")
+                                              or p.is_relative_to(root / ".cache")
                                               or p.name == "site.yaml"
                                               or p.name.startswith("._site.lock"))}
         assert outside == set()
