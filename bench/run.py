@@ -126,16 +126,20 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--hugo", action="store_true", help="also build the corpus with Hugo")
     ap.add_argument("--json", type=Path, help="write the figures to this file")
+    ap.add_argument("--search", action="store_true",
+                    help="also build the Pagefind search index (Hugo builds none)")
     args = ap.parse_args()
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1790000000"}
     with tempfile.TemporaryDirectory(prefix="healthsite-bench-") as tmp:
-        site = generate(Path(tmp) / "site", args.n)
+        site = generate(Path(tmp) / "site", args.n, search=args.search)
         figures: dict[str, object] = {"n": args.n, "runs": args.runs,
                                       "machine": f"{platform.machine()}, {os.cpu_count()} cores",
                                       **bench_ours(site, args.runs, env)}
         if args.hugo:
             figures["hugo_cold"] = bench_hugo(site, args.runs)
-    print(f"healthsite, {args.n} articles, medians of {args.runs} runs ({figures['machine']}):")
+    what = "with" if args.search else "without"
+    print(f"healthsite, {args.n} articles, {what} the search index, medians of {args.runs} "
+          f"runs ({figures['machine']}):")
     print(f"  cold build   {figures['cold']:.2f} s   peak {figures['peak_mb']:.0f} MB")
     print(f"  warm build   {figures['warm']:.2f} s   (nothing changed)")
     print(f"  one edit     {figures['edit']:.2f} s")

@@ -33,10 +33,11 @@ def topics() -> list[dict[str, str]]:
     return out
 
 
-def site_yaml(n: int) -> str:
+def site_yaml(n: int, search: bool = True) -> str:
     lines = ["title: Synthetic Health Site", f"description: A synthetic site of {n} articles.",
              "base_url: https://synthetic.example.org/", "language: en-GB",
-             "publisher: Synthetic editorial team", "review:", "  interval_months: 120",
+             "publisher: Synthetic editorial team", f"search: {str(search).lower()}",
+             "review:", "  interval_months: 120",
              "reading_next:", "  count: 5", "alarm_terms: [chest pain]", "checks:",
              "  readability: off", "  dead-end: off", "  orphan: off", "topics:"]
     for t in topics():
@@ -86,14 +87,14 @@ def article(i: int, n: int, rng: random.Random, words: int) -> str:
     return "\n".join(fm) + "\n\n" + "\n".join(body)
 
 
-def generate(out: Path, n: int, seed: int = 1, words: int = 800) -> Path:
+def generate(out: Path, n: int, seed: int = 1, words: int = 800, search: bool = True) -> Path:
     """Write a synthetic site of `n` articles into `out` (replacing it); return `out`."""
     if out.exists():
         shutil.rmtree(out)
     (out / "content").mkdir(parents=True)
     shutil.copytree(REPO / "templates", out / "templates")
     shutil.copytree(REPO / "static", out / "static")
-    (out / "site.yaml").write_text(site_yaml(n), encoding="utf-8")
+    (out / "site.yaml").write_text(site_yaml(n, search), encoding="utf-8")
     rng = random.Random(seed)
     for i in range(n):
         (out / "content" / f"a{i:05d}.md").write_text(article(i, n, rng, words),

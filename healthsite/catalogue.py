@@ -41,7 +41,8 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "heading-order": (E, "a skipped heading level or a second h1"),
     "image-alt": (E, "an image without alt text"),
     "min-sources": (E, "an article with fewer sources than the site requires"),
-    "alarm-without-care-card": (E, "alarm symptoms mentioned without an urgent or emergency care card"),
+    "alarm-without-care-card": (E, "alarm symptoms mentioned without an urgent or emergency "
+                                "care card"),
     "review-overdue": (W, "an article past its next review date"),
     "orphan": (W, "an article with no topic and no page linking to it"),
     "dead-end": (W, "an article that links to no other article"),

@@ -63,6 +63,7 @@ SCHEMA: dict[str, s.Field] = {
     "checks": s.Field("map", "per-check levels", item="choice",
                       choices=tuple(LEVEL_NAMES), default=dict),
     "footer": s.Field("list", "page slugs linked from every page's footer", default=list),
+    "search": s.Field("bool", "build the Pagefind search index", default=True),
     "raw_html": s.Field("choice", "what to do with raw HTML in Markdown",
                         choices=("sanitize", "escape", "allow"), default="sanitize"),
 }
@@ -110,6 +111,7 @@ class SiteConfig:
     levels: MappingProxyType[str, Level | None]
     raw_html: str
     footer: tuple[str, ...]
+    search: bool
 
     @property
     def base_path(self) -> str:
@@ -154,9 +156,9 @@ def load_config(root: Path, problems: ProblemList) -> SiteConfig | None:
 
 def _build(root: Path, data: dict[str, Any], topics: tuple[Topic, ...],
            levels: dict[str, Level | None]) -> SiteConfig:
-    services = {k: v for k, v in (data["services"] or {}).items() if v is not None}
-    review, rn = data["review"] or {}, data["reading_next"] or {}
-    w = rn.get("weights") or {}
+    services = {k: v for k, v in data["services"].items() if v is not None}
+    review, rn = data["review"], data["reading_next"]
+    w = rn["weights"]
     return SiteConfig(
         root=root,
         title=data["title"] or "",
@@ -165,20 +167,19 @@ def _build(root: Path, data: dict[str, Any], topics: tuple[Topic, ...],
         language=data["language"],
         publisher=data["publisher"] or "",
         output_dir=data["output_dir"],
-        services=MappingProxyType({**{"emergency_number": "999", "emergency_department": "A&E",
-                                      "urgent_service": "NHS 111"}, **services}),
-        review_interval_months=review.get("interval_months") or 12,
-        min_sources=review.get("min_sources", 2) if review.get("min_sources") is not None else 2,
-        reading_next_count=rn.get("count") or 4,
-        weights=Weights(*(float(w.get(k) if w.get(k) is not None else d) for k, d in
-                          (("shared_topic", 1.0), ("parent_topic", 0.3), ("links_to", 1.5),
-                           ("linked_from", 1.0)))),
-        target_grade=float((data["readability"] or {}).get("target_grade") or 9),
+        services=MappingProxyType(services),
+        review_interval_months=review["interval_months"],
+        min_sources=review["min_sources"],
+        reading_next_count=rn["count"],
+        weights=Weights(float(w["shared_topic"]), float(w["parent_topic"]),
+                        float(w["links_to"]), float(w["linked_from"])),
+        target_grade=float(data["readability"]["target_grade"]),
         alarm_terms=tuple(t.lower() for t in data["alarm_terms"]),
         topics=topics,
         levels=MappingProxyType(levels),
         raw_html=data["raw_html"],
         footer=tuple(data["footer"]),
+        search=data["search"],
     )
 
 
@@ -202,12 +203,13 @@ def _topics(raw: list[dict[str, Any]], loc: Located, report: s.Report) -> tuple[
         topics.append(Topic(slug, t.get("title") or slug, t.get("description") or "",
                             t.get("parent"), tuple(t.get("lay") or ()),
                             tuple(t.get("clinical") or ())))
-    index = {t.slug: seen[t.slug] for t in topics}
-    for t in topics:
-        if t.parent is not None and t.parent not in index:
-            line, col = loc.at("topics", index[t.slug], "parent")
-            report("topic-unknown-parent", f"topic '{t.slug}' has unknown parent '{t.parent}'",
-                   line, col, did_you_mean(t.parent, index) or "declare the parent topic first")
+    index = {topic.slug: seen[topic.slug] for topic in topics}
+    for topic in topics:
+        if topic.parent is not None and topic.parent not in index:
+            line, col = loc.at("topics", index[topic.slug], "parent")
+            report("topic-unknown-parent",
+                   f"topic '{topic.slug}' has unknown parent '{topic.parent}'", line, col,
+                   did_you_mean(topic.parent, index) or "declare the parent topic first")
     _check_cycles(topics, index, loc, report)
     return tuple(topics)
 

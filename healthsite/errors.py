@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """How serious a problem is; `--strict` treats warnings as errors."""
 
     ERROR = "error"
@@ -29,7 +29,8 @@ class Problem:
 
     def format(self) -> str:
         """Render as `PATH:LINE:COL: error[CODE]: message (hint)`."""
-        text = f"{self.path}:{self.line}:{self.col}: {self.level.value}[{self.code}]: {self.message}"
+        where = f"{self.path}:{self.line}:{self.col}"
+        text = f"{where}: {self.level.value}[{self.code}]: {self.message}"
         return f"{text} ({self.hint})" if self.hint else text
 
 

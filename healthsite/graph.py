@@ -79,9 +79,9 @@ def build_graph(config: SiteConfig, articles: list[Article], drafts: set[str],
         for t in a.meta.topics:
             topic_articles[t].append(a.slug)
     children: dict[str, list[str]] = defaultdict(list)
-    for t in config.topics:
-        if t.parent is not None:
-            children[t.parent].append(t.slug)
+    for topic in config.topics:
+        if topic.parent is not None:
+            children[topic.parent].append(topic.slug)
     graph = TopicGraph(
         articles=MappingProxyType(published),
         rendered=MappingProxyType({k: rendered[k] for k in published}),

@@ -87,7 +87,8 @@ class _Doc:
     escaped: int = 0
 
     def error(self, code: str, message: str, line: int, col: int = 1, hint: str = "") -> None:
-        self.problems.append(Problem(self.article.path, line, col, Level.ERROR, code, message, hint))
+        self.problems.append(Problem(self.article.path, line, col, Level.ERROR, code, message,
+                                     hint))
 
     def line_of(self, pattern: re.Pattern[str], group_value: str) -> tuple[int, int]:
         for m in pattern.finditer(self.article.body):

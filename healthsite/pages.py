@@ -12,7 +12,7 @@ from .content import GlossaryEntry
 from .errors import ProblemList
 from .graph import TopicGraph
 from .related import ReadingNext
-from .templating import (Templates, article_view, render, site_view, static_files, topic_url)
+from .templating import Templates, article_view, render, site_view, static_files, topic_url
 
 
 class PageMemo:
@@ -68,11 +68,12 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     page("glossary/index.html", "glossary.html", "the glossary", entries=[
         {"id": e.id, "term": e.term, "also": list(e.also), "definition": e.definition}
         for e in glossary])
-    page("search/index.html", "search.html", "the search page")
+    if config.search:
+        page("search/index.html", "search.html", "the search page")
     page("topic-map/index.html", "topic-map.html", "the topic map", svg=topicmap.draw(graph),
          tree=tree)
     page("404.html", "404.html", "the 404 page")
-    listed = [{"path": a.url[len(config.base_path):], "title": a.title,
+    listed: list[dict[str, Any]] = [{"path": a.url[len(config.base_path):], "title": a.title,
                "summary": a.meta.summary, "reviewed": a.meta.reviewed,
                "is_article": a.is_article} for a in graph.articles.values()]
     page("sitemap.xml", "sitemap.xml", "sitemap.xml", articles=listed,

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalogue import CHECKS
-from .checks import Readability, check_articles, check_output
 from .cache import RenderCache, article_key, disk_cache, environment_key
+from .catalogue import CHECKS
+from .checks import check_articles, check_output
 from .config import SiteConfig, load_config
 from .content import Article, load_articles, load_glossary
 from .errors import Level, ProblemList
@@ -19,8 +19,8 @@ from .graph import TopicGraph, build_graph
 from .markup import Rendered, Renderer
 from .output import OutputError, write_site
 from .pages import PageMemo, render_site
+from .readability import Readability, reading_grade
 from .related import ReadingNext, compute
-from .readability import reading_grade
 from .search import index_or_reuse
 from .templating import load_templates
 
@@ -65,8 +65,8 @@ def today() -> dt.date:
     """The build's 'today': SOURCE_DATE_EPOCH when set (reproducible builds), else the date."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.strip().isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
-    return dt.datetime.now(dt.timezone.utc).date()
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
@@ -112,8 +112,9 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     if opts.write and not strict_failed(result, opts.strict):
         out = result.out_dir = opts.out or (config.root / config.output_dir)
         try:
-            written = write_site(config.root, out, result.files, finish=lambda tmp, changed:
-                                 index_or_reuse(tmp, out, changed, config.language, problems))
+            index = (lambda tmp, changed: index_or_reuse(tmp, out, changed, config.language,
+                                                         problems)) if config.search else None
+            written = write_site(config.root, out, result.files, finish=index)
             result.counts.update(files_changed=len(written.changed),
                                  files_unchanged=written.unchanged)
         except OutputError as e:
@@ -136,7 +137,7 @@ def render_articles(articles: list[Article], renderer: Renderer, cache: RenderCa
     keys = {a.slug: article_key(a, environment) for a in articles}
     found = {a.slug: cache.get(keys[a.slug]) for a in articles}
     todo = [a for a in articles if found[a.slug] is None]
-    for a, r in zip(todo, _render_many(renderer, todo, progress)):
+    for a, r in zip(todo, _render_many(renderer, todo, progress), strict=True):
         found[a.slug] = r
         cache.put(keys[a.slug], r)
     cache.keep_only(set(keys.values()))
@@ -157,7 +158,8 @@ def _render_many(renderer: Renderer, todo: list[Article],
     import multiprocessing
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    if len(todo) < PARALLEL_MIN or cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if len(todo) < PARALLEL_MIN or cores < 2 or not forkable:
         out = []
         for i, a in enumerate(todo):
             if progress is not None and i % 100 == 0:

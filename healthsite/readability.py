@@ -27,7 +27,9 @@ def _words(text: str) -> list[str]:
 @functools.lru_cache(maxsize=200_000)
 def _syllables(word: str) -> int:
     """textstat's syllable count (CMU dictionary, then Pyphen), once per distinct word."""
-    from textstat.backend.counts._count_syllables import count_syllables
+    from textstat.backend.counts._count_syllables import (  # type: ignore[import-untyped]
+        count_syllables,
+    )
 
     return int(count_syllables(word, "en_US"))
 

@@ -54,7 +54,7 @@ def check(
     if not isinstance(data, dict):
         report(f"{prefix}-type", f"{what} must be a mapping of keys to values, not {_name(data)}",
                line, col, "write one 'key: value' per line")
-        return {k: f.default for k, f in schema.items() if not f.required}
+        return {k: _fallback(f) for k, f in schema.items() if not f.required}
     out: dict[str, Any] = {}
     for key in data:
         if key not in schema:
@@ -129,7 +129,8 @@ def _ok(value: Any, f: Field, loc: Located, path: tuple[Hashable, ...], report: 
                line, col, hint)
         return False
     if f.minimum is not None and value < f.minimum:
-        report(f"{prefix}-type", f"{what} must be at least {f.minimum:g}, not {value}", line, col, "")
+        report(f"{prefix}-type", f"{what} must be at least {f.minimum:g}, not {value}", line,
+               col, "")
         return False
     if f.kind == "str" and not value.strip():
         report(f"{prefix}-type", f"{what} must not be empty", line, col, f"fill in {f.doc}")
@@ -150,6 +151,8 @@ def _hint(value: Any, f: Field) -> str:
 
 
 def _fallback(f: Field) -> Any:
+    if f.kind == "model" and f.model is not None:
+        return {k: _fallback(sub) for k, sub in f.model.items()}
     return f.default() if callable(f.default) else f.default
 
 

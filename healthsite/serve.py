@@ -233,10 +233,10 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = 
     for p in preview.problems:
         print(p.format())
     watcher = Watcher(preview, lambda: LiveReloadHandler.reload_waiters("*"))
-    server = Server(app=make_app(preview), watcher=watcher)  # type: ignore[no-untyped-call]
+    server = Server(app=make_app(preview), watcher=watcher)
     print(f"Previewing {root} at http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     try:
-        server.serve(host=host, port=port, debug=False, restart_delay=0)  # type: ignore[no-untyped-call]
+        server.serve(host=host, port=port, debug=False, restart_delay=0)
     finally:
         preview.close()
     return 0

@@ -18,7 +18,6 @@ from typing import Any, TypedDict
 import jinja2
 
 from .config import SiteConfig
-from .content import GlossaryEntry
 from .errors import ProblemList
 from .graph import TopicGraph
 from .related import ReadingNext
@@ -178,6 +177,7 @@ def site_view(config: SiteConfig, graph: TopicGraph, assets: dict[str, tuple[str
         "footer": [LinkView(url=graph.articles[s].url, title=graph.articles[s].title)
                    for s in config.footer if s in graph.articles],
         "updated": updated,
+        "search": config.search,
         "urls": {"home": base, "topics": base + "topics/", "glossary": base + "glossary/",
                  "feed": base + "feed.xml", "search": base + "search/",
                  "topic_map": base + "topic-map/"},

@@ -83,7 +83,8 @@ def _box(graph: TopicGraph, topic: str, x: float, y: float, height: float, shown
         cy = y + HEAD_H + ROW_H * row + ROW_H / 2
         nodes[slug] = Node(slug, x + 20, cy)
         parts.append(f'<a href="../{slug}/"><circle cx="{x + 20}" cy="{cy:.0f}" r="7"/>'
-                     f'<text x="{x + 34}" y="{cy + 5:.0f}">{escape(_short(a.title, 31))}</text></a>')
+                     f'<text x="{x + 34}" y="{cy + 5:.0f}">{escape(_short(a.title, 31))}'
+                     '</text></a>')
     if more:
         cy = y + HEAD_H + ROW_H * len(shown) + ROW_H / 2
         parts.append(f'<text class="more" x="{x + 34}" y="{cy + 5:.0f}">+ {more} more</text>')

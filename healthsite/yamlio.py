@@ -72,16 +72,16 @@ class Located:
 
 
 class _Loader(yaml.SafeLoader):
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(AliasEvent):
-            mark = self.peek_event().start_mark
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
             raise YamlError(
                 "YAML aliases (*name) are not allowed",
                 mark.line + 1,
                 mark.column + 1,
                 "write the value out in full",
             )
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 # libyaml's C parser when PyYAML was built with it (much faster); our own checks run on its
@@ -93,10 +93,10 @@ _FAST = getattr(yaml, "CSafeLoader", None)
 def _compose(text: str) -> Node | None:
     if _FAST is not None and "*" not in text:
         try:
-            return yaml.compose(text, Loader=_FAST)  # type: ignore[no-any-return]
+            return yaml.compose(text, Loader=_FAST)
         except yaml.YAMLError:
             pass  # PyYAML's own parser words its errors better: let it report
-    return yaml.compose(text, Loader=_Loader)  # type: ignore[no-any-return]
+    return yaml.compose(text, Loader=_Loader)
 
 
 def parse(text: str, line_offset: int = 0) -> Located:
@@ -194,7 +194,8 @@ def _scalar(node: ScalarNode, line: int, col: int) -> Any:
     text = node.value
     if node.style:  # quoted or block scalar (libyaml says '' for plain, PyYAML None)
         return text
-    if node.tag == _STR and _RESOLVER.resolve(ScalarNode, text, (True, False)) != _STR:
+    resolved = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    if node.tag == _STR and resolved != _STR:
         return text  # an explicit !!str tag
     if text in _NULL:
         return None

@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import BASE_SITE, REPO, run_cli
 
 CASES = Path(__file__).resolve().parent / "sites" / "broken"

@@ -8,14 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conftest import article, build, good_files
+from test_markup import make_article
 
+from healthsite import related
 from healthsite.config import SiteConfig, Topic, Weights
 from healthsite.errors import ProblemList
-from healthsite import related
 from healthsite.graph import TopicGraph, build_graph
 from healthsite.markup import Link, Rendered
 from healthsite.related import compute
-from test_markup import make_article
 
 MakeSite = Callable[..., Path]
 
@@ -65,7 +65,7 @@ def synthetic_graph(n: int, topics: int = 24, seed: int = 7) -> tuple[SiteConfig
         publisher="p", output_dir="_site", services={}, review_interval_months=12,  # type: ignore[arg-type]
         min_sources=0, reading_next_count=5, weights=Weights(1.0, 0.3, 1.5, 1.0),
         target_grade=9, alarm_terms=(), topics=tuple(tree), levels={},  # type: ignore[arg-type]
-        raw_html="sanitize", footer=())
+        raw_html="sanitize", footer=(), search=False)
     articles, rendered = [], {}
     for i in range(n):
         a = make_article("x", f"content/a{i:05d}.md", sources=0)
@@ -104,11 +104,11 @@ def test_bounded_walk_finds_the_same_top_k_as_scoring_all_pairs() -> None:
 def test_cost_grows_with_memberships_not_n_squared() -> None:
     sizes = [500, 1000, 2000, 4000]
     pairs = [synthetic(n)[0] for n in sizes]
-    per_article = [p / n for p, n in zip(pairs, sizes)]
+    per_article = [p / n for p, n in zip(pairs, sizes, strict=True)]
     # each article examines at most (topic subsets x k) + its links, whatever n is
     assert max(per_article) <= 2 ** 8 * 5 + 10
     # doubling n doubles the work (within 25%); all pairs would quadruple it
-    for a, b in zip(pairs, pairs[1:]):
+    for a, b in zip(pairs, pairs[1:], strict=False):
         assert b / a < 2.5
     assert pairs[-1] < 4000 * 4000 / 20  # far below all pairs
 

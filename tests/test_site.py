@@ -181,3 +181,16 @@ def test_glossary_and_topic_pages(make_site: MakeSite, today: None) -> None:
     topic = result.files["topics/iron/index.html"].decode()
     assert "Also known as: low iron, ferritin" in topic
     assert 'href="/iron/"' in topic
+
+
+def test_search_can_be_switched_off(make_site: MakeSite, today: None) -> None:
+    from conftest import SITE_YAML
+
+    files = good_files()
+    files["site.yaml"] = SITE_YAML + "search: false\n"
+    root = make_site(files)
+    result = build_site(Options(root=root))
+    assert not result.problems.errors
+    assert "search/index.html" not in result.files
+    assert 'role="search"' not in result.files["iron/index.html"].decode()
+    assert not (root / "_site" / "pagefind").exists()
