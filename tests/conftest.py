@@ -72,6 +72,15 @@ def good_files() -> dict[str, str]:
             for p in sorted(BASE_SITE.rglob("*")) if p.is_file()}
 
 
+@pytest.fixture(scope="session")
+def built_repo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's own site, built once per test run into a temporary folder."""
+    out = tmp_path_factory.mktemp("repo-site") / "_site"
+    result = build_site(Options(root=REPO, out=out, cache=False))
+    assert not result.problems.errors, [p.format() for p in result.problems.sorted()]
+    return out
+
+
 @pytest.fixture
 def make_site(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
     """Write a site into a temp folder, with the repo's real templates and static files."""

@@ -12,9 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browser import ARTIFACTS, REPO, chromium, require, serve, vnu_jar
-
-from healthsite.pipeline import Options, build_site
+from browser import ARTIFACTS, chromium, require, serve, vnu_jar
 
 PAGE_TYPES = {
     "home": "/",
@@ -30,11 +28,8 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("browser") / "_site"
-    result = build_site(Options(root=REPO, out=out, cache=False))
-    assert not result.problems.errors, [p.format() for p in result.problems.sorted()]
-    return out
+def site(built_repo_site: Path) -> Path:
+    return built_repo_site
 
 
 @pytest.fixture(scope="module")

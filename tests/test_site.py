@@ -21,13 +21,9 @@ from healthsite.pipeline import Options, build_site
 MakeSite = Callable[..., Path]
 
 
-@pytest.fixture(scope="module")
-def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The repository's own site, built once into a temporary folder."""
-    out = tmp_path_factory.mktemp("real") / "_site"
-    result = build_site(Options(root=REPO, out=out, cache=False))
-    assert not result.problems.errors, [p.format() for p in result.problems.sorted()]
-    return out
+@pytest.fixture
+def real_site(built_repo_site: Path) -> Path:
+    return built_repo_site
 
 
 def pages(out: Path) -> list[Path]:
