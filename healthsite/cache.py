@@ -96,8 +96,8 @@ class RenderCache:
             self.hits += 1
         return found
 
-    def put(self, key: str, rendered: Rendered) -> None:
-        self.entries[key] = rendered
+    def save(self, key: str, rendered: Rendered) -> None:
+        """Keep an entry on disk (memory is filled by the caller)."""
         if self.folder is not None:
             self._write(key, rendered)
 

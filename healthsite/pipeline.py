@@ -136,24 +136,30 @@ def render_articles(articles: list[Article], renderer: Renderer, cache: RenderCa
     cache.hits = cache.misses = 0
     keys = {a.slug: article_key(a, environment) for a in articles}
     found = {a.slug: cache.get(keys[a.slug]) for a in articles}
-    todo = [a for a in articles if found[a.slug] is None]
-    for a, r in zip(todo, _render_many(renderer, todo, progress), strict=True):
-        found[a.slug] = r
-        cache.put(keys[a.slug], r)
+    todo = [(a, keys[a.slug]) for a in articles if found[a.slug] is None]
+    for (a, key), r in zip(todo, _render_many(renderer, cache, todo, progress), strict=True):
+        found[a.slug] = cache.entries[key] = r
     cache.keep_only(set(keys.values()))
     return {slug: r for slug, r in found.items() if r is not None}
 
 
-_WORKER: tuple[Renderer, list[Article]] | None = None
+_WORKER: tuple[Renderer, RenderCache, list[tuple[Article, str]]] | None = None
+
+
+def _render_store(renderer: Renderer, cache: RenderCache, article: Article,
+                  key: str) -> Rendered:
+    rendered = renderer.render(article)
+    cache.save(key, rendered)  # on disk, from whichever process rendered it
+    return rendered
 
 
 def _render_one(index: int) -> Rendered:
     assert _WORKER is not None
-    renderer, todo = _WORKER
-    return renderer.render(todo[index])
+    renderer, cache, todo = _WORKER
+    return _render_store(renderer, cache, *todo[index])
 
 
-def _render_many(renderer: Renderer, todo: list[Article],
+def _render_many(renderer: Renderer, cache: RenderCache, todo: list[tuple[Article, str]],
                  progress: Callable[[str, int, int], None] | None) -> list[Rendered]:
     import multiprocessing
 
@@ -161,14 +167,14 @@ def _render_many(renderer: Renderer, todo: list[Article],
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if len(todo) < PARALLEL_MIN or cores < 2 or not forkable:
         out = []
-        for i, a in enumerate(todo):
+        for i, (a, key) in enumerate(todo):
             if progress is not None and i % 100 == 0:
                 progress("Rendering Markdown", i, len(todo))
-            out.append(renderer.render(a))
+            out.append(_render_store(renderer, cache, a, key))
         return out
     global _WORKER
     reading_grade("Load the syllable dictionary once, before forking.")
-    _WORKER = (renderer, todo)  # inherited by the forked workers; only indices are sent
+    _WORKER = (renderer, cache, todo)  # inherited by the forked workers; only indices are sent
     try:
         with multiprocessing.get_context("fork").Pool(cores) as pool:
             out = []
