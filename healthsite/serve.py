@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from .errors import Problem
+from .errors import Level, Problem, ProblemList
 from .pipeline import BuildState, Options, build_site
 from .search import index_site
 
@@ -54,7 +54,7 @@ class Preview:
             result = build_site(Options(root=self.root, drafts=self.drafts, write=False),
                                 self.state)
         except Exception:  # noqa: BLE001 (a bug must not stop the preview; show it instead)
-            self.problems = [Problem("healthsite", 1, 1, _error_level(), "internal",
+            self.problems = [Problem("healthsite", 1, 1, Level.ERROR, "internal",
                                      "the build crashed: " + traceback.format_exc(limit=3))]
             return False
         self.problems = result.problems.sorted()
@@ -63,10 +63,8 @@ class Preview:
             log.info("build failed with %d error(s)", result.problems.errors)
             return False
         changed = self._sync(result.files)
-        if not self.indexed:
-            from .errors import ProblemList
-
-            self.indexed = index_site(self.dir, "en", ProblemList())
+        if not self.indexed and result.config is not None and result.config.search:
+            self.indexed = index_site(self.dir, result.config.language, ProblemList())
         log.info("rebuilt %d page(s), wrote %d file(s) in %.2f s",
                  result.counts.get("pages_rendered", 0), changed,
                  time.perf_counter() - start)
@@ -87,12 +85,6 @@ class Preview:
 
     def close(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _error_level() -> Any:
-    from .errors import Level
-
-    return Level.ERROR
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int]]:
