@@ -11,6 +11,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .config import load_config
+from .content import slugify
+from .errors import ProblemList, did_you_mean
 from .pipeline import BuildResult, Options, build_site, strict_failed, today
 from .report import build_report, github_lines, problems_json, text_lines
 
@@ -81,10 +84,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_new(args: argparse.Namespace) -> int:
     """Write content/<slug>.md with front matter that the strict build rejects until filled."""
-    from .config import load_config
-    from .content import slugify
-    from .errors import ProblemList, did_you_mean
-
     root = args.root.resolve()
     problems = ProblemList()
     config = load_config(root, problems)

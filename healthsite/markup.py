@@ -8,6 +8,7 @@ headings and the plain text used for readability.
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 import xml.etree.ElementTree as etree
@@ -23,9 +24,9 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from .content import Article, GlossaryEntry, slugify
-from .errors import Level, Problem
+from .errors import Level, Problem, did_you_mean
 from .readability import reading_grade
-from .sanitize import safe_url
+from .sanitize import clean, removed, safe_url
 
 CARE_KINDS = {
     # kind: (text for screen readers, heading when none is given)
@@ -135,13 +136,13 @@ class Renderer:
         doc = self.doc = _Doc(article)
         doc.positions = _link_positions(article)
         self.md.reset()
-        html = self.md.convert(article.body)
+        body_html = self.md.convert(article.body)
         toc = tuple((t["level"], t["id"], t["name"]) for t in _flatten(self.md.toc_tokens))
         self.doc = None
         anchors = doc.anchors | {f"source-{i}" for i in range(1, len(article.meta.sources) + 1)}
         text = " ".join(doc.blocks)
         readable = reading_grade(text)
-        return Rendered(html, toc, tuple(doc.links), frozenset(anchors),
+        return Rendered(body_html, toc, tuple(doc.links), frozenset(anchors),
                         frozenset(doc.care_kinds), text, frozenset(doc.citations),
                         tuple(doc.problems), readable.grade, readable.words)
 
@@ -193,8 +194,6 @@ class _EscapeRaw(Postprocessor):
         self.r = r
 
     def run(self, text: str) -> str:
-        import html
-
         doc = self.r.doc
         assert doc is not None
         stash = self.md.htmlStash
@@ -213,8 +212,6 @@ class _SanitizeRaw(Postprocessor):
         self.r = r
 
     def run(self, text: str) -> str:
-        from .sanitize import clean, removed
-
         if not any(isinstance(b, str) for b in self.md.htmlStash.rawHtmlBlocks):
             return text
         safe = clean(text)
@@ -244,8 +241,6 @@ class _Placeholders(Preprocessor):
             if name in self.r.services:
                 return self.r.services[name]
             line, col = doc.line_of(_PLACEHOLDER, m.group(0))
-            from .errors import did_you_mean
-
             doc.error("bad-placeholder", f"unknown placeholder '{{{{{name}}}}}'", line, col,
                       did_you_mean(name, self.r.services)
                       or f"known: {', '.join(sorted(self.r.services))}")
@@ -294,8 +289,6 @@ class _CareCards(Treeprocessor):
         kinds = [c for c in el.get("class", "").split() if c != "admonition"]
         kind = kinds[0] if kinds else ""
         if kind not in CARE_KINDS:
-            from .errors import did_you_mean
-
             line, col = doc.line_of(_CARD_SRC, f"!!! {kind}")
             doc.error("bad-care-card", f"unknown care card '{kind}'", line, col,
                       did_you_mean(kind, CARE_KINDS) or f"use one of: {', '.join(CARE_KINDS)}")

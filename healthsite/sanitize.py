@@ -3,6 +3,7 @@ report of what it removed, so editors are told instead of silently losing conten
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import nh3
@@ -30,8 +31,6 @@ SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 
 def safe_url(url: str) -> bool:
     """Whether a link or image address is safe: relative, or with an allowed scheme."""
-    import re
-
     m = re.match(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):", url.replace("\0", ""))
     return m is None or m.group(1).lower() in SAFE_SCHEMES
 
