@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from . import topicmap
@@ -17,20 +21,65 @@ from .templating import Templates, article_view, render, site_view, static_files
 
 class PageMemo:
     """Rendered pages keyed by a fingerprint of (templates, template name, view): a page whose
-    view did not change since the last build is not rendered again (the preview server keeps
-    one between rebuilds)."""
+    view did not change since the last build is not rendered again.
+
+    The preview server keeps the bytes in memory between rebuilds. Between separate builds the
+    memo is saved without the bytes (`save`/`load`): an unchanged page is then read back from
+    the previous output, and used only if its SHA-256 matches what was written."""
 
     def __init__(self) -> None:
-        self.pages: dict[str, tuple[str, bytes]] = {}
+        self.pages: dict[str, tuple[str, str, bytes | None]] = {}  # path: (key, digest, bytes)
         self.rendered = 0
+        self.fresh: set[str] = set()  # pages rendered by the latest build
+        self.previous: Path | None = None  # the output folder the saved memo describes
 
     def get(self, path: str, key: str) -> bytes | None:
         hit = self.pages.get(path)
-        return hit[1] if hit and hit[0] == key else None
+        if hit is None or hit[0] != key:
+            return None
+        if hit[2] is not None:
+            return hit[2]
+        if self.previous is None:
+            return None
+        try:
+            data = (self.previous / path).read_bytes()
+        except OSError:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == hit[1] else None
 
     def put(self, path: str, key: str, data: bytes) -> None:
-        self.pages[path] = (key, data)
+        self.pages[path] = (key, hashlib.sha256(data).hexdigest(), data)
         self.rendered += 1
+        self.fresh.add(path)
+
+    def save(self, file: Path, identity: str) -> None:
+        """Keep the keys and digests (not the bytes) for the next build of the same identity
+        (output folder and check levels: a reused page is not checked again)."""
+        data = {"identity": identity, "pages": {p: [k, d] for p, (k, d, _) in
+                                                sorted(self.pages.items())}}
+        _atomic_write(file, json.dumps(data, separators=(",", ":")).encode())
+
+    def load(self, file: Path, identity: str, output: Path) -> None:
+        """Read a saved memo if it has this identity; anything unreadable is ignored."""
+        try:
+            data = json.loads(file.read_bytes())
+            if data.get("identity") != identity:
+                return
+            self.pages = {p: (str(k), str(d), None) for p, (k, d) in data["pages"].items()}
+            self.previous = output
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self.pages = {}
+
+
+def _atomic_write(file: Path, data: bytes) -> None:
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, file)
+    except OSError:
+        pass  # only costs time on the next build
 
 
 def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,

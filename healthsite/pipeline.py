@@ -104,19 +104,26 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     clock.lap("checks")
     if templates is None or problems.errors:
         return result
-    state.pages.rendered = 0
+    out = opts.out or (config.root / config.output_dir)
+    identity = repr((str(out.resolve()), sorted(problems.overrides.items())))
+    if opts.write and opts.cache and not state.pages.pages:
+        state.pages.load(config.root / PAGE_MEMO, identity, out.resolve())
+    state.pages.rendered, state.pages.fresh = 0, set()
     result.files = render_site(config, graph, nxt, glossary, templates, problems, state.pages)
     result.counts["pages_rendered"] = state.pages.rendered
-    check_output(result.files, problems)
+    reused = set(state.pages.pages) - state.pages.fresh  # checked when they were rendered
+    check_output({k: v for k, v in result.files.items() if k not in reused}, problems)
     clock.lap("templates")
     if opts.write and not strict_failed(result, opts.strict):
-        out = result.out_dir = opts.out or (config.root / config.output_dir)
+        result.out_dir = out
         try:
             index = (lambda tmp, changed: index_or_reuse(tmp, out, changed, config.language,
                                                          problems)) if config.search else None
             written = write_site(config.root, out, result.files, finish=index)
             result.counts.update(files_changed=len(written.changed),
                                  files_unchanged=written.unchanged)
+            if opts.cache:
+                state.pages.save(config.root / PAGE_MEMO, identity)
         except OutputError as e:
             if not problems.errors:
                 problems.add("io", str(e), str(out))
@@ -124,6 +131,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     return result
 
 
+PAGE_MEMO = ".cache/pages.json"  # which page views the last written output was rendered from
 PARALLEL_MIN = 200  # below this many articles to render, a process pool costs more than it saves
 
 

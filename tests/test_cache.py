@@ -90,3 +90,26 @@ def test_unchanged_output_files_are_kept_not_rewritten(make_site: MakeSite, toda
     assert second.counts["files_changed"] == 1  # only iron/index.html
     assert page.stat().st_ino == inode  # carried over by a hard link
     assert (root / "_site" / "pagefind" / "pagefind.js").is_file()
+
+
+def test_warm_build_reuses_pages_and_never_trusts_edited_output(make_site: MakeSite,
+                                                                today: None) -> None:
+    root = make_site(good_files())
+    first = build_site(Options(root=root))
+    before = {p.relative_to(root / "_site").as_posix(): p.read_bytes()
+              for p in (root / "_site").rglob("*") if p.is_file() and "pagefind" not in p.parts}
+    second = build_site(Options(root=root))
+    assert first.counts["pages_rendered"] == 16 and second.counts["pages_rendered"] == 0
+    assert second.files == first.files
+    page = root / "_site" / "clots" / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"Clots", b"Tampered"))
+    third = build_site(Options(root=root))
+    assert third.counts["pages_rendered"] == 1
+    after = {p.relative_to(root / "_site").as_posix(): p.read_bytes()
+             for p in (root / "_site").rglob("*") if p.is_file() and "pagefind" not in p.parts}
+    assert after == before
+    # another output folder or other check levels: nothing is reused
+    assert build_site(Options(root=root, out=root / "elsewhere")).counts["pages_rendered"] == 16
+    (root / "site.yaml").write_text((root / "site.yaml").read_text() +
+                                    "checks:\n  orphan: error\n")
+    assert build_site(Options(root=root)).counts["pages_rendered"] == 16
