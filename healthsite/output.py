@@ -73,11 +73,14 @@ class Written:
 
 
 def write_site(root: Path, out: Path, files: dict[str, bytes],
-               finish: Callable[[Path, frozenset[str]], bool] | None = None) -> Written:
+               finish: Callable[[Path, frozenset[str]], bool] | None = None,
+               known_same: frozenset[str] = frozenset()) -> Written:
     """Write `files` into a fresh temporary directory, run `finish` on it (e.g. the search
     index) with the paths whose bytes changed, then swap it in. Nothing is swapped if
     `finish` fails. A file whose bytes did not change is hard-linked from the previous
-    output instead of written again, so its inode and time stamp stay (cheap deploys)."""
+    output instead of written again, so its inode and time stamp stay (cheap deploys).
+    `known_same` names files the caller read back from the previous output and verified, so
+    they need not be compared again."""
     check_out_dir(root, out)
     rels = {safe_rel(k): v for k, v in files.items()}
     with build_lock(out):
@@ -88,7 +91,8 @@ def write_site(root: Path, out: Path, files: dict[str, bytes],
             for rel, data in sorted(rels.items()):
                 target = tmp / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
-                if _same(out / rel, data) and _link(out / rel, target):
+                same = rel.as_posix() in known_same or _same(out / rel, data)
+                if same and _link(out / rel, target):
                     unchanged += 1
                     continue
                 target.write_bytes(data)

@@ -31,6 +31,7 @@ class PageMemo:
         self.pages: dict[str, tuple[str, str, bytes | None]] = {}  # path: (key, digest, bytes)
         self.rendered = 0
         self.fresh: set[str] = set()  # pages rendered by the latest build
+        self.read_back: set[str] = set()  # pages read from the previous output and verified
         self.previous: Path | None = None  # the output folder the saved memo describes
 
     def get(self, path: str, key: str) -> bytes | None:
@@ -45,7 +46,10 @@ class PageMemo:
             data = (self.previous / path).read_bytes()
         except OSError:
             return None
-        return data if hashlib.sha256(data).hexdigest() == hit[1] else None
+        if hashlib.sha256(data).hexdigest() != hit[1]:
+            return None
+        self.read_back.add(path)
+        return data
 
     def put(self, path: str, key: str, data: bytes) -> None:
         self.pages[path] = (key, hashlib.sha256(data).hexdigest(), data)

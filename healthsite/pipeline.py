@@ -108,7 +108,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     identity = repr((str(out.resolve()), sorted(problems.overrides.items())))
     if opts.write and opts.cache and not state.pages.pages:
         state.pages.load(config.root / PAGE_MEMO, identity, out.resolve())
-    state.pages.rendered, state.pages.fresh = 0, set()
+    state.pages.rendered, state.pages.fresh, state.pages.read_back = 0, set(), set()
     result.files = render_site(config, graph, nxt, glossary, templates, problems, state.pages)
     result.counts["pages_rendered"] = state.pages.rendered
     reused = set(state.pages.pages) - state.pages.fresh  # checked when they were rendered
@@ -119,7 +119,8 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
         try:
             index = (lambda tmp, changed: index_or_reuse(tmp, out, changed, config.language,
                                                          problems)) if config.search else None
-            written = write_site(config.root, out, result.files, finish=index)
+            written = write_site(config.root, out, result.files, finish=index,
+                                 known_same=frozenset(state.pages.read_back))
             result.counts.update(files_changed=len(written.changed),
                                  files_unchanged=written.unchanged)
             if opts.cache:

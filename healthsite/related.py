@@ -133,20 +133,20 @@ def _rank(graph: TopicGraph, slug: str, features: dict[str, frozenset[Feature]],
     mine = features[slug]
     out_links, in_links = set(graph.links_out.get(slug, ())), set(graph.links_in.get(slug, ()))
     seen = {slug} | exclude
-    best: list[Suggestion] = []
+    best: list[tuple[float, str]] = []  # (-score, slug): reasons are worded for the winners only
 
     def consider(other: str) -> None:
         seen.add(other)
-        best.append(_score(graph, other, mine & features[other], weights, config,
-                           other in out_links, other in in_links))
+        best.append((-_points(mine & features[other], weights, config, other in out_links,
+                              other in in_links), other))
 
     for other in sorted((out_links | in_links) & pool - seen):
         consider(other)
     examined = len(best)
+    best.sort()
+    del best[k:]
     for total, subset in _heaviest_first(mine, weights):
-        best.sort(key=lambda s: (-s.score, s.slug))
-        del best[k:]
-        if len(best) >= k and total < best[-1].score:
+        if len(best) >= k and total < -best[-1][0]:
             break
         taken = 0
         for other in index.get(subset, ()):
@@ -157,8 +157,11 @@ def _rank(graph: TopicGraph, slug: str, features: dict[str, frozenset[Feature]],
             taken += 1
             if taken >= k:
                 break
-    best.sort(key=lambda s: (-s.score, s.slug))
-    return best[:k], examined
+        if taken:
+            best.sort()
+            del best[k:]
+    return [_score(graph, other, mine & features[other], weights, config, other in out_links,
+                   other in in_links) for _, other in best], examined
 
 
 def _total(subset: frozenset[Feature], weights: dict[Feature, float]) -> float:
@@ -168,7 +171,23 @@ def _total(subset: frozenset[Feature], weights: dict[Feature, float]) -> float:
 def _score(graph: TopicGraph, other: str, shared: frozenset[Feature],
            weights: dict[Feature, float], config: SiteConfig, links_to: bool,
            linked_from: bool) -> Suggestion:
+    """A candidate's score and the reasons a reader is shown."""
+    score = _points(shared, weights, config, links_to, linked_from)
+    return Suggestion(other, score, _reasons(graph, shared, weights, links_to, linked_from))
+
+
+def _points(shared: frozenset[Feature], weights: dict[Feature, float], config: SiteConfig,
+            links_to: bool, linked_from: bool) -> float:
     score = _total(shared, weights)
+    if links_to:
+        score += config.weights.links_to
+    if linked_from:
+        score += config.weights.linked_from
+    return round(score, 9)
+
+
+def _reasons(graph: TopicGraph, shared: frozenset[Feature], weights: dict[Feature, float],
+             links_to: bool, linked_from: bool) -> tuple[str, ...]:
     reasons: list[str] = []
     direct = sorted((t for kind, t in shared if kind == "d"),
                     key=lambda t: (-weights[("d", t)], t))
@@ -180,9 +199,7 @@ def _score(graph: TopicGraph, other: str, shared: frozenset[Feature],
         if area:
             reasons.append("In the same area: " + graph.topics[area[0]].title.lower())
     if links_to:
-        score += config.weights.links_to
         reasons.append("Mentioned on this page")
     if linked_from:
-        score += config.weights.linked_from
         reasons.append("Links to this page")
-    return Suggestion(other, round(score, 9), tuple(reasons))
+    return tuple(reasons)
