@@ -194,3 +194,23 @@ def test_serve_warns_on_non_loopback_host(make_site: MakeSite) -> None:
         _, err = proc.communicate(timeout=10)
     assert "warning: serving on 127.0.0.2" in err
     shutil.rmtree(root / "_site", ignore_errors=True)
+
+
+def test_drafts_show_a_banner_in_preview_and_are_never_published(make_site: MakeSite,
+                                                                  today: None) -> None:
+    files = good_files()
+    files["content/wip.md"] = files["content/iron.md"].replace(
+        "title: Iron", "title: Work in progress").replace("---\n\n", "draft: true\n---\n\n")
+    root = make_site(files)
+    preview = Preview(root, drafts=True)
+    try:
+        assert preview.rebuild()
+        page = (preview.dir / "wip" / "index.html").read_text()
+        assert '<p class="draft-banner" role="status">Draft: this page is not published.</p>' \
+            in page
+    finally:
+        preview.close()
+    built = build_site(Options(root=root))
+    assert "wip/index.html" not in built.files
+    assert not (root / "_site" / "wip").exists()
+    assert "/wip/" not in built.files["sitemap.xml"].decode()
