@@ -138,3 +138,11 @@ def test_report_lists_suggestions_timings_and_reviews(make_site: MakeSite, today
     assert iron["reading_next"][0]["reasons"] and "score" in iron["reading_next"][0]
     assert iron["readability"]["grade"] >= 0
     assert report["review_due"][0]["next_review"] == "2027-01-10"
+
+
+def test_readme_documents_every_check() -> None:
+    from healthsite.catalogue import CHECKS
+
+    readme = (REPO / "README.md").read_text()
+    missing = [code for code in CHECKS if f"| `{code}` |" not in readme]
+    assert missing == []
