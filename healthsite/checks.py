@@ -35,8 +35,8 @@ def check_articles(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext, toda
                          f"least {config.min_sources}", a.path, line, col,
                          hint="cite guidelines or reviews under 'sources:'")
         if a.meta.next_review < today:
-            line, col = a.meta.at("next_review") if "next_review" in {
-                k[0] for k in a.meta.positions if k} else a.meta.at("reviewed")
+            given = ("next_review",) in a.meta.positions
+            line, col = a.meta.at("next_review" if given else "reviewed")
             problems.add("review-overdue", f"review was due on {a.meta.next_review}", a.path,
                          line, col, level=Level.WARNING,
                          hint="review the article and update 'reviewed:'")

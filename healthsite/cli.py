@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from .config import load_config
 from .content import slugify
@@ -162,17 +163,17 @@ def _run(args: argparse.Namespace, write: bool) -> int:
         args.report.write_text(json.dumps(build_report(result), indent=2, ensure_ascii=False)
                                + "\n", encoding="utf-8")
     summary(result, time.perf_counter() - start, write, failed,
-            stream=sys.stderr if fmt == "json" else sys.stdout)
+            out=sys.stderr if fmt == "json" else sys.stdout)
     return 1 if failed else 0
 
 
 def summary(result: BuildResult, seconds: float, wrote: bool, failed: bool,
-            stream: object = None) -> None:
-    """A one-screen summary of what was built."""
-    out = stream if stream is not None else sys.stdout
+            out: TextIO | None = None) -> None:
+    """A one-screen summary of what was built (on standard output unless told otherwise)."""
+    out = out or sys.stdout
     g = result.graph
     if g is None:
-        print(f"Nothing built ({seconds:.2f} s).", file=out)  # type: ignore[arg-type]
+        print(f"Nothing built ({seconds:.2f} s).", file=out)
         return
     articles = sum(1 for a in g.articles.values() if a.is_article)
     pages = sum(1 for k in result.files if k.endswith(".html"))
@@ -182,4 +183,4 @@ def summary(result: BuildResult, seconds: float, wrote: bool, failed: bool,
     where = f" -> {result.out_dir}" if verb == "Built" and result.out_dir else ""
     print(f"{verb} {pages} pages ({articles} articles, {len(g.articles) - articles} site pages, "
           f"{len(g.topics)} topics){avg} in {seconds:.2f} s{where}",
-          file=out)  # type: ignore[arg-type]
+          file=out)

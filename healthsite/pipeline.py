@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import RenderCache, article_key, disk_cache, environment_key
-from .catalogue import CHECKS
 from .checks import check_articles, check_output
 from .config import SiteConfig, load_config
 from .content import Article, load_articles, load_glossary
-from .errors import Level, ProblemList
+from .errors import ProblemList
 from .graph import TopicGraph, build_graph
 from .markup import Rendered, Renderer
 from .output import OutputError, write_site
@@ -211,5 +210,3 @@ class _Clock:
         self.timings[stage] = now - self.start
         self.start = now
 
-
-__all__ = ["CHECKS", "BuildResult", "Level", "Options", "build_site", "strict_failed"]

@@ -111,12 +111,13 @@ def _heaviest_first(feats: frozenset[Feature],
     weight (the classic "extend or replace the last" heap walk over weights sorted upwards),
     so each subset appears exactly once and only as many as the caller needs are made."""
     asc = list(reversed(_usable(feats, weights)))
-    full = _total(frozenset(asc), weights)
+    everything = frozenset(asc)
+    full = _total(everything, weights)
     heap: list[tuple[float, int, tuple[Feature, ...]]] = [(0.0, -1, ())]
     while heap:
         removed_weight, last, removed = heapq.heappop(heap)
         if len(removed) < len(asc):
-            yield round(full - removed_weight, 9), frozenset(asc) - frozenset(removed)
+            yield round(full - removed_weight, 9), everything.difference(removed)
         nxt = last + 1
         if nxt < len(asc):
             w = weights[asc[nxt]]
