@@ -1,45 +1,71 @@
-"""Caches that let a rebuild skip work: rendered Markdown keyed by everything that affects it.
+"""Caches that let a rebuild skip work, keyed by digests of everything that affects them.
 
 A rendered body depends on the file's text and place (path, first body line), how many sources
 it cites, and the build-wide environment: services, glossary, the raw-HTML policy, the URL of
 every article (links are rewritten to URLs) and the versions of the code that renders. The key
 hashes all of them, so a hit is always safe to reuse.
 
-Entries live in memory (the preview server keeps them between rebuilds) and on disk under
-`.cache/render/`, one JSON file per key with a checksum of its contents. A file that is
-damaged, half-written or from another version fails the checksum or the parse and is ignored
-and rewritten, never trusted. Files are written to a temporary name and renamed into place,
-so concurrent builds can share the folder: the last rename wins, and both wrote the same bytes.
+Entries live in memory (the preview server keeps them between rebuilds) and on disk in a
+`Store`: a few checksummed pickle files under `.cache/NAME/`, the entries spread over them by
+key, so that an edit rewrites one small file, not the whole cache. A file that is damaged,
+half-written or from another version fails its checksum or its header and is ignored (its
+entries are made again), never trusted. Files are written under a temporary name and renamed
+into place, so builds running at once can share the folder: every entry is keyed by its
+inputs, so whichever build wrote a file last, what it holds is right.
 """
 
 from __future__ import annotations
 
+import copyreg
+import gc
 import hashlib
-import json
+import io
 import os
+import pickle
+import sys
 import tempfile
+import zlib
 from dataclasses import dataclass, field
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-from . import __version__
 from .config import SiteConfig
 from .content import Article, GlossaryEntry
-from .errors import Level, Problem
-from .markup import Link, Rendered
+from .markup import Rendered
 
 CACHE_DIR = ".cache"
+LIBRARIES = ("markdown", "jinja2", "nh3", "textstat", "pyyaml", "beautifulsoup4", "pagefind")
 FORMAT = 1
+
+
+_ENGINE: str | None = None
+
+
+def engine_fingerprint() -> str:
+    """The engine's own source files, Python's version and its libraries' versions: a new
+    engine never trusts an old record."""
+    global _ENGINE
+    if _ENGINE is None:
+        h = hashlib.sha256(f"{FORMAT}\0{sys.version}\0".encode())
+        for lib in LIBRARIES:
+            try:
+                h.update(f"{lib}={version(lib)}\0".encode())
+            except PackageNotFoundError:
+                h.update(f"{lib}=none\0".encode())
+        for src in sorted(Path(__file__).parent.glob("*.py")):
+            h.update(src.name.encode() + b"\0" + src.read_bytes())
+        _ENGINE = h.hexdigest()
+    return _ENGINE
 
 
 def environment_key(config: SiteConfig, articles: list[Article],
                     glossary: list[GlossaryEntry]) -> str:
     """A fingerprint of everything outside an article that changes how it renders."""
     h = hashlib.sha256()
-    h.update(repr((FORMAT, __version__, version("markdown"), version("nh3"),
-                   sorted(config.services.items()), config.raw_html, config.base_path,
-                   glossary)).encode())
+    h.update(repr((engine_fingerprint(), sorted(config.services.items()), config.raw_html,
+                   config.base_path, glossary)).encode())
     for a in sorted(articles, key=lambda a: a.path):
         h.update(f"{a.path}\0{a.url}\0".encode())
     return h.hexdigest()
@@ -54,25 +80,41 @@ def article_key(article: Article, environment: str) -> str:
     return h.hexdigest()
 
 
-def to_json(r: Rendered) -> dict[str, Any]:
-    return {"html": r.html, "toc": [list(t) for t in r.toc],
-            "links": [[lk.target, lk.anchor, lk.line, lk.col, lk.raw] for lk in r.links],
-            "anchors": sorted(r.anchors), "care_kinds": sorted(r.care_kinds), "text": r.text,
-            "citations": sorted(r.citations),
-            "problems": [[p.path, p.line, p.col, p.level.value, p.code, p.message, p.hint]
-                         for p in r.problems],
-            "grade": r.grade, "words": r.words}
+SHARDS = 16
 
 
-def from_json(d: dict[str, Any]) -> Rendered:
-    return Rendered(
-        html=d["html"], toc=tuple((int(a), str(b), str(c)) for a, b, c in d["toc"]),
-        links=tuple(Link(t, a, int(ln), int(c), raw) for t, a, ln, c, raw in d["links"]),
-        anchors=frozenset(d["anchors"]), care_kinds=frozenset(d["care_kinds"]),
-        text=d["text"], citations=frozenset(int(c) for c in d["citations"]),
-        problems=tuple(Problem(p, int(ln), int(c), Level(lv), code, msg, hint)
-                       for p, ln, c, lv, code, msg, hint in d["problems"]),
-        grade=float(d["grade"]), words=int(d["words"]))
+class Store:
+    """A dict of entries keyed by hex digests, kept on disk in SHARDS files."""
+
+    def __init__(self, folder: Path | None, tag: str) -> None:
+        self.folder, self.tag = folder, tag
+        self.entries: dict[str, Any] = {}
+        self.saved: set[str] = set()  # the keys on disk, as far as this build knows
+
+    def load(self) -> None:
+        """Read every shard that is present and sound."""
+        if self.folder is None:
+            return
+        for shard in range(SHARDS):
+            found = read_pickle(self.folder / f"{shard:02x}.pickle", self.tag)
+            if isinstance(found, dict):
+                self.entries.update(found)
+        self.saved = set(self.entries)
+
+    def save(self) -> None:
+        """Write the shards whose keys changed since they were loaded or last saved."""
+        if self.folder is None:
+            return
+        keys = set(self.entries)
+        dirty = {_shard(k) for k in keys ^ self.saved}
+        for shard in sorted(dirty):
+            part = {k: v for k, v in self.entries.items() if _shard(k) == shard}
+            write_pickle(self.folder / f"{shard:02x}.pickle", self.tag, part)
+        self.saved = keys
+
+
+def _shard(key: str) -> int:
+    return int(key[:2], 16) % SHARDS
 
 
 @dataclass
@@ -80,60 +122,84 @@ class RenderCache:
     """Rendered bodies by key, in memory and (when given a folder) on disk."""
 
     folder: Path | None = None
-    entries: dict[str, Rendered] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
+    store: Store = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.open(self.folder)
+
+    def open(self, folder: Path | None) -> None:
+        """Use (and read) the cache kept in `folder`; None keeps it in memory only."""
+        self.folder = folder
+        self.store = Store(folder, "render")
+        self.store.load()
+
+    @property
+    def entries(self) -> dict[str, Rendered]:
+        return self.store.entries
 
     def get(self, key: str) -> Rendered | None:
-        found = self.entries.get(key)
-        if found is None and self.folder is not None:
-            found = self._read(key)
-            if found is not None:
-                self.entries[key] = found
+        found = self.store.entries.get(key)
         if found is None:
             self.misses += 1
         else:
             self.hits += 1
-        return found
-
-    def save(self, key: str, rendered: Rendered) -> None:
-        """Keep an entry on disk (memory is filled by the caller)."""
-        if self.folder is not None:
-            self._write(key, rendered)
+        return found if isinstance(found, Rendered) else None
 
     def keep_only(self, keys: set[str]) -> None:
-        for stale in set(self.entries) - keys:
-            del self.entries[stale]
+        for stale in set(self.store.entries) - keys:
+            del self.store.entries[stale]
 
-    def _path(self, key: str) -> Path:
-        assert self.folder is not None
-        return self.folder / key[:2] / f"{key}.json"
 
-    def _read(self, key: str) -> Rendered | None:
+def read_pickle(path: Path, tag: str) -> Any:
+    """An object saved by `write_pickle` with the same tag, or None when the file is missing,
+    damaged (its CRC-32 is checked before anything is unpickled) or of another tag or engine.
+
+    The files are written by the build itself under the site's own .cache/ folder; whoever
+    can write there can also change the site's code, so unpickling them adds no new trust."""
+    try:
+        raw = path.read_bytes()
+        digest, _, body = raw.partition(b"\n")
+        if b"%08x" % zlib.crc32(body) != digest:
+            return None
+        gc.disable()  # many small objects: the cycle collector would triple the time
         try:
-            raw = self._path(key).read_bytes()
-            digest, _, body = raw.partition(b"\n")
-            if hashlib.sha256(body).hexdigest().encode() != digest:
-                return None
-            data = json.loads(body)
-            if data.get("key") != key or data.get("format") != FORMAT:
-                return None
-            return from_json(data["rendered"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # missing or damaged: render again
+            data = pickle.loads(body)
+        finally:
+            gc.enable()
+        if not isinstance(data, tuple) or len(data) != 2 or data[0] != (tag, engine_fingerprint()):
+            return None
+        return data[1]
+    except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, TypeError,
+            ImportError, IndexError):
+        return None
 
-    def _write(self, key: str, rendered: Rendered) -> None:
-        body = json.dumps({"format": FORMAT, "key": key, "rendered": to_json(rendered)},
-                          ensure_ascii=False, separators=(",", ":")).encode()
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+
+def write_pickle(path: Path, tag: str, obj: Any) -> None:
+    """Save an object atomically with a checksum; failing to save only costs time later."""
+    pickler_out = io.BytesIO()
+    pickler = pickle.Pickler(pickler_out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = copyreg.dispatch_table.copy()
+    pickler.dispatch_table[MappingProxyType] = _reduce_proxy
+    pickler.dump(((tag, engine_fingerprint()), obj))
+    body = pickler_out.getvalue()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(b"%08x\n" % zlib.crc32(body) + body)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def _reduce_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, ...]:
+    return (_proxy, (dict(proxy),))
+
+
+def _proxy(data: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(data)
 
 
 def disk_cache(root: Path) -> Path:

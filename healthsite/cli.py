@@ -146,7 +146,7 @@ def _run(args: argparse.Namespace, write: bool) -> int:
     out = getattr(args, "out", None)
     result = build_site(Options(root=args.root.resolve(), out=out.resolve() if out else None,
                                 drafts=args.drafts, write=write, strict=args.strict,
-                                cache=args.cache,
+                                cache=args.cache, skip_unchanged=not args.report,
                                 progress=terminal_progress()))
     failed = strict_failed(result, args.strict)
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
@@ -171,16 +171,14 @@ def summary(result: BuildResult, seconds: float, wrote: bool, failed: bool,
             out: TextIO | None = None) -> None:
     """A one-screen summary of what was built (on standard output unless told otherwise)."""
     out = out or sys.stdout
-    g = result.graph
-    if g is None:
+    s = result.summary
+    if not s:
         print(f"Nothing built ({seconds:.2f} s).", file=out)
         return
-    articles = sum(1 for a in g.articles.values() if a.is_article)
-    pages = sum(1 for k in result.files if k.endswith(".html"))
-    grades = [r.grade for r in result.grades.values()]
-    avg = f", average reading grade {sum(grades) / len(grades):.1f}" if grades else ""
-    verb = "Built" if wrote and result.files and not failed else "Checked"
-    where = f" -> {result.out_dir}" if verb == "Built" and result.out_dir else ""
-    print(f"{verb} {pages} pages ({articles} articles, {len(g.articles) - articles} site pages, "
-          f"{len(g.topics)} topics){avg} in {seconds:.2f} s{where}",
-          file=out)
+    avg = f", average reading grade {s['grade']:.1f}" if s["grade"] >= 0 else ""
+    verb = "Checked" if not wrote or failed else \
+        "Up to date:" if result.up_to_date else "Built"
+    where = f" -> {result.out_dir}" if verb != "Checked" and result.out_dir else ""
+    print(f"{verb} {s['pages']:.0f} pages ({s['articles']:.0f} articles, "
+          f"{s['site_pages']:.0f} site pages, {s['topics']:.0f} topics){avg} in {seconds:.2f} s"
+          f"{where}", file=out)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from . import schema as s
 from .config import SLUG_CHARS, SiteConfig
-from .errors import ProblemList
+from .errors import Problem, ProblemList
 from .frontmatter import FrontMatter, parse_front_matter, split
 from .yamlio import YamlError, parse
 
@@ -32,6 +34,7 @@ class Article:
     meta: FrontMatter
     body: str
     body_line: int
+    source: str = ""  # a digest of the file's path, bytes and parse settings
 
     @property
     def title(self) -> str:
@@ -66,6 +69,11 @@ def read_text(path: Path, rel: str, problems: ProblemList) -> str | None:
     except OSError as e:
         problems.add("io", f"cannot read the file: {e.strerror or e}", rel)
         return None
+    return decode_text(data, rel, problems)
+
+
+def decode_text(data: bytes, rel: str, problems: ProblemList) -> str | None:
+    """The text of a file's bytes (UTF-8, BOM and CRLF allowed); report anything else."""
     if len(data) > MAX_BYTES:
         problems.add("too-large", f"the file is {len(data):,} bytes; the limit is {MAX_BYTES:,}",
                      rel, hint="split it into several articles")
@@ -86,6 +94,27 @@ def read_text(path: Path, rel: str, problems: ProblemList) -> str | None:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """One content file, read and validated on its own: what the parse cache keeps."""
+
+    meta: FrontMatter | None
+    body: str
+    body_line: int
+    problems: tuple[Problem, ...]
+
+
+def parse_file(data: bytes, rel: str, topics: set[str], interval_months: int) -> Parsed:
+    """Decode, split and validate one content file (nothing here depends on other files or
+    on the date, so the result can be kept by the file's digest)."""
+    found = ProblemList()
+    text = decode_text(data, rel, found)
+    part = split(text, rel, found) if text is not None else None
+    meta = parse_front_matter(part, rel, topics, interval_months, found) if part else None
+    return Parsed(meta, part.body if part else "", part.body_line if part else 1,
+                  tuple(found.items()))
+
+
 def slug_problem(slug: str) -> str:
     """Why `slug` cannot be a URL name, or an empty string when it can."""
     if not slug or set(slug) - SLUG_CHARS or slug.startswith("-") or slug.endswith("-"):
@@ -104,29 +133,68 @@ class Corpus:
     unloadable: frozenset[str]
 
 
-def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList) -> Corpus:
-    """Every content/**/*.md file as an Article, sorted by slug; bad files are reported."""
+def content_files(root: Path) -> list[str]:
+    """Every content/**/*.md path (relative to the site, sorted by path parts), as
+    pathlib's rglob finds them: symbolic links to folders are not followed, and a folder
+    named like a file is listed (and reported when read)."""
+    found: list[str] = []
+    base = root / CONTENT_DIR
+    for folder, dirs, files in os.walk(base):
+        rel = Path(folder).relative_to(root).as_posix()
+        found += [f"{rel}/{name}" for name in (*files, *dirs) if name.endswith(".md")]
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
+    return sorted(found, key=lambda p: p.split("/"))
+
+
+def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
+                  cache: dict[str, Parsed] | None = None,
+                  digests: dict[str, str] | None = None) -> Corpus:
+    """Every content/**/*.md file as an Article, sorted by slug; bad files are reported.
+
+    `cache` maps a digest of (path, bytes, topics, review interval) to the file parsed; it
+    is read and filled, so an unchanged file is not parsed again. `digests` may give the
+    SHA-256 of files already read (then an unchanged file is not even read)."""
     root = config.root
     topics = {t.slug for t in config.topics}
+    settings = repr((sorted(topics), config.review_interval_months))
     articles: dict[str, Article] = {}
-    paths = sorted((root / CONTENT_DIR).rglob("*.md"))
-    for path in paths:
-        rel = path.relative_to(root).as_posix()
-        if path.is_symlink() and not path.resolve().is_relative_to((root / CONTENT_DIR).resolve()):
+    paths = content_files(root)
+    used: dict[str, Parsed] = {}
+    content_dir = (root / CONTENT_DIR).resolve()
+    for rel in paths:
+        path = root / rel
+        if os.path.islink(path) and not path.resolve().is_relative_to(content_dir):
             problems.add("io", "a symbolic link that points outside content/", rel,
                          hint="copy the file into content/ instead")
             continue
-        text = read_text(path, rel, problems)
-        if text is None:
-            continue
-        part = split(text, rel, problems)
-        if part is None:
-            continue
-        meta = parse_front_matter(part, rel, topics, config.review_interval_months, today,
-                                  problems)
+        data, digest = None, (digests or {}).get(rel)
+        if digest is None or len(digest) != 64 or cache is None:
+            try:
+                data = path.read_bytes()
+            except OSError as e:
+                problems.add("io", f"cannot read the file: {e.strerror or e}", rel)
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+        key = hashlib.sha256(f"{rel}\0{settings}\0{digest}".encode()).hexdigest()
+        parsed = cache.get(key) if cache is not None else None
+        if parsed is None:
+            if data is None:
+                try:
+                    data = path.read_bytes()
+                except OSError as e:
+                    problems.add("io", f"cannot read the file: {e.strerror or e}", rel)
+                    continue
+            parsed = parse_file(data, rel, topics, config.review_interval_months)
+        used[key] = parsed
+        problems.extend(parsed.problems)
+        meta = parsed.meta
         if meta is None:
             continue
-        slug = meta.slug or path.stem
+        if meta.reviewed > today:
+            line, col = meta.at("reviewed")
+            problems.add("bad-date", f"'reviewed' date {meta.reviewed} is in the future", rel,
+                         line, col, hint="use the date the review actually happened")
+        slug = meta.slug or PurePosixPath(rel).stem
         why = slug_problem(slug)
         if why:
             problems.add("bad-slug", why, rel, 1, 1,
@@ -137,10 +205,13 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList) -> 
                          rel, 1, 1, hint="rename one of the files or set a different slug:")
             continue
         url = config.base_path + slug + "/"
-        articles[slug] = Article(rel, slug, url, f"{slug}/index.html", meta, part.body,
-                                 part.body_line)
+        articles[slug] = Article(rel, slug, url, f"{slug}/index.html", meta, parsed.body,
+                                 parsed.body_line, key)
+    if cache is not None:
+        cache.clear()
+        cache.update(used)
     loaded = {a.path for a in articles.values()}
-    failed = {p.relative_to(root).as_posix() for p in paths} - loaded
+    failed = set(paths) - loaded
     return Corpus(tuple(articles[k] for k in sorted(articles)),
                   frozenset(failed | {PurePosixPath(p).stem for p in failed}))
 

@@ -65,6 +65,10 @@ class ProblemList:
         for p in problems:
             self.add(p.code, p.message, p.path, p.line, p.col, hint=p.hint, level=p.level)
 
+    def items(self) -> list[Problem]:
+        """Every problem recorded, in the order found."""
+        return list(self._items)
+
     def sorted(self) -> list[Problem]:
         """All problems, sorted by place then code, without duplicates."""
         return sorted(set(self._items))

@@ -100,8 +100,7 @@ def split(text: str, path: str, problems: ProblemList) -> Split | None:
 
 
 def parse_front_matter(
-    part: Split, path: str, topics: set[str], interval_months: int, today: dt.date,
-    problems: ProblemList,
+    part: Split, path: str, topics: set[str], interval_months: int, problems: ProblemList,
 ) -> FrontMatter | None:
     """Validate the YAML of a front matter against SCHEMA; None when unusable."""
     try:
@@ -128,7 +127,7 @@ def parse_front_matter(
                "add 'topics: [...]' with slugs from site.yaml")
     reviewed: dt.date = data["reviewed"]
     next_review = data.get("next_review") or add_months(reviewed, interval_months)
-    _check_dates(reviewed, data.get("next_review"), loc, today, report)
+    _check_dates(reviewed, data.get("next_review"), loc, report)
     return FrontMatter(
         title=data["title"], summary=data["summary"] or "", kind=data["kind"],
         topics=tuple(t for t in data["topics"] if t in topics), reviewed=reviewed,
@@ -163,12 +162,9 @@ def _check_sources(data: dict[str, Any], loc: Located, report: s.Report) -> None
                    "write the full address, starting with https://")
 
 
-def _check_dates(reviewed: dt.date, next_review: dt.date | None, loc: Located, today: dt.date,
+def _check_dates(reviewed: dt.date, next_review: dt.date | None, loc: Located,
                  report: s.Report) -> None:
-    if reviewed > today:
-        line, col = loc.at("reviewed")
-        report("bad-date", f"'reviewed' date {reviewed} is in the future", line, col,
-               "use the date the review actually happened")
+    # whether 'reviewed' is in the future is checked when loading: it depends on the day
     if next_review is not None and next_review <= reviewed:
         line, col = loc.at("next_review")
         report("bad-date", f"'next_review' {next_review} is not after 'reviewed' {reviewed}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -74,15 +75,18 @@ class Written:
 
 def write_site(root: Path, out: Path, files: dict[str, bytes],
                finish: Callable[[Path, frozenset[str]], bool] | None = None,
-               known_same: frozenset[str] = frozenset()) -> Written:
+               known_same: frozenset[str] = frozenset(),
+               kept: frozenset[str] = frozenset()) -> Written:
     """Write `files` into a fresh temporary directory, run `finish` on it (e.g. the search
     index) with the paths whose bytes changed, then swap it in. Nothing is swapped if
     `finish` fails. A file whose bytes did not change is hard-linked from the previous
     output instead of written again, so its inode and time stamp stay (cheap deploys).
     `known_same` names files the caller read back from the previous output and verified, so
-    they need not be compared again."""
+    they need not be compared again; `kept` names files left out of `files` because the
+    caller knows the previous output holds them unchanged (they are linked or copied)."""
     check_out_dir(root, out)
-    rels = {safe_rel(k): v for k, v in files.items()}
+    rels: dict[PurePosixPath, bytes | None] = {safe_rel(k): v for k, v in files.items()}
+    rels.update((safe_rel(k), None) for k in kept)
     with build_lock(out):
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
         tmp.chmod(0o755)
@@ -91,6 +95,11 @@ def write_site(root: Path, out: Path, files: dict[str, bytes],
             for rel, data in sorted(rels.items()):
                 target = tmp / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
+                if data is None:
+                    if not _link(out / rel, target):
+                        shutil.copy2(out / rel, target)
+                    unchanged += 1
+                    continue
                 same = rel.as_posix() in known_same or _same(out / rel, data)
                 if same and _link(out / rel, target):
                     unchanged += 1
@@ -106,6 +115,56 @@ def write_site(root: Path, out: Path, files: dict[str, bytes],
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     return Written(frozenset(changed), unchanged)
+
+
+def update_site(root: Path, out: Path, files: dict[str, bytes], kept: frozenset[str],
+                previous: dict[str, tuple[int, int, int]],
+                also_keep: tuple[str, ...] = ()) -> Written:
+    """Bring an output folder that is exactly as the last build left it (`previous`, its
+    manifest) up to date in place: write the files whose bytes changed (each atomically,
+    by renaming a temporary file over it), leave `kept` files alone, and remove files the
+    site no longer has (except under the `also_keep` folders). Returns what was done and
+    the folder's new manifest. The caller forgets its record of the output first, so a
+    build interrupted here is followed by a full, verified write."""
+    check_out_dir(root, out)
+    rels = {safe_rel(k).as_posix(): v for k, v in files.items()}
+    with build_lock(out):
+        changed: set[str] = set()
+        for rel, data in sorted(rels.items()):
+            target = out / rel
+            if rel in previous and _same(target, data):
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+            changed.add(rel)
+        wanted = set(rels) | kept | {MARKER}
+        for rel in sorted(set(previous) - wanted):
+            if rel.endswith("/") or not rel or rel.startswith(also_keep):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                (out / rel).unlink()
+            changed.add(rel)
+            _prune(out, (out / rel).parent)
+    return Written(frozenset(changed), len(rels) + len(kept) - len(changed & set(rels)))
+
+
+def _prune(out: Path, folder: Path) -> None:
+    """Remove folders left empty, up to (not including) the output folder."""
+    while folder != out and folder.is_relative_to(out):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def _same(old: Path, data: bytes) -> bool:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
-import json
-import os
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import topicmap
+from .cache import read_pickle, write_pickle
 from .config import SiteConfig
 from .content import GlossaryEntry
 from .errors import ProblemList
@@ -32,7 +32,17 @@ class PageMemo:
         self.rendered = 0
         self.fresh: set[str] = set()  # pages rendered by the latest build
         self.read_back: set[str] = set()  # pages read from the previous output and verified
+        self.kept: set[str] = set()  # pages left as they are in an intact previous output
         self.previous: Path | None = None  # the output folder the saved memo describes
+        self.trusted = False  # the previous output is known intact: unchanged pages stay put
+
+    def unchanged(self, path: str, key: str) -> bool:
+        """Whether the page, unchanged, can stay in the intact previous output unread."""
+        hit = self.pages.get(path)
+        if self.trusted and self.previous is not None and hit is not None and hit[0] == key:
+            self.kept.add(path)
+            return True
+        return False
 
     def get(self, path: str, key: str) -> bytes | None:
         hit = self.pages.get(path)
@@ -59,85 +69,106 @@ class PageMemo:
     def save(self, file: Path, identity: str) -> None:
         """Keep the keys and digests (not the bytes) for the next build of the same identity
         (output folder and check levels: a reused page is not checked again)."""
-        data = {"identity": identity, "pages": {p: [k, d] for p, (k, d, _) in
-                                                sorted(self.pages.items())}}
-        _atomic_write(file, json.dumps(data, separators=(",", ":")).encode())
+        write_pickle(file, "pages", (identity, {p: (k, d) for p, (k, d, _) in
+                                                self.pages.items()}))
 
     def load(self, file: Path, identity: str, output: Path) -> None:
         """Read a saved memo if it has this identity; anything unreadable is ignored."""
-        try:
-            data = json.loads(file.read_bytes())
-            if data.get("identity") != identity:
-                return
-            self.pages = {p: (str(k), str(d), None) for p, (k, d) in data["pages"].items()}
-            self.previous = output
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            self.pages = {}
-
-
-def _atomic_write(file: Path, data: bytes) -> None:
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, file)
-    except OSError:
-        pass  # only costs time on the next build
+        data = read_pickle(file, "pages")
+        if not isinstance(data, tuple) or len(data) != 2 or data[0] != identity:
+            return
+        self.pages = {p: (k, d, None) for p, (k, d) in data[1].items()}
+        self.previous = output
 
 
 def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
                 glossary: list[GlossaryEntry], tpl: Templates,
                 problems: ProblemList, memo: PageMemo | None = None) -> dict[str, bytes]:
-    """Render every page (unless its view is unchanged in `memo`) and copy every static file."""
+    """Render every page (unless its inputs are unchanged in `memo`) and copy every static
+    file.
+
+    Each page's memo key is a digest of what its view is made from, not of the view itself,
+    so an unchanged page costs neither a view nor a template: templates, the site-wide view
+    and the topic tree for all; for an article, its front matter, its rendered body, and the
+    cards (URL, title, summary) of the pages it suggests and of the pages linking to it; for
+    the lists (home, topics, sitemap, feed, topic map), every article's card, date, kind and
+    topics."""
     memo = memo if memo is not None else PageMemo()
     assets = static_files(config.root)
     updated = max((a.meta.reviewed for a in graph.articles.values()), default=dt.date(2000, 1, 1))
     site = site_view(config, graph, assets, updated)
+    base = hashlib.sha256(repr((tpl.fingerprint, site, config.topics)).encode()).hexdigest()
     out: dict[str, bytes] = {published: data for published, data in assets.values()}
     seen: set[str] = set()
 
-    def page(path: str, name: str, what: str, **context: Any) -> None:
+    def page(path: str, name: str, what: str, inputs: object,
+             context: Callable[[], dict[str, Any]]) -> None:
         seen.add(path)
-        context = {"site": site, **context}
-        key = hashlib.sha256(repr((tpl.fingerprint, name, context)).encode()).hexdigest()
+        key = hashlib.sha256(repr((base, name, inputs)).encode()).hexdigest()
+        if memo.unchanged(path, key):
+            return
         data = memo.get(path, key)
         if data is None:
-            data = render(tpl, name, context, what, problems)
+            data = render(tpl, name, {"site": site, **context()}, what, problems)
             if data is None:
                 return
             memo.put(path, key, data)
         out[path] = data
 
+    cards = {slug: (a.url, a.title, a.meta.summary) for slug, a in graph.articles.items()}
     for slug, article in graph.articles.items():
-        view = article_view(config, graph, slug, nxt, site)
-        page(article.out_path, "article.html", f"{article.path}", page=view)
-    tree = topic_tree(config, graph)
-    page("index.html", "home.html", "the home page", tree=tree)
-    page("topics/index.html", "topics.html", "the topic index", tree=tree)
+        r = graph.rendered[slug]
+        inputs = (slug, article.path, article.url, article.source,
+                  hashlib.sha256(r.html.encode("utf-8", "surrogatepass")).hexdigest(), r.toc,
+                  [(s.slug, s.score, s.reasons, cards[s.slug])
+                   for s in nxt.by_article.get(slug, ())],
+                  [cards[b] for b in graph.links_in.get(slug, ())])
+        page(article.out_path, "article.html", f"{article.path}", inputs,
+             functools.partial(_context, "page", article_view, config, graph, slug, nxt, site))
+    lists = hashlib.sha256(repr([
+        (slug, cards[slug], a.meta.reviewed, a.is_article, a.meta.topics)
+        for slug, a in graph.articles.items()]).encode()).hexdigest()
+    tree: list[dict[str, Any]] = []
+
+    def topic_tree_once() -> list[dict[str, Any]]:
+        if not tree:
+            tree.extend(topic_tree(config, graph))
+        return tree
+
+    page("index.html", "home.html", "the home page", lists,
+         lambda: {"tree": topic_tree_once()})
+    page("topics/index.html", "topics.html", "the topic index", lists,
+         lambda: {"tree": topic_tree_once()})
     for t in graph.topics.values():
-        page(f"topics/{t.slug}/index.html", "topic.html", f"topic '{t.slug}'",
-             topic=topic_view(config, graph, t.slug))
-    page("glossary/index.html", "glossary.html", "the glossary", entries=[
+        page(f"topics/{t.slug}/index.html", "topic.html", f"topic '{t.slug}'", (t.slug, lists),
+             functools.partial(_context, "topic", topic_view, config, graph, t.slug))
+    page("glossary/index.html", "glossary.html", "the glossary", glossary, lambda: {"entries": [
         {"id": e.id, "term": e.term, "also": list(e.also), "definition": e.definition}
-        for e in glossary])
+        for e in glossary]})
     if config.search:
-        page("search/index.html", "search.html", "the search page")
-    page("topic-map/index.html", "topic-map.html", "the topic map", svg=topicmap.draw(graph),
-         tree=tree)
-    page("404.html", "404.html", "the 404 page")
-    listed: list[dict[str, Any]] = [{"path": a.url[len(config.base_path):], "title": a.title,
-               "summary": a.meta.summary, "reviewed": a.meta.reviewed,
-               "is_article": a.is_article} for a in graph.articles.values()]
-    page("sitemap.xml", "sitemap.xml", "sitemap.xml", articles=listed,
-         topics=[f"topics/{t}/" for t in graph.topics])
-    feed = sorted((a for a in listed if a["is_article"]),
-                  key=lambda a: (-a["reviewed"].toordinal(), a["path"]))
-    page("feed.xml", "feed.xml", "feed.xml", articles=feed)
-    page("robots.txt", "robots.txt", "robots.txt")
+        page("search/index.html", "search.html", "the search page", (), dict)
+    page("topic-map/index.html", "topic-map.html", "the topic map", lists,
+         lambda: {"svg": topicmap.draw(graph), "tree": topic_tree_once()})
+    page("404.html", "404.html", "the 404 page", (), dict)
+
+    def listed() -> list[dict[str, Any]]:
+        return [{"path": a.url[len(config.base_path):], "title": a.title,
+                 "summary": a.meta.summary, "reviewed": a.meta.reviewed,
+                 "is_article": a.is_article} for a in graph.articles.values()]
+
+    page("sitemap.xml", "sitemap.xml", "sitemap.xml", lists, lambda: {
+        "articles": listed(), "topics": [f"topics/{t}/" for t in graph.topics]})
+    page("feed.xml", "feed.xml", "feed.xml", lists, lambda: {"articles": sorted(
+        (a for a in listed() if a["is_article"]),
+        key=lambda a: (-a["reviewed"].toordinal(), a["path"]))})
+    page("robots.txt", "robots.txt", "robots.txt", (), dict)
     for stale in set(memo.pages) - seen:
         del memo.pages[stale]
     return out
+
+
+def _context(name: str, view: Callable[..., Any], *args: Any) -> dict[str, Any]:
+    return {name: view(*args)}
 
 
 def _card(graph: TopicGraph, slug: str) -> dict[str, str]:

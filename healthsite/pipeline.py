@@ -8,19 +8,30 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from .cache import RenderCache, article_key, disk_cache, environment_key
+from . import readability, snapshot
+from .cache import (
+    CACHE_DIR,
+    RenderCache,
+    Store,
+    article_key,
+    disk_cache,
+    environment_key,
+    read_pickle,
+    write_pickle,
+)
 from .checks import check_articles, check_output
 from .config import SiteConfig, load_config
-from .content import Article, load_articles, load_glossary
+from .content import Article, Corpus, load_articles, load_glossary
 from .errors import ProblemList
 from .graph import TopicGraph, build_graph
 from .markup import Rendered, Renderer
-from .output import OutputError, write_site
+from .output import OutputError, Written, update_site, write_site
 from .pages import PageMemo, render_site
-from .readability import Readability, reading_grade
-from .related import ReadingNext, compute
-from .search import index_or_reuse
+from .readability import Readability
+from .related import Memo, ReadingNext, compute
+from .search import INDEX_DIR, index_or_reuse
 from .templating import load_templates
 
 
@@ -34,6 +45,7 @@ class Options:
     write: bool = True
     strict: bool = False
     cache: bool = True  # keep rendered Markdown in .cache/ between builds
+    skip_unchanged: bool = True  # with nothing changed since the last written build, do nothing
     progress: Callable[[str, int, int], None] | None = None  # (stage, done, total)
 
 
@@ -43,6 +55,8 @@ class BuildState:
 
     render_cache: RenderCache = field(default_factory=RenderCache)
     pages: PageMemo = field(default_factory=PageMemo)
+    parsed: Store | None = None  # content files parsed, by digest
+    related: Memo | None = None  # reading next per article, with the digest of its inputs
 
 
 @dataclass
@@ -53,11 +67,14 @@ class BuildResult:
     config: SiteConfig | None = None
     graph: TopicGraph | None = None
     reading_next: ReadingNext | None = None
-    files: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)  # every file, except:
+    kept: frozenset[str] = frozenset()  # pages left unchanged, unread, in the previous output
     grades: dict[str, Readability] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     out_dir: Path | None = None
+    summary: dict[str, float] = field(default_factory=dict)  # what the summary line says
+    up_to_date: bool = False  # nothing changed: the previous output and problems stand
 
 
 def today() -> dt.date:
@@ -79,51 +96,70 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     if config is None:
         return result
     problems.overrides = {code: level for code, level in config.levels.items()}
+    out = opts.out or (config.root / config.output_dir)
+    record_key, inputs = "", None
+    if opts.write and opts.cache:
+        inputs = snapshot.scan_inputs(config.root)
+        record_key = snapshot.fingerprint(inputs, repr((str(out.resolve()), opts.drafts, day)))
+        if opts.skip_unchanged and _replay(result, config.root, out, record_key):
+            clock.lap("unchanged")
+            return result
     if opts.cache and state.render_cache.folder is None:
-        state.render_cache.folder = disk_cache(config.root)
+        state.render_cache.open(disk_cache(config.root))
     templates = load_templates(config.root, problems)
-    corpus = load_articles(config, day, problems)
+    corpus = _load(config, day, problems, state, opts.cache, inputs)
     articles = list(corpus.articles)
     glossary = load_glossary(config, problems)
     clock.lap("load")
     drafts = set() if opts.drafts else {a.slug for a in articles if a.meta.draft}
     renderer = Renderer(dict(config.services), {a.path: a for a in articles}, glossary,
                         config.base_path + "glossary/", config.raw_html)
+    words = len(readability.known())
+    if opts.cache and not words:
+        readability.learn(_recall(config.root, SYLLABLES))
+        words = len(readability.known())
     rendered = render_articles(articles, renderer, state.render_cache,
                                environment_key(config, articles, glossary), opts.progress)
+    if opts.cache and len(readability.known()) != words:
+        _keep(config.root, SYLLABLES, readability.known())
     for r in rendered.values():
         problems.extend(r.problems)
     result.counts["articles_rendered"] = state.render_cache.misses
     clock.lap("markdown")
     graph = result.graph = build_graph(config, articles, drafts, rendered, problems,
                                        corpus.unloadable)
-    nxt = result.reading_next = compute(graph, config, day)
+    nxt = result.reading_next = _related(graph, config, day, state, opts.cache)
     clock.lap("graph")
     result.grades = check_articles(config, graph, nxt, day, problems)
     clock.lap("checks")
+    result.summary = _summary(result)
     if templates is None or problems.errors:
         return result
-    out = opts.out or (config.root / config.output_dir)
     identity = repr((str(out.resolve()), sorted(problems.overrides.items())))
     if opts.write and opts.cache and not state.pages.pages:
         state.pages.load(config.root / PAGE_MEMO, identity, out.resolve())
-    state.pages.rendered, state.pages.fresh, state.pages.read_back = 0, set(), set()
-    result.files = render_site(config, graph, nxt, glossary, templates, problems, state.pages)
-    result.counts["pages_rendered"] = state.pages.rendered
-    reused = set(state.pages.pages) - state.pages.fresh  # checked when they were rendered
+    previous = _intact(config.root, out) if opts.write and opts.cache else None
+    pages = state.pages
+    pages.rendered, pages.fresh, pages.read_back, pages.kept = 0, set(), set(), set()
+    pages.trusted = previous is not None
+    result.files = render_site(config, graph, nxt, glossary, templates, problems, pages)
+    result.kept = frozenset(pages.kept)
+    result.counts["pages_rendered"] = pages.rendered
+    result.summary["pages"] = sum(1 for k in (*result.files, *result.kept) if k.endswith(".html"))
+    reused = set(pages.pages) - pages.fresh  # checked when they were rendered
     check_output({k: v for k, v in result.files.items() if k not in reused}, problems)
     clock.lap("templates")
     if opts.write and not strict_failed(result, opts.strict):
         result.out_dir = out
+        snapshot.forget(config.root)
         try:
-            index = (lambda tmp, changed: index_or_reuse(tmp, out, changed, config.language,
-                                                         problems)) if config.search else None
-            written = write_site(config.root, out, result.files, finish=index,
-                                 known_same=frozenset(state.pages.read_back))
+            written, manifest = _write(config, out, result, previous, pages, problems)
             result.counts.update(files_changed=len(written.changed),
                                  files_unchanged=written.unchanged)
             if opts.cache:
-                state.pages.save(config.root / PAGE_MEMO, identity)
+                pages.save(config.root / PAGE_MEMO, identity)
+                snapshot.save(config.root, snapshot.Record(
+                    record_key, list(problems.items()), result.summary, manifest))
         except OutputError as e:
             if not problems.errors:
                 problems.add("io", str(e), str(out))
@@ -131,7 +167,99 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     return result
 
 
-PAGE_MEMO = ".cache/pages.json"  # which page views the last written output was rendered from
+def _load(config: SiteConfig, day: dt.date, problems: ProblemList, state: BuildState,
+          cache: bool, digests: dict[str, str] | None) -> Corpus:
+    """The articles, parsed again only where a file's bytes changed since the last build."""
+    if not cache:
+        return load_articles(config, day, problems)
+    if state.parsed is None:
+        state.parsed = Store(config.root / CACHE_DIR / "parsed", "parsed")
+        state.parsed.load()
+    corpus = load_articles(config, day, problems, state.parsed.entries, digests)
+    state.parsed.save()
+    return corpus
+
+
+def _related(graph: TopicGraph, config: SiteConfig, day: dt.date, state: BuildState,
+             cache: bool) -> ReadingNext:
+    """Reading next, ranked again only for articles whose inputs changed."""
+    if not cache:
+        return compute(graph, config, day)
+    if state.related is None:
+        state.related = _recall(config.root, "related")
+    before = dict(state.related)
+    nxt = compute(graph, config, day, state.related)
+    if state.related != before:
+        _keep(config.root, "related", state.related)
+    return nxt
+
+
+SYLLABLES = "syllables"  # words counted so far (saves loading textstat's dictionaries)
+
+
+def _recall(root: Path, name: str) -> dict[Any, Any]:
+    """A memo kept by an earlier build (empty when missing or damaged)."""
+    found = read_pickle(root / CACHE_DIR / f"{name}.pickle", name)
+    return found if isinstance(found, dict) else {}
+
+
+def _keep(root: Path, name: str, memo: dict[Any, Any]) -> None:
+    write_pickle(root / CACHE_DIR / f"{name}.pickle", name, memo)
+
+
+def _intact(root: Path, out: Path) -> snapshot.Manifest | None:
+    """The manifest of the output folder when it is exactly as the last build left it."""
+    record = snapshot.load(root)
+    if record is None:
+        return None
+    return record.manifest if snapshot.still(out, record.manifest) else None
+
+
+def _write(config: SiteConfig, out: Path, result: BuildResult,
+           previous: snapshot.Manifest | None, pages: PageMemo,
+           problems: ProblemList) -> tuple[Written, snapshot.Manifest]:
+    """Update an intact output in place; otherwise (or when the search index must be made
+    again) write a new folder and swap it in. Returns what changed and the new manifest."""
+    html_changed = any(k.endswith(".html") for k in result.files if k in pages.fresh)
+    if previous is not None and not (config.search and html_changed):
+        written = update_site(config.root, out, result.files, result.kept, previous,
+                              also_keep=(INDEX_DIR + "/",) if config.search else ())
+        return written, snapshot.restat(out, [*(k for k in previous if not k.endswith("/")),
+                                              *written.changed])
+    index = (lambda tmp, changed: index_or_reuse(tmp, out, changed, config.language,
+                                                 problems)) if config.search else None
+    written = write_site(config.root, out, result.files, finish=index,
+                         known_same=frozenset(pages.read_back), kept=result.kept)
+    return written, snapshot.manifest(out)
+
+
+def _replay(result: BuildResult, root: Path, out: Path, key: str) -> bool:
+    """Stand by the last written build when its inputs, engine and options are the same and
+    its output is exactly as it left it."""
+    record = snapshot.load(root)
+    if record is None or record.fingerprint != key:
+        return False
+    if not snapshot.still(out, record.manifest):
+        return False
+    result.problems.extend(record.problems)
+    result.summary = dict(record.summary)
+    result.out_dir, result.up_to_date = out, True
+    result.counts.update(files_changed=0, files_unchanged=sum(
+        1 for k in record.manifest if k and not k.endswith("/")))
+    return True
+
+
+def _summary(result: BuildResult) -> dict[str, float]:
+    g = result.graph
+    assert g is not None
+    grades = [r.grade for r in result.grades.values()]
+    articles = sum(1 for a in g.articles.values() if a.is_article)
+    return {"pages": 0, "articles": articles,
+            "site_pages": len(g.articles) - articles, "topics": len(g.topics),
+            "grade": sum(grades) / len(grades) if grades else -1.0}
+
+
+PAGE_MEMO = ".cache/pages.pickle"  # which page views the last written output was rendered from
 PARALLEL_MIN = 200  # below this many articles to render, a process pool costs more than it saves
 
 
@@ -145,29 +273,24 @@ def render_articles(articles: list[Article], renderer: Renderer, cache: RenderCa
     keys = {a.slug: article_key(a, environment) for a in articles}
     found = {a.slug: cache.get(keys[a.slug]) for a in articles}
     todo = [(a, keys[a.slug]) for a in articles if found[a.slug] is None]
-    for (a, key), r in zip(todo, _render_many(renderer, cache, todo, progress), strict=True):
+    for (a, key), r in zip(todo, _render_many(renderer, todo, progress), strict=True):
         found[a.slug] = cache.entries[key] = r
     cache.keep_only(set(keys.values()))
+    cache.store.save()
     return {slug: r for slug, r in found.items() if r is not None}
 
 
-_WORKER: tuple[Renderer, RenderCache, list[tuple[Article, str]]] | None = None
+_WORKER: tuple[Renderer, list[tuple[Article, str]]] | None = None
 
 
-def _render_store(renderer: Renderer, cache: RenderCache, article: Article,
-                  key: str) -> Rendered:
-    rendered = renderer.render(article)
-    cache.save(key, rendered)  # on disk, from whichever process rendered it
-    return rendered
-
-
-def _render_one(index: int) -> Rendered:
+def _render_one(index: int) -> tuple[Rendered, dict[str, int]]:
+    """In a worker: one article, and the words whose syllables it had to count."""
     assert _WORKER is not None
-    renderer, cache, todo = _WORKER
-    return _render_store(renderer, cache, *todo[index])
+    renderer, todo = _WORKER
+    return renderer.render(todo[index][0]), readability.drain()
 
 
-def _render_many(renderer: Renderer, cache: RenderCache, todo: list[tuple[Article, str]],
+def _render_many(renderer: Renderer, todo: list[tuple[Article, str]],
                  progress: Callable[[str, int, int], None] | None) -> list[Rendered]:
     import multiprocessing
 
@@ -175,22 +298,24 @@ def _render_many(renderer: Renderer, cache: RenderCache, todo: list[tuple[Articl
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if len(todo) < PARALLEL_MIN or cores < 2 or not forkable:
         out = []
-        for i, (a, key) in enumerate(todo):
+        for i, (a, _) in enumerate(todo):
             if progress is not None and i % 100 == 0:
                 progress("Rendering Markdown", i, len(todo))
-            out.append(_render_store(renderer, cache, a, key))
+            out.append(renderer.render(a))
         return out
     global _WORKER
-    reading_grade("Load the syllable dictionary once, before forking.")
-    _WORKER = (renderer, cache, todo)  # inherited by the forked workers; only indices are sent
+    readability.preload()  # once, before forking, instead of once per worker
+    _WORKER = (renderer, todo)  # inherited by the forked workers; only indices are sent
     try:
         with multiprocessing.get_context("fork").Pool(cores) as pool:
             out = []
             chunk = max(8, len(todo) // (cores * 8))
-            for i, r in enumerate(pool.imap(_render_one, range(len(todo)), chunksize=chunk)):
+            for i, (r, words) in enumerate(pool.imap(_render_one, range(len(todo)),
+                                                     chunksize=chunk)):
                 if progress is not None and i % 100 == 0:
                     progress("Rendering Markdown", i, len(todo))
                 out.append(r)
+                readability.learn(words)
             return out
     finally:
         _WORKER = None

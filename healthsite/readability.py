@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -24,14 +25,71 @@ def _words(text: str) -> list[str]:
     return _PUNCTUATION.sub("", _NON_CONTRACTION.sub("", text)).split()
 
 
-@functools.lru_cache(maxsize=200_000)
+_KNOWN: dict[str, int] = {}  # word: syllables, kept between builds (see `learn`)
+_NEW: dict[str, int] = {}  # words counted since the last `drain`
+
+
+def _textstat() -> Any:
+    """textstat's syllable counter and the dictionaries it uses (imported when first needed:
+    loading them takes about two seconds)."""
+    from textstat.backend.counts import _count_syllables  # type: ignore[import-untyped]
+
+    return _count_syllables
+
+
 def _syllables(word: str) -> int:
     """textstat's syllable count (CMU dictionary, then Pyphen), once per distinct word."""
-    from textstat.backend.counts._count_syllables import (  # type: ignore[import-untyped]
-        count_syllables,
-    )
+    n = _KNOWN.get(word)
+    if n is None:
+        ts = _textstat()
+        _learn_dictionary()
+        n = _KNOWN.get(word)
+        if n is None and _PLAIN.fullmatch(word):
+            # not in the dictionary (all its plain words are known): textstat asks Pyphen
+            n = len(ts.get_pyphen("en_US").positions(word)) + 1
+        if n is None:
+            n = int(ts.count_syllables(word, "en_US"))
+        _KNOWN[word] = _NEW[word] = n
+    return n
 
-    return int(count_syllables(word, "en_US"))
+
+_DICTIONARY = "the CMU dictionary's words are known"
+_PLAIN = re.compile(r"[a-z0-9]+")  # words that textstat looks up as they are
+
+
+def _learn_dictionary() -> None:
+    """Once textstat's CMU dictionary is loaded anyway, count every plain word in it the way
+    textstat does (the vowel sounds of its first pronunciation), so the table kept between
+    builds holds the whole dictionary and later builds need not load it again."""
+    if _DICTIONARY in _KNOWN:
+        return
+    for w, prons in _textstat().get_cmudict("en_US").items():
+        if _PLAIN.fullmatch(w) and prons:
+            _KNOWN.setdefault(w, sum(1 for p in prons[0] if p[-1].isdigit()))
+    _KNOWN[_DICTIONARY] = 0
+
+
+def preload() -> None:
+    """Load textstat's dictionaries now (before forking workers that will need them)."""
+    _textstat().get_pyphen("en_US")
+    _learn_dictionary()
+
+
+def learn(table: dict[str, int]) -> None:
+    """Words counted by earlier builds: with them, an edit build seldom needs to load the
+    CMU dictionary and Pyphen's tables (about two seconds)."""
+    _KNOWN.update((w, n) for w, n in table.items() if isinstance(n, int))
+
+
+def drain() -> dict[str, int]:
+    """The words counted since the last call (for a worker to hand back to the build)."""
+    new = dict(_NEW)
+    _NEW.clear()
+    return new
+
+
+def known() -> dict[str, int]:
+    return _KNOWN
 
 
 @functools.lru_cache(maxsize=65536)

@@ -9,11 +9,17 @@ article's candidates are read subset by subset from the heaviest down (generated
 order, from a heap), and the walk stops once k are chosen and no remaining subset can beat the
 k-th. Cost per article: subsets visited x k + links, whatever the number of articles. Linked
 articles are few and are scored explicitly.
+
+Between builds, an article's suggestions are kept (`Memo`) with a digest of everything they
+depend on: the site-wide part (settings, topic titles, every suggestible article's features,
+hence the weights and the index) and the article's own part (its features, editor's picks and
+links both ways). An edit that changes neither, such as new wording, reuses them all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import heapq
 import math
 from collections import defaultdict
@@ -50,35 +56,71 @@ def suggestible(graph: TopicGraph, today: dt.date) -> set[str]:
     return {s for s, a in graph.articles.items() if a.is_article and a.meta.next_review >= today}
 
 
-def compute(graph: TopicGraph, config: SiteConfig, today: dt.date) -> ReadingNext:
-    """Reading next for every published article."""
+Memo = dict[str, tuple[str, tuple[Suggestion, ...]]]  # slug: (digest of inputs, suggestions)
+
+
+def compute(graph: TopicGraph, config: SiteConfig, today: dt.date,
+            memo: Memo | None = None) -> ReadingNext:
+    """Reading next for every published article. With a `memo` (read and refilled), only
+    articles whose inputs changed are ranked again."""
     pool = suggestible(graph, today)
-    features = {s: _features(graph, s) for s in graph.articles}
-    weights = _weights(features, pool, config)
-    index: dict[frozenset[Feature], list[str]] = defaultdict(list)
-    for slug in sorted(pool):
-        for subset in _subsets(features[slug], weights):
-            index[subset].append(slug)
-    examined = 0
+    features = article_features(graph)
+    site = hashlib.sha256(repr((
+        config.reading_next_count, config.weights, MAX_FEATURES,
+        sorted((t.slug, t.title) for t in graph.topics.values()),
+        sorted((s, sorted(features[s])) for s in pool))).encode()).hexdigest()
     out: dict[str, tuple[Suggestion, ...]] = {}
+    keys: dict[str, str] = {}
+    todo: list[str] = []
     for slug, article in graph.articles.items():
         if not article.is_article:
             continue
-        picks = [p for p in graph.picks.get(slug, ()) if p in pool]
-        ranked, n = _rank(graph, slug, features, weights, index, pool, config, set(picks))
-        examined += n
-        chosen = [Suggestion(p, 0.0, ("Editor's pick",)) for p in picks]
-        chosen += ranked[: max(config.reading_next_count - len(chosen), 0)]
-        out[slug] = tuple(chosen)
-    return ReadingNext(out, examined)
+        keys[slug] = hashlib.sha256(repr((
+            site, slug, sorted(features[slug]), graph.picks.get(slug, ()),
+            graph.links_out.get(slug, ()), graph.links_in.get(slug, ()))).encode()).hexdigest()
+        hit = memo.get(slug) if memo is not None else None
+        if hit is not None and hit[0] == keys[slug]:
+            out[slug] = hit[1]
+        else:
+            todo.append(slug)
+    examined = 0
+    if todo:
+        weights = _weights(features, pool, config)
+        index: dict[frozenset[Feature], list[str]] = defaultdict(list)
+        for slug in sorted(pool):
+            for subset in _subsets(features[slug], weights):
+                index[subset].append(slug)
+        for slug in todo:
+            picks = [p for p in graph.picks.get(slug, ()) if p in pool]
+            ranked, n = _rank(graph, slug, features, weights, index, pool, config, set(picks))
+            examined += n
+            chosen = [Suggestion(p, 0.0, ("Editor's pick",)) for p in picks]
+            chosen += ranked[: max(config.reading_next_count - len(chosen), 0)]
+            out[slug] = tuple(chosen)
+    if memo is not None:
+        memo.clear()
+        memo.update({slug: (key, out[slug]) for slug, key in keys.items()})
+    return ReadingNext({slug: out[slug] for slug in keys}, examined)
 
 
-def _features(graph: TopicGraph, slug: str) -> frozenset[Feature]:
-    own = graph.articles[slug].meta.topics
-    area = {t for t in own if graph.children.get(t)}
-    area |= {p for t in own if t in graph.topics
-             for p in [graph.topics[t].parent] if p is not None and p in graph.topics}
-    return frozenset({("d", t) for t in own} | {("t", a) for a in area})
+def article_features(graph: TopicGraph) -> dict[str, frozenset[Feature]]:
+    """Every article's features: for each of its topics, the topic itself, the area the
+    topic heads (when it has sub-topics) and its parent's area."""
+    per_topic = _topic_features(graph)
+    return {s: frozenset().union(*(per_topic.get(t, ()) for t in a.meta.topics))
+            for s, a in graph.articles.items()}
+
+
+def _topic_features(graph: TopicGraph) -> dict[str, frozenset[Feature]]:
+    out: dict[str, frozenset[Feature]] = {}
+    for t, topic in graph.topics.items():
+        f: set[Feature] = {("d", t)}
+        if graph.children.get(t):
+            f.add(("t", t))
+        if topic.parent is not None and topic.parent in graph.topics:
+            f.add(("t", topic.parent))
+        out[t] = frozenset(f)
+    return out
 
 
 def _weights(features: dict[str, frozenset[Feature]], pool: set[str],

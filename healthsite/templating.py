@@ -241,7 +241,7 @@ def jsonld(config: SiteConfig, title: str, summary: str, canonical: str, reviewe
                              "publisher": {"@type": "Organization", "name": s["publisher"]},
                              **({"datePublished": str(s["year"])} if s["year"] else {}),
                              **({"url": s["url"]} if s["url"] else {})} for s in sources]
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)  # compact: C encoder
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

@@ -4,11 +4,14 @@ damaged, safe to share between builds running at once; unchanged output files ar
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import REPO, good_files
 
 from healthsite.pipeline import Options, build_site
@@ -54,16 +57,22 @@ def test_changed_inputs_miss_the_cache(make_site: MakeSite, today: None) -> None
 def test_damaged_cache_files_are_ignored_and_rewritten(tmp_path: Path) -> None:
     root = synthetic(tmp_path, 60)
     good = build_site(Options(root=root, write=False)).files
-    entries = sorted((root / ".cache" / "render").rglob("*.json"))
-    assert len(entries) == 60
-    for i, entry in enumerate(entries):
-        data = entry.read_bytes()
-        entry.write_bytes([b"", data[: len(data) // 2], data.replace(b"<p>", b"<p>EVIL"),
-                           b"not json at all", data[:64] + b"\n{}"][i % 5])
+    shards = sorted((root / ".cache" / "render").glob("*.pickle"))
+    assert len(shards) >= 12  # 60 entries spread over 16 files by key
+    forged = pickle.dumps((("render", "another engine"), {}))
+    for i, shard in enumerate(shards):
+        data = shard.read_bytes()
+        shard.write_bytes([b"", data[: len(data) // 2], data.replace(b"<p>", b"<p>EVIL"),
+                           b"not a pickle at all",
+                           b"%08x\n" % zlib.crc32(forged) + forged][i % 5])
     again = build_site(Options(root=root, write=False))
     assert again.counts["articles_rendered"] == 60
     assert again.files == good
     assert build_site(Options(root=root, write=False)).counts["articles_rendered"] == 0
+    # the parsed front matter is kept the same way
+    for shard in (root / ".cache" / "parsed").glob("*.pickle"):
+        shard.write_bytes(shard.read_bytes()[:-3])
+    assert build_site(Options(root=root, write=False)).files == good
 
 
 def test_builds_running_at_once_share_the_cache(tmp_path: Path) -> None:
@@ -98,9 +107,11 @@ def test_warm_build_reuses_pages_and_never_trusts_edited_output(make_site: MakeS
     first = build_site(Options(root=root))
     before = {p.relative_to(root / "_site").as_posix(): p.read_bytes()
               for p in (root / "_site").rglob("*") if p.is_file() and "pagefind" not in p.parts}
-    second = build_site(Options(root=root))
+    second = build_site(Options(root=root, skip_unchanged=False))
     assert first.counts["pages_rendered"] == 16 and second.counts["pages_rendered"] == 0
-    assert second.files == first.files
+    # the output is intact, so unchanged pages are left there unread
+    assert set(second.files) | second.kept == set(first.files) and len(second.kept) == 16
+    assert all((root / "_site" / p).read_bytes() == first.files[p] for p in second.kept)
     page = root / "_site" / "clots" / "index.html"
     page.write_bytes(page.read_bytes().replace(b"Clots", b"Tampered"))
     third = build_site(Options(root=root))
@@ -113,3 +124,72 @@ def test_warm_build_reuses_pages_and_never_trusts_edited_output(make_site: MakeS
     (root / "site.yaml").write_text((root / "site.yaml").read_text() +
                                     "checks:\n  orphan: error\n")
     assert build_site(Options(root=root)).counts["pages_rendered"] == 16
+
+
+def _tree(out: Path) -> dict[str, tuple[bytes, int, int]]:
+    return {p.relative_to(out).as_posix(): (p.read_bytes(), p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_build_with_nothing_changed_does_nothing_and_reports_the_same(
+        make_site: MakeSite, today: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = good_files()
+    files["content/iron.md"] = files["content/iron.md"].replace(
+        "summary: ", "summary: " + "Very long. " * 16, 1)  # a warning to be reported again
+    root = make_site(files)
+    first = build_site(Options(root=root))
+    assert not first.up_to_date and first.counts["articles_rendered"] == 3
+    warnings = [p.format() for p in first.problems.sorted()]
+    assert any("summary-length" in w for w in warnings)
+    before = _tree(root / "_site")
+    second = build_site(Options(root=root))
+    assert second.up_to_date and "markdown" not in second.timings
+    assert [p.format() for p in second.problems.sorted()] == warnings
+    assert second.summary == first.summary
+    assert _tree(root / "_site") == before  # not one file touched
+
+    def rebuilt() -> bool:
+        result = build_site(Options(root=root))
+        assert not result.problems.errors
+        return not result.up_to_date
+
+    # every kind of input change is seen, and the build after it is up to date again
+    changes: list[Callable[[], object]] = [
+        lambda: (root / "content" / "clots.md").write_text(
+            (root / "content" / "clots.md").read_text() + "\nOne more line.\n"),
+        lambda: (root / "content" / "extra").mkdir(),
+        lambda: (root / "templates" / "404.html").write_text(
+            (root / "templates" / "404.html").read_text() + "\n"),
+        lambda: (root / "static" / "note.txt").write_text("hello"),
+        lambda: (root / "site.yaml").write_text((root / "site.yaml").read_text() + "\n"),
+        lambda: monkeypatch.setenv("SOURCE_DATE_EPOCH", "1780358400"),  # the next day
+    ]
+    for change in changes:
+        change()
+        assert rebuilt()
+        assert not rebuilt()
+    # a different output folder, or drafts, is a different build
+    assert not build_site(Options(root=root, out=root / "other")).up_to_date
+    assert not build_site(Options(root=root, drafts=True)).up_to_date
+    assert rebuilt() and not rebuilt()  # the drafts build replaced the output
+    # the output is checked too: a changed, removed or added file means a real build
+    page = root / "_site" / "clots" / "index.html"
+    good_page = page.read_bytes()
+    page.write_bytes(good_page.replace(b"Clots", b"Tampered"))
+    assert rebuilt() and page.read_bytes() == good_page
+    page.unlink()
+    assert rebuilt() and page.read_bytes() == good_page
+    (root / "_site" / "stray.html").write_text("stray")
+    assert rebuilt() and not (root / "_site" / "stray.html").exists()
+    # a damaged or foreign record is ignored
+    record = root / ".cache" / "build.pickle"
+    record.write_bytes(record.read_bytes()[:-10])
+    assert rebuilt() and not rebuilt()
+    record.write_bytes(b"0" * 64 + b"\n" + b"cos\nsystem\n(S'echo pwned'\ntR.")
+    assert rebuilt() and not rebuilt()
+    # a different engine (source or library versions) never trusts the record
+    monkeypatch.setattr("healthsite.cache._ENGINE", "another engine")
+    assert rebuilt() and not rebuilt()
+    # --report and --no-cache always build
+    assert not build_site(Options(root=root, skip_unchanged=False)).up_to_date
+    assert not build_site(Options(root=root, cache=False)).up_to_date

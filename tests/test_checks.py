@@ -118,3 +118,27 @@ def test_links_to_other_sites_are_not_resources(make_site: MakeSite, today: None
     files = good_files()
     files["content/iron.md"] += "\nSee [the NHS](https://www.nhs.uk/) for more.\n"
     assert problem_lines(make_site(files)) == []
+
+
+def test_syllable_table_kept_between_builds_counts_like_textstat() -> None:
+    from textstat.backend.counts._count_syllables import count_syllables, get_cmudict
+
+    from healthsite import readability
+
+    words = ["restless", "ferritin", "zorblaxian", "m2", "covid19", "don't", "it's", "a",
+             "thrombosis", "iron", "qwrtplk", "2026", "rls", "hypnagogic", "o'clock"]
+    saved = dict(readability.known())
+    try:
+        readability.known().clear()
+        fresh = [readability._syllables(w) for w in words]  # loads the dictionary
+        table = dict(readability.known())
+        assert len(table) > 100_000  # the whole dictionary is kept for the next build
+        readability.known().clear()
+        unknown = {w for w in words if w not in get_cmudict("en_US")}
+        assert {"zorblaxian", "qwrtplk", "m2"} <= unknown
+        readability.learn({k: v for k, v in table.items() if k not in unknown})
+        later = [readability._syllables(w) for w in words]  # a later build: Pyphen only
+        assert fresh == later == [count_syllables(w, "en_US") for w in words]
+    finally:
+        readability.known().clear()
+        readability.learn(saved)

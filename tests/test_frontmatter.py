@@ -12,14 +12,13 @@ from healthsite.errors import ProblemList
 from healthsite.frontmatter import add_months, parse_front_matter, split
 
 TOPICS = {"rls", "iron"}
-TODAY = dt.date(2026, 6, 1)
 MakeSite = Callable[..., Path]
 
 
 def parse(text: str) -> tuple[object, list[str]]:
     problems = ProblemList()
     part = split(text, "a.md", problems)
-    meta = parse_front_matter(part, "a.md", TOPICS, 12, TODAY, problems) if part else None
+    meta = parse_front_matter(part, "a.md", TOPICS, 12, problems) if part else None
     return meta, [p.format() for p in problems.sorted()]
 
 
@@ -55,9 +54,9 @@ def test_front_matter_that_is_not_a_mapping() -> None:
 def test_dates_must_be_real_and_in_order() -> None:
     _, problems = parse("---\ntitle: T\nsummary: S.\ntopics: [rls]\nreviewed: 2026-07-01\n"
                         "next_review: 2026-01-01\n---\n")
+    # (a 'reviewed' date in the future is checked when loading, as it depends on the day:
+    # see tests/sites/broken/future-date)
     assert problems == [
-        "a.md:5:11: error[bad-date]: 'reviewed' date 2026-07-01 is in the future (use the date "
-        "the review actually happened)",
         "a.md:6:14: error[bad-date]: 'next_review' 2026-01-01 is not after 'reviewed' 2026-07-01 "
         "(the next review must come after the last one)"]
 

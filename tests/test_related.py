@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from collections.abc import Callable
 from pathlib import Path
+from types import MappingProxyType
 
 from conftest import article, build, good_files
 from test_markup import make_article
@@ -90,7 +92,7 @@ def test_bounded_walk_finds_the_same_top_k_as_scoring_all_pairs() -> None:
     config, graph = synthetic_graph(400, topics=12, seed=3)
     day = dt.date(2026, 6, 1)
     nxt = compute(graph, config, day)
-    features = {s: related._features(graph, s) for s in graph.articles}
+    features = related.article_features(graph)
     pool = related.suggestible(graph, day)
     weights = related._weights(features, pool, config)
     for slug in graph.articles:
@@ -117,3 +119,37 @@ def test_every_article_gets_suggestions_and_output_is_deterministic() -> None:
     first, count = synthetic(300)
     assert count == 300 * 5
     assert synthetic(300) == (first, count)
+
+
+def test_memo_reuses_only_what_did_not_change() -> None:
+    config, graph = synthetic_graph(300, topics=12, seed=5)
+    day = dt.date(2026, 6, 1)
+    memo: related.Memo = {}
+    first = compute(graph, config, day, memo)
+    assert first == compute(graph, config, day) and len(memo) == len(first.by_article)
+    again = compute(graph, config, day, memo)
+    assert again.by_article == first.by_article and again.pairs_examined == 0
+    # new wording or a new title: nothing is ranked again
+    slug = next(iter(graph.articles))
+    a = graph.articles[slug]
+    renamed = dataclasses.replace(a, meta=dataclasses.replace(a.meta, title="Renamed"))
+    graph2 = dataclasses.replace(graph, articles=MappingProxyType(
+        {**graph.articles, slug: renamed}))
+    assert compute(graph2, config, day, memo).pairs_examined == 0
+    # another topic changes the weights: everything is ranked again, as without the memo
+    moved = dataclasses.replace(a, meta=dataclasses.replace(a.meta, topics=("t0", "t1")))
+    graph3 = dataclasses.replace(graph, articles=MappingProxyType(
+        {**graph.articles, slug: moved}), topic_articles=graph.topic_articles)
+    fresh = compute(graph3, config, day)
+    assert compute(graph3, config, day, memo) == fresh
+    assert compute(graph3, config, day, memo).pairs_examined == 0
+    # a link added to one article changes only the articles at its two ends
+    other = sorted(graph.articles)[7]
+    graph4 = dataclasses.replace(graph3, links_out=MappingProxyType(
+        {**graph3.links_out, slug: (*graph3.links_out.get(slug, ()), other)}),
+        links_in=MappingProxyType({**graph3.links_in,
+                                   other: tuple(sorted({*graph3.links_in.get(other, ()), slug}))}))
+    linked = compute(graph4, config, day, memo)
+    assert linked == dataclasses.replace(compute(graph4, config, day),
+                                         pairs_examined=linked.pairs_examined)
+    assert 0 < linked.pairs_examined < 2 * 60
