@@ -17,6 +17,7 @@ inputs, so whichever build wrote a file last, what it holds is right.
 from __future__ import annotations
 
 import copyreg
+import dataclasses
 import gc
 import hashlib
 import io
@@ -72,11 +73,13 @@ def environment_key(config: SiteConfig, articles: list[Article],
 
 
 def article_key(article: Article, environment: str) -> str:
-    """A fingerprint of one article's rendering inputs."""
+    """A fingerprint of one article's rendering inputs (its source digest, when it has one,
+    covers its path, body and sources)."""
     h = hashlib.sha256()
     h.update(f"{environment}\0{article.path}\0{article.body_line}\0"
-             f"{len(article.meta.sources)}\0".encode())
-    h.update(article.body.encode("utf-8", "surrogatepass"))
+             f"{len(article.meta.sources)}\0{article.source}\0".encode())
+    if not article.source:
+        h.update(article.body.encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
@@ -117,14 +120,54 @@ def _shard(key: str) -> int:
     return int(key[:2], 16) % SHARDS
 
 
+class LazyStore:
+    """Like Store, for large values needed only now and then: a shard is read the first
+    time one of its keys is asked for or added."""
+
+    def __init__(self, folder: Path | None, tag: str) -> None:
+        self.folder, self.tag = folder, tag
+        self.parts: dict[int, dict[str, Any]] = {}
+        self.dirty: set[int] = set()
+
+    def _part(self, shard: int) -> dict[str, Any]:
+        if shard not in self.parts:
+            found = read_pickle(self.folder / f"{shard:02x}.pickle", self.tag) \
+                if self.folder is not None else None
+            self.parts[shard] = found if isinstance(found, dict) else {}
+        return self.parts[shard]
+
+    def get(self, key: str) -> Any:
+        return self._part(_shard(key)).get(key)
+
+    def put(self, key: str, value: Any) -> None:
+        part = self._part(_shard(key))
+        if key not in part:
+            part[key] = value
+            self.dirty.add(_shard(key))
+
+    def save(self, live: set[str]) -> None:
+        """Write the shards that gained entries, dropping entries no longer `live`."""
+        for shard in sorted(self.dirty):
+            part = self.parts[shard] = {k: v for k, v in self.parts[shard].items() if k in live}
+            if self.folder is not None:
+                write_pickle(self.folder / f"{shard:02x}.pickle", self.tag, part)
+        self.dirty = set()
+
+
 @dataclass
 class RenderCache:
-    """Rendered bodies by key, in memory and (when given a folder) on disk."""
+    """Rendered bodies by key, in memory and (when given a folder) on disk.
+
+    On disk, everything but the HTML and text of each entry is read at once (the graph and
+    the checks need it for every article); the HTML and text are kept apart and read only
+    for the pages that are rendered again."""
 
     folder: Path | None = None
     hits: int = 0
     misses: int = 0
     store: Store = field(init=False)
+    bodies: LazyStore = field(init=False)
+    whole: dict[str, Rendered] = field(init=False)  # entries with their HTML and text
 
     def __post_init__(self) -> None:
         self.open(self.folder)
@@ -134,22 +177,42 @@ class RenderCache:
         self.folder = folder
         self.store = Store(folder, "render")
         self.store.load()
-
-    @property
-    def entries(self) -> dict[str, Rendered]:
-        return self.store.entries
+        self.bodies = LazyStore(folder / "bodies" if folder else None, "render-body")
+        self.whole = {}
 
     def get(self, key: str) -> Rendered | None:
-        found = self.store.entries.get(key)
+        """The entry (its HTML and text may be left out: see `complete`)."""
+        found = self.whole.get(key) or self.store.entries.get(key)
         if found is None:
             self.misses += 1
         else:
             self.hits += 1
         return found if isinstance(found, Rendered) else None
 
+    def put(self, key: str, rendered: Rendered) -> None:
+        self.whole[key] = rendered
+        self.store.entries[key] = dataclasses.replace(rendered, html="", text="")
+        self.bodies.put(key, (rendered.html, rendered.text))
+
+    def complete(self, key: str) -> Rendered | None:
+        """The entry with its HTML and text."""
+        found = self.whole.get(key)
+        if found is None:
+            light, body = self.store.entries.get(key), self.bodies.get(key)
+            if not isinstance(light, Rendered) or not isinstance(body, tuple) or len(body) != 2:
+                return None
+            found = self.whole[key] = dataclasses.replace(light, html=body[0], text=body[1])
+        return found
+
     def keep_only(self, keys: set[str]) -> None:
         for stale in set(self.store.entries) - keys:
             del self.store.entries[stale]
+        for stale in set(self.whole) - keys:
+            del self.whole[stale]
+
+    def save(self) -> None:
+        self.store.save()
+        self.bodies.save(set(self.store.entries))
 
 
 def read_pickle(path: Path, tag: str) -> Any:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterator
 
 from .config import SiteConfig
 from .errors import Level, ProblemList
 from .graph import TopicGraph
+from .markup import Rendered
 from .readability import Readability
 from .related import ReadingNext
 
@@ -16,8 +18,10 @@ URGENT_KINDS = frozenset({"urgent", "emergency"})
 
 
 def check_articles(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext, today: dt.date,
-                   problems: ProblemList) -> dict[str, Readability]:
-    """Run every content check; return the readability of each health article."""
+                   problems: ProblemList,
+                   complete: Callable[[str], Rendered] | None = None) -> dict[str, Readability]:
+    """Run every content check; return the readability of each health article.
+    `complete` gives an article's rendering with its text when the graph holds it without."""
     grades: dict[str, Readability] = {}
     for slug, a in graph.articles.items():
         r = graph.rendered[slug]
@@ -26,7 +30,9 @@ def check_articles(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext, toda
             problems.add("summary-length", f"the summary has {len(a.meta.summary)} characters",
                          a.path, line, col, level=Level.WARNING,
                          hint=f"keep it under {SUMMARY_MAX} so search results show it whole")
-        _alarm(config, a.path, a.body, a.body_line, r.text, r.care_kinds, problems)
+        if not r.care_kinds & URGENT_KINDS:
+            text = (complete(slug) if complete is not None else r).text
+            _alarm(config, a.path, a.body, a.body_line, text, r.care_kinds, problems)
         if not a.is_article:
             continue
         if len(a.meta.sources) < config.min_sources:
@@ -77,13 +83,37 @@ _RESOURCE = re.compile(
 )
 
 
+_STARTS = ("<script", "<img", "<iframe", "<frame", "<source", "<video", "<audio", "<embed",
+           "<object", "<track", "<image", "<use", "<input", "<link", "url(", "@import")
+
+
+def _resources(text: str) -> Iterator[re.Match[str]]:
+    """What `_RESOURCE.finditer(text)` finds, many times faster: the places where a match
+    can start are found with str.find, and the pattern is tried only there."""
+    lowered = text.lower()
+    starts: set[int] = set()
+    for token in _STARTS:
+        i = lowered.find(token)
+        while i >= 0:
+            starts.add(i)
+            i = lowered.find(token, i + 1)
+    end = 0
+    for i in sorted(starts):
+        if i < end:
+            continue
+        m = _RESOURCE.match(text, i)
+        if m:
+            end = m.end()
+            yield m
+
+
 def check_output(files: dict[str, bytes], problems: ProblemList) -> None:
     """No page may make the reader's browser fetch anything from another site."""
     for path in sorted(files):
         if not path.endswith((".html", ".css", ".svg")):
             continue
         text = files[path].decode("utf-8", "replace")
-        for m in _RESOURCE.finditer(text):
+        for m in _resources(text):
             url = next(g for g in m.groups() if g)
             line = text.count("\n", 0, m.start()) + 1
             problems.add("external-resource", f"loads '{url}' from another site", path, line,

@@ -161,32 +161,29 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     paths = content_files(root)
     used: dict[str, Parsed] = {}
     content_dir = (root / CONTENT_DIR).resolve()
+    known = digests or {}
     for rel in paths:
-        path = root / rel
-        if os.path.islink(path) and not path.resolve().is_relative_to(content_dir):
+        path = os.path.join(root, rel)
+        if os.path.islink(path) and not Path(path).resolve().is_relative_to(content_dir):
             problems.add("io", "a symbolic link that points outside content/", rel,
                          hint="copy the file into content/ instead")
             continue
-        data, digest = None, (digests or {}).get(rel)
+        data, digest = None, known.get(rel)
         if digest is None or len(digest) != 64 or cache is None:
-            try:
-                data = path.read_bytes()
-            except OSError as e:
-                problems.add("io", f"cannot read the file: {e.strerror or e}", rel)
+            data = _read(path, rel, problems)
+            if data is None:
                 continue
             digest = hashlib.sha256(data).hexdigest()
         key = hashlib.sha256(f"{rel}\0{settings}\0{digest}".encode()).hexdigest()
         parsed = cache.get(key) if cache is not None else None
         if parsed is None:
+            data = data if data is not None else _read(path, rel, problems)
             if data is None:
-                try:
-                    data = path.read_bytes()
-                except OSError as e:
-                    problems.add("io", f"cannot read the file: {e.strerror or e}", rel)
-                    continue
+                continue
             parsed = parse_file(data, rel, topics, config.review_interval_months)
         used[key] = parsed
-        problems.extend(parsed.problems)
+        if parsed.problems:
+            problems.extend(parsed.problems)
         meta = parsed.meta
         if meta is None:
             continue
@@ -194,7 +191,7 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
             line, col = meta.at("reviewed")
             problems.add("bad-date", f"'reviewed' date {meta.reviewed} is in the future", rel,
                          line, col, hint="use the date the review actually happened")
-        slug = meta.slug or PurePosixPath(rel).stem
+        slug = meta.slug or os.path.splitext(os.path.basename(rel))[0]
         why = slug_problem(slug)
         if why:
             problems.add("bad-slug", why, rel, 1, 1,
@@ -214,6 +211,15 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     failed = set(paths) - loaded
     return Corpus(tuple(articles[k] for k in sorted(articles)),
                   frozenset(failed | {PurePosixPath(p).stem for p in failed}))
+
+
+def _read(path: str, rel: str, problems: ProblemList) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as e:
+        problems.add("io", f"cannot read the file: {e.strerror or e}", rel)
+        return None
 
 
 def load_glossary(config: SiteConfig, problems: ProblemList) -> list[GlossaryEntry]:

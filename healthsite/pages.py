@@ -13,8 +13,10 @@ from . import topicmap
 from .cache import read_pickle, write_pickle
 from .config import SiteConfig
 from .content import GlossaryEntry
-from .errors import ProblemList
+from .errors import Problem, ProblemList
 from .graph import TopicGraph
+from .markup import Rendered
+from .parallel import map_indexed
 from .related import ReadingNext
 from .templating import Templates, article_view, render, site_view, static_files, topic_url
 
@@ -83,7 +85,9 @@ class PageMemo:
 
 def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
                 glossary: list[GlossaryEntry], tpl: Templates,
-                problems: ProblemList, memo: PageMemo | None = None) -> dict[str, bytes]:
+                problems: ProblemList, memo: PageMemo | None = None,
+                complete: Callable[[str], Rendered] | None = None,
+                body_keys: dict[str, str] | None = None) -> dict[str, bytes]:
     """Render every page (unless its inputs are unchanged in `memo`) and copy every static
     file.
 
@@ -92,8 +96,10 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     and the topic tree for all; for an article, its front matter, its rendered body, and the
     cards (URL, title, summary) of the pages it suggests and of the pages linking to it; for
     the lists (home, topics, sitemap, feed, topic map), every article's card, date, kind and
-    topics."""
+    topics. `complete` gives an article's rendering with its HTML when the graph holds it
+    without; `body_keys` the cache keys of the rendered bodies (else the HTML is hashed)."""
     memo = memo if memo is not None else PageMemo()
+    whole = complete if complete is not None else graph.rendered.__getitem__
     assets = static_files(config.root)
     updated = max((a.meta.reviewed for a in graph.articles.values()), default=dt.date(2000, 1, 1))
     site = site_view(config, graph, assets, updated)
@@ -101,30 +107,59 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     out: dict[str, bytes] = {published: data for published, data in assets.values()}
     seen: set[str] = set()
 
+    def key_of(name: str, inputs: object) -> str:
+        text = inputs if isinstance(inputs, str) else repr(inputs)
+        return hashlib.sha256(f"{base}\0{name}\0{text}".encode()).hexdigest()
+
+    def reuse(path: str, key: str) -> bool:
+        seen.add(path)
+        if memo.unchanged(path, key):
+            return True
+        data = memo.get(path, key)
+        if data is not None:
+            out[path] = data
+        return data is not None
+
     def page(path: str, name: str, what: str, inputs: object,
              context: Callable[[], dict[str, Any]]) -> None:
-        seen.add(path)
-        key = hashlib.sha256(repr((base, name, inputs)).encode()).hexdigest()
-        if memo.unchanged(path, key):
+        key = key_of(name, inputs)
+        if reuse(path, key):
             return
-        data = memo.get(path, key)
-        if data is None:
-            data = render(tpl, name, {"site": site, **context()}, what, problems)
-            if data is None:
-                return
+        data = render(tpl, name, {"site": site, **context()}, what, problems)
+        if data is not None:
             memo.put(path, key, data)
-        out[path] = data
+            out[path] = data
 
-    cards = {slug: (a.url, a.title, a.meta.summary) for slug, a in graph.articles.items()}
+    cards = {slug: hashlib.sha256(repr((a.url, a.title, a.meta.summary)).encode()).hexdigest()
+             for slug, a in graph.articles.items()}
+    todo: list[tuple[str, str]] = []  # article pages to render: (slug, memo key)
     for slug, article in graph.articles.items():
         r = graph.rendered[slug]
-        inputs = (slug, article.path, article.url, article.source,
-                  hashlib.sha256(r.html.encode("utf-8", "surrogatepass")).hexdigest(), r.toc,
-                  [(s.slug, s.score, s.reasons, cards[s.slug])
-                   for s in nxt.by_article.get(slug, ())],
-                  [cards[b] for b in graph.links_in.get(slug, ())])
-        page(article.out_path, "article.html", f"{article.path}", inputs,
-             functools.partial(_context, "page", article_view, config, graph, slug, nxt, site))
+        body = body_keys[slug] if body_keys is not None else \
+            hashlib.sha256(r.html.encode("utf-8", "surrogatepass")).hexdigest()
+        # the body key covers the HTML and contents list; the source, the front matter
+        inputs = "\0".join([
+            slug, article.path, article.url, article.source or repr(article.meta), body,
+            *(f"{s.slug}\1{s.score!r}\1{chr(2).join(s.reasons)}\1{cards[s.slug]}"
+              for s in nxt.by_article.get(slug, ())), "backlinks",
+            *(cards[b] for b in graph.links_in.get(slug, ()))])
+        key = key_of("article.html", inputs)
+        if not reuse(article.out_path, key):
+            todo.append((slug, key))
+
+    def article_page(i: int) -> tuple[bytes | None, list[Problem]]:
+        slug = todo[i][0]
+        found = ProblemList()
+        context = {"site": site, "page": article_view(config, graph, slug, nxt, site, whole)}
+        return render(tpl, "article.html", context, graph.articles[slug].path, found), \
+            found.items()
+
+    for (slug, key), (data, found) in zip(todo, map_indexed(article_page, len(todo)),
+                                          strict=True):
+        problems.extend(found)
+        if data is not None:
+            memo.put(graph.articles[slug].out_path, key, data)
+            out[graph.articles[slug].out_path] = data
     lists = hashlib.sha256(repr([
         (slug, cards[slug], a.meta.reviewed, a.is_article, a.meta.topics)
         for slug, a in graph.articles.items()]).encode()).hexdigest()

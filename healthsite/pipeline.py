@@ -29,6 +29,7 @@ from .graph import TopicGraph, build_graph
 from .markup import Rendered, Renderer
 from .output import OutputError, Written, update_site, write_site
 from .pages import PageMemo, render_site
+from .parallel import map_indexed
 from .readability import Readability
 from .related import Memo, ReadingNext, compute
 from .search import INDEX_DIR, index_or_reuse
@@ -97,17 +98,20 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
         return result
     problems.overrides = {code: level for code, level in config.levels.items()}
     out = opts.out or (config.root / config.output_dir)
-    record_key, inputs = "", None
+    record_key, inputs, record = "", None, None
     if opts.write and opts.cache:
-        inputs = snapshot.scan_inputs(config.root)
-        record_key = snapshot.fingerprint(inputs, repr((str(out.resolve()), opts.drafts, day)))
-        if opts.skip_unchanged and _replay(result, config.root, out, record_key):
+        record = snapshot.load(config.root)
+        inputs = snapshot.scan_inputs(config.root, record.inputs if record else None)
+        record_key = snapshot.fingerprint(inputs.digests,
+                                          repr((str(out.resolve()), opts.drafts, day)))
+        if opts.skip_unchanged and _replay(result, record, out, record_key):
             clock.lap("unchanged")
             return result
     if opts.cache and state.render_cache.folder is None:
         state.render_cache.open(disk_cache(config.root))
     templates = load_templates(config.root, problems)
-    corpus = _load(config, day, problems, state, opts.cache, inputs)
+    corpus = _load(config, day, problems, state, opts.cache,
+                   inputs.digests if inputs else None)
     articles = list(corpus.articles)
     glossary = load_glossary(config, problems)
     clock.lap("load")
@@ -118,8 +122,21 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     if opts.cache and not words:
         readability.learn(_recall(config.root, SYLLABLES))
         words = len(readability.known())
-    rendered = render_articles(articles, renderer, state.render_cache,
-                               environment_key(config, articles, glossary), opts.progress)
+    environment = environment_key(config, articles, glossary)
+    rendered = render_articles(articles, renderer, state.render_cache, environment,
+                               opts.progress)
+    body_keys = {a.slug: article_key(a, environment) for a in articles}
+    by_slug = {a.slug: a for a in articles}
+
+    def complete(slug: str) -> Rendered:
+        """An article's rendering with its HTML and text: from the cache, or (when the
+        cache lost them) rendered again."""
+        whole = state.render_cache.complete(body_keys[slug])
+        if whole is None:
+            whole = renderer.render(by_slug[slug])
+            state.render_cache.put(body_keys[slug], whole)
+        return whole
+
     if opts.cache and len(readability.known()) != words:
         _keep(config.root, SYLLABLES, readability.known())
     for r in rendered.values():
@@ -130,7 +147,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
                                        corpus.unloadable)
     nxt = result.reading_next = _related(graph, config, day, state, opts.cache)
     clock.lap("graph")
-    result.grades = check_articles(config, graph, nxt, day, problems)
+    result.grades = check_articles(config, graph, nxt, day, problems, complete)
     clock.lap("checks")
     result.summary = _summary(result)
     if templates is None or problems.errors:
@@ -138,14 +155,16 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     identity = repr((str(out.resolve()), sorted(problems.overrides.items())))
     if opts.write and opts.cache and not state.pages.pages:
         state.pages.load(config.root / PAGE_MEMO, identity, out.resolve())
-    previous = _intact(config.root, out) if opts.write and opts.cache else None
+    previous = record.manifest if record and snapshot.still(out, record.manifest) else None
     pages = state.pages
     pages.rendered, pages.fresh, pages.read_back, pages.kept = 0, set(), set(), set()
     pages.trusted = previous is not None
-    result.files = render_site(config, graph, nxt, glossary, templates, problems, pages)
+    result.files = render_site(config, graph, nxt, glossary, templates, problems, pages,
+                               complete, body_keys)
     result.kept = frozenset(pages.kept)
     result.counts["pages_rendered"] = pages.rendered
     result.summary["pages"] = sum(1 for k in (*result.files, *result.kept) if k.endswith(".html"))
+    state.render_cache.save()  # bodies that had to be rendered again, if any
     reused = set(pages.pages) - pages.fresh  # checked when they were rendered
     check_output({k: v for k, v in result.files.items() if k not in reused}, problems)
     clock.lap("templates")
@@ -159,7 +178,8 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
             if opts.cache:
                 pages.save(config.root / PAGE_MEMO, identity)
                 snapshot.save(config.root, snapshot.Record(
-                    record_key, list(problems.items()), result.summary, manifest))
+                    record_key, list(problems.items()), result.summary, manifest,
+                    inputs.known if inputs else {}))
         except OutputError as e:
             if not problems.errors:
                 problems.add("io", str(e), str(out))
@@ -207,14 +227,6 @@ def _keep(root: Path, name: str, memo: dict[Any, Any]) -> None:
     write_pickle(root / CACHE_DIR / f"{name}.pickle", name, memo)
 
 
-def _intact(root: Path, out: Path) -> snapshot.Manifest | None:
-    """The manifest of the output folder when it is exactly as the last build left it."""
-    record = snapshot.load(root)
-    if record is None:
-        return None
-    return record.manifest if snapshot.still(out, record.manifest) else None
-
-
 def _write(config: SiteConfig, out: Path, result: BuildResult,
            previous: snapshot.Manifest | None, pages: PageMemo,
            problems: ProblemList) -> tuple[Written, snapshot.Manifest]:
@@ -224,8 +236,7 @@ def _write(config: SiteConfig, out: Path, result: BuildResult,
     if previous is not None and not (config.search and html_changed):
         written = update_site(config.root, out, result.files, result.kept, previous,
                               also_keep=(INDEX_DIR + "/",) if config.search else ())
-        return written, snapshot.restat(out, [*(k for k in previous if not k.endswith("/")),
-                                              *written.changed])
+        return written, snapshot.updated(out, previous, written.changed)
     index = (lambda tmp, changed: index_or_reuse(tmp, out, changed, config.language,
                                                  problems)) if config.search else None
     written = write_site(config.root, out, result.files, finish=index,
@@ -233,10 +244,9 @@ def _write(config: SiteConfig, out: Path, result: BuildResult,
     return written, snapshot.manifest(out)
 
 
-def _replay(result: BuildResult, root: Path, out: Path, key: str) -> bool:
+def _replay(result: BuildResult, record: snapshot.Record | None, out: Path, key: str) -> bool:
     """Stand by the last written build when its inputs, engine and options are the same and
     its output is exactly as it left it."""
-    record = snapshot.load(root)
     if record is None or record.fingerprint != key:
         return False
     if not snapshot.still(out, record.manifest):
@@ -260,7 +270,6 @@ def _summary(result: BuildResult) -> dict[str, float]:
 
 
 PAGE_MEMO = ".cache/pages.pickle"  # which page views the last written output was rendered from
-PARALLEL_MIN = 200  # below this many articles to render, a process pool costs more than it saves
 
 
 def render_articles(articles: list[Article], renderer: Renderer, cache: RenderCache,
@@ -274,51 +283,31 @@ def render_articles(articles: list[Article], renderer: Renderer, cache: RenderCa
     found = {a.slug: cache.get(keys[a.slug]) for a in articles}
     todo = [(a, keys[a.slug]) for a in articles if found[a.slug] is None]
     for (a, key), r in zip(todo, _render_many(renderer, todo, progress), strict=True):
-        found[a.slug] = cache.entries[key] = r
+        found[a.slug] = r
+        cache.put(key, r)
     cache.keep_only(set(keys.values()))
-    cache.store.save()
+    cache.save()
     return {slug: r for slug, r in found.items() if r is not None}
-
-
-_WORKER: tuple[Renderer, list[tuple[Article, str]]] | None = None
-
-
-def _render_one(index: int) -> tuple[Rendered, dict[str, int]]:
-    """In a worker: one article, and the words whose syllables it had to count."""
-    assert _WORKER is not None
-    renderer, todo = _WORKER
-    return renderer.render(todo[index][0]), readability.drain()
 
 
 def _render_many(renderer: Renderer, todo: list[tuple[Article, str]],
                  progress: Callable[[str, int, int], None] | None) -> list[Rendered]:
-    import multiprocessing
+    """Render articles, across all cores when there are many; workers hand back the words
+    whose syllables they counted, to be kept for later builds."""
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    if len(todo) < PARALLEL_MIN or cores < 2 or not forkable:
-        out = []
-        for i, (a, _) in enumerate(todo):
-            if progress is not None and i % 100 == 0:
-                progress("Rendering Markdown", i, len(todo))
-            out.append(renderer.render(a))
-        return out
-    global _WORKER
-    readability.preload()  # once, before forking, instead of once per worker
-    _WORKER = (renderer, todo)  # inherited by the forked workers; only indices are sent
-    try:
-        with multiprocessing.get_context("fork").Pool(cores) as pool:
-            out = []
-            chunk = max(8, len(todo) // (cores * 8))
-            for i, (r, words) in enumerate(pool.imap(_render_one, range(len(todo)),
-                                                     chunksize=chunk)):
-                if progress is not None and i % 100 == 0:
-                    progress("Rendering Markdown", i, len(todo))
-                out.append(r)
-                readability.learn(words)
-            return out
-    finally:
-        _WORKER = None
+    def one(i: int) -> tuple[Rendered, dict[str, int]]:
+        return renderer.render(todo[i][0]), readability.drain()
+
+    def show(done: int) -> None:
+        if progress is not None:
+            progress("Rendering Markdown", done, len(todo))
+
+    out = []
+    # the dictionaries are loaded once, before forking, instead of once per worker
+    for r, words in map_indexed(one, len(todo), show, prepare=readability.preload):
+        readability.learn(words)
+        out.append(r)
+    return out
 
 
 def strict_failed(result: BuildResult, strict: bool) -> bool:

@@ -56,7 +56,7 @@ def suggestible(graph: TopicGraph, today: dt.date) -> set[str]:
     return {s for s, a in graph.articles.items() if a.is_article and a.meta.next_review >= today}
 
 
-Memo = dict[str, tuple[str, tuple[Suggestion, ...]]]  # slug: (digest of inputs, suggestions)
+Memo = dict[str, tuple[tuple[object, ...], tuple[Suggestion, ...]]]  # slug: (inputs, suggestions)
 
 
 def compute(graph: TopicGraph, config: SiteConfig, today: dt.date,
@@ -70,14 +70,13 @@ def compute(graph: TopicGraph, config: SiteConfig, today: dt.date,
         sorted((t.slug, t.title) for t in graph.topics.values()),
         sorted((s, sorted(features[s])) for s in pool))).encode()).hexdigest()
     out: dict[str, tuple[Suggestion, ...]] = {}
-    keys: dict[str, str] = {}
+    keys: dict[str, tuple[object, ...]] = {}
     todo: list[str] = []
     for slug, article in graph.articles.items():
         if not article.is_article:
             continue
-        keys[slug] = hashlib.sha256(repr((
-            site, slug, sorted(features[slug]), graph.picks.get(slug, ()),
-            graph.links_out.get(slug, ()), graph.links_in.get(slug, ()))).encode()).hexdigest()
+        keys[slug] = (site, features[slug], graph.picks.get(slug, ()),
+                      graph.links_out.get(slug, ()), graph.links_in.get(slug, ()))
         hit = memo.get(slug) if memo is not None else None
         if hit is not None and hit[0] == keys[slug]:
             out[slug] = hit[1]

@@ -7,7 +7,6 @@ import re
 from collections import Counter
 
 import nh3
-from bs4 import BeautifulSoup
 
 TAGS = set(nh3.ALLOWED_TAGS) - {"center", "acronym", "strike", "tt", "map", "area"} | {
     "section", "nav", "figure", "figcaption", "details", "summary", "table", "caption"}
@@ -44,6 +43,8 @@ def clean(html: str) -> str:
 
 
 def _inventory(html: str) -> Counter[tuple[str, str]]:
+    from bs4 import BeautifulSoup  # only raw HTML needs it: imported when first used
+
     soup = BeautifulSoup(html, "html.parser")
     found: Counter[tuple[str, str]] = Counter()
     for tag in soup.find_all(True):

@@ -14,9 +14,11 @@ read only by the build of the same output folder.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,15 +40,58 @@ class Record:
     problems: list[Problem]
     summary: dict[str, float]
     manifest: Manifest = field(default_factory=dict)
+    inputs: Known = field(default_factory=dict)  # what the next scan may take on trust
 
 
-def scan_inputs(root: Path) -> dict[str, str]:
-    """Every input file of a site by path: the SHA-256 of its bytes. Folders and symbolic
-    links are recorded too, so adding an empty folder named like an article, or pointing a
-    link elsewhere, is a change."""
+Known = dict[str, tuple[tuple[int, int, int, int], str]]  # path: (stat, digest)
+RACY_NS = 2_000_000_000  # files changed this close to a scan are hashed again next time
+
+
+@dataclass
+class Scan:
+    """A site's inputs: the digest of every file (and folder and link) by path, and what
+    the next scan may take on trust."""
+
+    digests: dict[str, str]
+    known: Known
+
+
+def scan_inputs(root: Path, known: Known | None = None) -> Scan:
+    """Every input file of a site by path with the SHA-256 of its bytes. Folders and
+    symbolic links are recorded too, so adding an empty folder named like an article, or
+    pointing a link elsewhere, is a change.
+
+    A file whose size, modification and change times and inode are those `known` from the
+    last scan keeps its digest without being read (as git's index does); a file changed
+    within two seconds of a scan is never taken on trust (a "racy" time stamp)."""
     found: dict[str, str] = {}
-    config = root / "site.yaml"
-    found["site.yaml"] = _digest(config) if config.exists() else "missing"
+    trusted: Known = {}
+    known = known or {}
+    start = time.time_ns()
+
+    def digest(rel: str, path: str) -> str:
+        try:
+            st = os.stat(path)
+        except OSError as e:
+            return f"unreadable:{e.errno}"
+        if stat.S_ISDIR(st.st_mode):
+            return "dir"
+        sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        hit = known.get(rel)
+        if hit is not None and hit[0] == sig:
+            value = hit[1]
+        else:
+            try:
+                with open(path, "rb") as fh:
+                    value = hashlib.sha256(fh.read()).hexdigest()
+            except OSError as e:
+                return f"unreadable:{e.errno}"
+        if max(st.st_mtime_ns, st.st_ctime_ns) < start - RACY_NS:
+            trusted[rel] = (sig, value)
+        return value
+
+    found["site.yaml"] = digest("site.yaml", os.path.join(root, "site.yaml")) \
+        if (root / "site.yaml").exists() else "missing"
     for top in INPUT_DIRS:
         seen: set[str] = set()
         for folder, dirs, files in os.walk(root / top, followlinks=True):
@@ -62,18 +107,9 @@ def scan_inputs(root: Path) -> dict[str, str]:
             for name in sorted(files):
                 path = os.path.join(folder, name)
                 link = "link:" + os.readlink(path) + ":" if os.path.islink(path) else ""
-                found[f"{rel_folder}/{name}"] = link + _digest(Path(path))
-    return found
-
-
-def _digest(path: Path) -> str:
-    try:
-        if path.is_dir():
-            return "dir"
-        with open(path, "rb") as fh:
-            return hashlib.sha256(fh.read()).hexdigest()
-    except OSError as e:
-        return f"unreadable:{e.errno}"
+                rel = f"{rel_folder}/{name}"
+                found[rel] = link + digest(rel, path)
+    return Scan(found, trusted)
 
 
 def fingerprint(inputs: dict[str, str], options: str) -> str:
@@ -104,21 +140,22 @@ def manifest(out: Path) -> Manifest:
     return found
 
 
-def restat(out: Path, files: Iterable[str]) -> Manifest:
-    """The manifest of the given files (those that exist) and of every folder holding them;
-    equal to `manifest(out)` when they are all the folder holds, without walking it."""
-    found: Manifest = {}
+def updated(out: Path, previous: Manifest, changed: Iterable[str]) -> Manifest:
+    """The manifest of an output folder after `changed` files in it were written or removed,
+    from its `previous` manifest: only those files and their folders are looked at again."""
+    found = dict(previous)
     folders = {""}
-    for rel in files:
-        try:
+    for rel in changed:
+        found.pop(rel, None)
+        with contextlib.suppress(FileNotFoundError):
             found[rel] = _stat(os.lstat(os.path.join(out, rel)))
-        except FileNotFoundError:
-            continue
         parts = rel.split("/")[:-1]
         folders.update("/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1))
     for folder in folders:
-        found[folder] = _stat(os.lstat(os.path.join(out, folder.rstrip("/")) if folder
-                                       else out))
+        found.pop(folder, None)
+        with contextlib.suppress(FileNotFoundError):
+            found[folder] = _stat(os.lstat(os.path.join(out, folder.rstrip("/")) if folder
+                                           else out))
     return found
 
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
@@ -20,6 +21,7 @@ import jinja2
 from .config import SiteConfig
 from .errors import ProblemList
 from .graph import TopicGraph
+from .markup import Rendered
 from .related import ReadingNext
 
 TEMPLATES_DIR = "templates"
@@ -185,9 +187,12 @@ def site_view(config: SiteConfig, graph: TopicGraph, assets: dict[str, tuple[str
 
 
 def article_view(config: SiteConfig, graph: TopicGraph, slug: str, nxt: ReadingNext,
-                 site: dict[str, Any]) -> ArticleView:
-    """The resolved view of one article page."""
-    a, r = graph.articles[slug], graph.rendered[slug]
+                 site: dict[str, Any],
+                 complete: Callable[[str], Rendered] | None = None) -> ArticleView:
+    """The resolved view of one article page (`complete` gives the rendering with its HTML
+    when the graph holds it without)."""
+    a = graph.articles[slug]
+    r = complete(slug) if complete is not None else graph.rendered[slug]
     topics = [TopicLinkView(url=topic_url(config, t), title=graph.topics[t].title,
                             also=[*graph.topics[t].lay, *graph.topics[t].clinical])
               for t in a.meta.topics]

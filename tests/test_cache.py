@@ -60,17 +60,24 @@ def test_damaged_cache_files_are_ignored_and_rewritten(tmp_path: Path) -> None:
     shards = sorted((root / ".cache" / "render").glob("*.pickle"))
     assert len(shards) >= 12  # 60 entries spread over 16 files by key
     forged = pickle.dumps((("render", "another engine"), {}))
-    for i, shard in enumerate(shards):
+    bodies = sorted((root / ".cache" / "render" / "bodies").glob("*.pickle"))
+    assert all(b"<p>" in b.read_bytes() for b in bodies)
+    for i, shard in enumerate(shards + bodies):
         data = shard.read_bytes()
-        shard.write_bytes([b"", data[: len(data) // 2], data.replace(b"<p>", b"<p>EVIL"),
-                           b"not a pickle at all",
-                           b"%08x\n" % zlib.crc32(forged) + forged][i % 5])
+        n = len(data) // 2
+        damaged = [b"", data[:n], data[:n] + bytes([data[n] ^ 1]) + data[n + 1:],
+                   b"not a pickle at all", b"%08x\n" % zlib.crc32(forged) + forged]
+        if shard in bodies:
+            damaged.append(data.replace(b"<p>", b"<p>EVIL"))
+        shard.write_bytes(damaged[i % len(damaged)])
     again = build_site(Options(root=root, write=False))
     assert again.counts["articles_rendered"] == 60
     assert again.files == good
     assert build_site(Options(root=root, write=False)).counts["articles_rendered"] == 0
-    # the parsed front matter is kept the same way
-    for shard in (root / ".cache" / "parsed").glob("*.pickle"):
+    # the parsed front matter is kept the same way, and so are the HTML bodies (read only
+    # for pages rendered again: a lost body is rendered again, never left empty)
+    for shard in [*(root / ".cache" / "parsed").glob("*.pickle"),
+                  *(root / ".cache" / "render" / "bodies").glob("*.pickle")]:
         shard.write_bytes(shard.read_bytes()[:-3])
     assert build_site(Options(root=root, write=False)).files == good
 
@@ -193,3 +200,34 @@ def test_build_with_nothing_changed_does_nothing_and_reports_the_same(
     # --report and --no-cache always build
     assert not build_site(Options(root=root, skip_unchanged=False)).up_to_date
     assert not build_site(Options(root=root, cache=False)).up_to_date
+
+
+def test_inputs_taken_on_trust_only_while_their_stat_is_unchanged(
+        make_site: MakeSite, today: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from healthsite import snapshot
+
+    root = make_site(good_files())
+    first = snapshot.scan_inputs(root)
+    assert first.known == {}  # everything was written just now: nothing is trusted yet
+    monkeypatch.setattr(snapshot, "RACY_NS", -10**12)  # as if the files were old
+    trusted = snapshot.scan_inputs(root)
+    assert set(trusted.known) == {k for k in trusted.digests if trusted.digests[k] != "dir"}
+    reads: list[str] = []
+    real_open = open
+
+    def counting_open(path: str, *args: object, **kwargs: object) -> object:
+        reads.append(str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    again = snapshot.scan_inputs(root, trusted.known)
+    assert again.digests == trusted.digests and reads == []  # nothing read
+    # same size, same modification time, other bytes: the change time gives it away
+    iron = root / "content" / "iron.md"
+    st = iron.stat()
+    iron.write_bytes(iron.read_bytes().replace(b"Low iron", b"LOW IRON"))
+    os.utime(iron, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert iron.stat().st_size == st.st_size and iron.stat().st_mtime_ns == st.st_mtime_ns
+    changed = snapshot.scan_inputs(root, trusted.known)
+    assert [k for k in changed.digests if changed.digests[k] != trusted.digests[k]] == \
+        ["content/iron.md"]

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conftest import SITE_YAML, article, good_files, problem_lines
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from healthsite.readability import reading_grade
 
@@ -142,3 +144,16 @@ def test_syllable_table_kept_between_builds_counts_like_textstat() -> None:
     finally:
         readability.known().clear()
         readability.learn(saved)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([
+    "<IMG ", "<img src=", "<link ", "rel=stylesheet ", "rel=icon", " href=", " src=", "srcset=",
+    '"', "'", "//evil.example/x.js", "https://e.example/s.css", "http://z/", ">", "<script",
+    "url(", "@import ", " ", "\n", "<use xlink:href=", "<linkx", "<a href=", "text", "<"]),
+    max_size=40))
+def test_fast_resource_scan_finds_what_the_pattern_finds(parts: list[str]) -> None:
+    from healthsite.checks import _RESOURCE, _resources
+
+    text = "".join(parts)
+    assert [m.span() for m in _resources(text)] == [m.span() for m in _RESOURCE.finditer(text)]
