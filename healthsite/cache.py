@@ -231,6 +231,9 @@ def read_pickle(path: Path, tag: str) -> Any:
             data = pickle.loads(body)
         finally:
             gc.enable()
+        # Cached entries live for the whole build and hold no reference cycles: moved out
+        # of the collector's sight, later collections need not walk them again and again.
+        gc.freeze()
         if not isinstance(data, tuple) or len(data) != 2 or data[0] != (tag, engine_fingerprint()):
             return None
         return data[1]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from . import schema as s
@@ -32,9 +34,17 @@ class Article:
     url: str
     out_path: str
     meta: FrontMatter
-    body: str
+    raw_body: str | Callable[[], str] = field(compare=False, repr=False)  # or its reader
     body_line: int
     source: str = ""  # a digest of the file's path, bytes and parse settings
+
+    @property
+    def body(self) -> str:
+        """The Markdown body (read from the parse cache the first time, if kept there)."""
+        if not isinstance(self.raw_body, str):
+            object.__setattr__(self, "raw_body", self.raw_body())
+        assert isinstance(self.raw_body, str)
+        return self.raw_body
 
     @property
     def title(self) -> str:
@@ -96,10 +106,11 @@ def decode_text(data: bytes, rel: str, problems: ProblemList) -> str | None:
 
 @dataclass(frozen=True)
 class Parsed:
-    """One content file, read and validated on its own: what the parse cache keeps."""
+    """One content file, read and validated on its own: what the parse cache keeps (the
+    body may be kept apart: then it is None here)."""
 
     meta: FrontMatter | None
-    body: str
+    body: str | None
     body_line: int
     problems: tuple[Problem, ...]
 
@@ -148,12 +159,15 @@ def content_files(root: Path) -> list[str]:
 
 def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
                   cache: dict[str, Parsed] | None = None,
-                  digests: dict[str, str] | None = None) -> Corpus:
+                  digests: dict[str, str] | None = None,
+                  bodies: Callable[[str], str | None] | None = None) -> Corpus:
     """Every content/**/*.md file as an Article, sorted by slug; bad files are reported.
 
     `cache` maps a digest of (path, bytes, topics, review interval) to the file parsed; it
     is read and filled, so an unchanged file is not parsed again. `digests` may give the
-    SHA-256 of files already read (then an unchanged file is not even read)."""
+    SHA-256 of files already read (then an unchanged file is not even read). A cached
+    entry without its body gets it from `bodies` when first asked (or, if that lost it,
+    from the file)."""
     root = config.root
     topics = {t.slug for t in config.topics}
     settings = repr((sorted(topics), config.review_interval_months))
@@ -202,7 +216,9 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
                          rel, 1, 1, hint="rename one of the files or set a different slug:")
             continue
         url = config.base_path + slug + "/"
-        articles[slug] = Article(rel, slug, url, f"{slug}/index.html", meta, parsed.body,
+        body: str | Callable[[], str] = parsed.body if parsed.body is not None else \
+            functools.partial(_body, bodies, key, path, rel, topics, config)
+        articles[slug] = Article(rel, slug, url, f"{slug}/index.html", meta, body,
                                  parsed.body_line, key)
     if cache is not None:
         cache.clear()
@@ -211,6 +227,16 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     failed = set(paths) - loaded
     return Corpus(tuple(articles[k] for k in sorted(articles)),
                   frozenset(failed | {PurePosixPath(p).stem for p in failed}))
+
+
+def _body(bodies: Callable[[str], str | None] | None, key: str, path: str, rel: str,
+          topics: set[str], config: SiteConfig) -> str:
+    found = bodies(key) if bodies is not None else None
+    if found is None:  # lost from the cache: read the file again
+        data = _read(path, rel, ProblemList())
+        found = parse_file(data, rel, topics, config.review_interval_months).body \
+            if data is not None else None
+    return found or ""
 
 
 def _read(path: str, rel: str, problems: ProblemList) -> bytes | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,10 +15,12 @@ from typing import Any
 from . import readability, snapshot
 from .cache import (
     CACHE_DIR,
+    LazyStore,
     RenderCache,
     Store,
     article_key,
     disk_cache,
+    engine_fingerprint,
     environment_key,
     read_pickle,
     write_pickle,
@@ -56,7 +60,8 @@ class BuildState:
 
     render_cache: RenderCache = field(default_factory=RenderCache)
     pages: PageMemo = field(default_factory=PageMemo)
-    parsed: Store | None = None  # content files parsed, by digest
+    parsed: Store | None = None  # content files parsed, by digest (without their bodies)
+    parsed_bodies: LazyStore | None = None  # and their bodies
     related: Memo | None = None  # reading next per article, with the digest of its inputs
 
 
@@ -98,18 +103,21 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
         return result
     problems.overrides = {code: level for code, level in config.levels.items()}
     out = opts.out or (config.root / config.output_dir)
-    record_key, inputs, record = "", None, None
+    record_key, inputs, record, intact = "", None, None, False
     if opts.write and opts.cache:
         record = snapshot.load(config.root)
         inputs = snapshot.scan_inputs(config.root, record.inputs if record else None)
+        intact = bool(record and snapshot.still(out, record.manifest))
         record_key = snapshot.fingerprint(inputs.digests,
                                           repr((str(out.resolve()), opts.drafts, day)))
-        if opts.skip_unchanged and _replay(result, record, out, record_key):
+        if opts.skip_unchanged and intact and record and record.fingerprint == record_key:
+            _replay(result, record, out)
             clock.lap("unchanged")
             return result
-    if opts.cache and state.render_cache.folder is None:
-        state.render_cache.open(disk_cache(config.root))
-    templates = load_templates(config.root, problems)
+    if opts.cache:
+        _read_caches(config.root, state)
+    templates = load_templates(config.root, problems, _jinja_cache(config.root) if opts.cache
+                               else None)
     corpus = _load(config, day, problems, state, opts.cache,
                    inputs.digests if inputs else None)
     articles = list(corpus.articles)
@@ -119,13 +127,10 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     renderer = Renderer(dict(config.services), {a.path: a for a in articles}, glossary,
                         config.base_path + "glossary/", config.raw_html)
     words = len(readability.known())
-    if opts.cache and not words:
-        readability.learn(_recall(config.root, SYLLABLES))
-        words = len(readability.known())
     environment = environment_key(config, articles, glossary)
-    rendered = render_articles(articles, renderer, state.render_cache, environment,
-                               opts.progress)
     body_keys = {a.slug: article_key(a, environment) for a in articles}
+    rendered = render_articles(articles, renderer, state.render_cache, body_keys,
+                               opts.progress)
     by_slug = {a.slug: a for a in articles}
 
     def complete(slug: str) -> Rendered:
@@ -155,7 +160,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     identity = repr((str(out.resolve()), sorted(problems.overrides.items())))
     if opts.write and opts.cache and not state.pages.pages:
         state.pages.load(config.root / PAGE_MEMO, identity, out.resolve())
-    previous = record.manifest if record and snapshot.still(out, record.manifest) else None
+    previous = record.manifest if record and intact else None
     pages = state.pages
     pages.rendered, pages.fresh, pages.read_back, pages.kept = 0, set(), set(), set()
     pages.trusted = previous is not None
@@ -192,11 +197,15 @@ def _load(config: SiteConfig, day: dt.date, problems: ProblemList, state: BuildS
     """The articles, parsed again only where a file's bytes changed since the last build."""
     if not cache:
         return load_articles(config, day, problems)
-    if state.parsed is None:
-        state.parsed = Store(config.root / CACHE_DIR / "parsed", "parsed")
-        state.parsed.load()
-    corpus = load_articles(config, day, problems, state.parsed.entries, digests)
-    state.parsed.save()
+    store, bodies = state.parsed, state.parsed_bodies
+    assert store is not None and bodies is not None
+    corpus = load_articles(config, day, problems, store.entries, digests, bodies.get)
+    for key, parsed in store.entries.items():
+        if parsed.body is not None:  # parsed just now: keep the body apart
+            bodies.put(key, parsed.body)
+            store.entries[key] = dataclasses.replace(parsed, body=None)
+    store.save()
+    bodies.save(set(store.entries))
     return corpus
 
 
@@ -205,8 +214,7 @@ def _related(graph: TopicGraph, config: SiteConfig, day: dt.date, state: BuildSt
     """Reading next, ranked again only for articles whose inputs changed."""
     if not cache:
         return compute(graph, config, day)
-    if state.related is None:
-        state.related = _recall(config.root, "related")
+    assert state.related is not None
     before = dict(state.related)
     nxt = compute(graph, config, day, state.related)
     if state.related != before:
@@ -215,6 +223,15 @@ def _related(graph: TopicGraph, config: SiteConfig, day: dt.date, state: BuildSt
 
 
 SYLLABLES = "syllables"  # words counted so far (saves loading textstat's dictionaries)
+
+
+def _jinja_cache(root: Path) -> Path:
+    """Compiled templates depend on the engine's Jinja settings too: one folder per engine."""
+    folder = root / CACHE_DIR / "jinja"
+    mine = folder / engine_fingerprint()[:16]
+    if folder.is_dir() and not mine.is_dir():
+        shutil.rmtree(folder, ignore_errors=True)
+    return mine
 
 
 def _recall(root: Path, name: str) -> dict[Any, Any]:
@@ -244,19 +261,28 @@ def _write(config: SiteConfig, out: Path, result: BuildResult,
     return written, snapshot.manifest(out)
 
 
-def _replay(result: BuildResult, record: snapshot.Record | None, out: Path, key: str) -> bool:
-    """Stand by the last written build when its inputs, engine and options are the same and
-    its output is exactly as it left it."""
-    if record is None or record.fingerprint != key:
-        return False
-    if not snapshot.still(out, record.manifest):
-        return False
+def _read_caches(root: Path, state: BuildState) -> None:
+    """Read what earlier builds kept in .cache/ (once: the preview server keeps it)."""
+    if state.parsed is None:
+        state.parsed = Store(root / CACHE_DIR / "parsed", "parsed")
+        state.parsed.load()
+        state.parsed_bodies = LazyStore(root / CACHE_DIR / "parsed" / "bodies", "parsed-body")
+    if state.render_cache.folder is None:
+        state.render_cache.open(disk_cache(root))
+    if state.related is None:
+        state.related = _recall(root, "related")
+    if not readability.known():
+        readability.learn(_recall(root, SYLLABLES))
+
+
+def _replay(result: BuildResult, record: snapshot.Record, out: Path) -> None:
+    """Stand by the last written build: its inputs, engine and options are the same and its
+    output is exactly as it left it."""
     result.problems.extend(record.problems)
     result.summary = dict(record.summary)
     result.out_dir, result.up_to_date = out, True
     result.counts.update(files_changed=0, files_unchanged=sum(
         1 for k in record.manifest if k and not k.endswith("/")))
-    return True
 
 
 def _summary(result: BuildResult) -> dict[str, float]:
@@ -273,13 +299,12 @@ PAGE_MEMO = ".cache/pages.pickle"  # which page views the last written output wa
 
 
 def render_articles(articles: list[Article], renderer: Renderer, cache: RenderCache,
-                    environment: str,
+                    keys: dict[str, str],
                     progress: Callable[[str, int, int], None] | None = None
                     ) -> dict[str, Rendered]:
-    """Markdown for every article, reusing cached bodies whose inputs did not change; a large
-    batch is rendered across all cores."""
+    """Markdown for every article (`keys`: the cache key of each), reusing cached bodies
+    whose inputs did not change; a large batch is rendered across all cores."""
     cache.hits = cache.misses = 0
-    keys = {a.slug: article_key(a, environment) for a in articles}
     found = {a.slug: cache.get(keys[a.slug]) for a in articles}
     todo = [(a, keys[a.slug]) for a in articles if found[a.slug] is None]
     for (a, key), r in zip(todo, _render_many(renderer, todo, progress), strict=True):

@@ -40,6 +40,8 @@ def _textstat() -> Any:
 def _syllables(word: str) -> int:
     """textstat's syllable count (CMU dictionary, then Pyphen), once per distinct word."""
     n = _KNOWN.get(word)
+    if n is None and word.isascii() and word.isdigit():
+        n = 1  # textstat: not in the dictionary, and Pyphen never splits digits
     if n is None:
         ts = _textstat()
         _learn_dictionary()
@@ -78,7 +80,7 @@ def preload() -> None:
 def learn(table: dict[str, int]) -> None:
     """Words counted by earlier builds: with them, an edit build seldom needs to load the
     CMU dictionary and Pyphen's tables (about two seconds)."""
-    _KNOWN.update((w, n) for w, n in table.items() if isinstance(n, int))
+    _KNOWN.update(table)
 
 
 def drain() -> dict[str, int]:

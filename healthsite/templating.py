@@ -87,10 +87,17 @@ class Templates:
     fingerprint: str
 
 
-def load_templates(root: Path, problems: ProblemList) -> Templates | None:
-    """Compile every template once; syntax errors are reported as templates/NAME:LINE."""
+def load_templates(root: Path, problems: ProblemList,
+                   cache: Path | None = None) -> Templates | None:
+    """Compile every template once; syntax errors are reported as templates/NAME:LINE.
+    With a `cache` folder, compiled templates are kept there (Jinja's bytecode cache, which
+    checks each template's source before using it)."""
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(root / TEMPLATES_DIR),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache)) if cache else None,
+        auto_reload=False,
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,

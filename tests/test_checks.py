@@ -128,7 +128,8 @@ def test_syllable_table_kept_between_builds_counts_like_textstat() -> None:
     from healthsite import readability
 
     words = ["restless", "ferritin", "zorblaxian", "m2", "covid19", "don't", "it's", "a",
-             "thrombosis", "iron", "qwrtplk", "2026", "rls", "hypnagogic", "o'clock"]
+             "thrombosis", "iron", "qwrtplk", "2026", "rls", "hypnagogic", "o'clock", "0",
+             "999", "1234567890", "٣"]
     saved = dict(readability.known())
     try:
         readability.known().clear()
