@@ -120,9 +120,17 @@ def _shard(key: str) -> int:
     return int(key[:2], 16) % SHARDS
 
 
+LAZY_SHARDS = 256
+
+
+def _lazy_shard(key: str) -> int:
+    return int(key[:2], 16) % LAZY_SHARDS
+
+
 class LazyStore:
     """Like Store, for large values needed only now and then: a shard is read the first
-    time one of its keys is asked for or added."""
+    time one of its keys is asked for or added. Shards are many and small, so that an edit
+    reads and writes little."""
 
     def __init__(self, folder: Path | None, tag: str) -> None:
         self.folder, self.tag = folder, tag
@@ -137,13 +145,13 @@ class LazyStore:
         return self.parts[shard]
 
     def get(self, key: str) -> Any:
-        return self._part(_shard(key)).get(key)
+        return self._part(_lazy_shard(key)).get(key)
 
     def put(self, key: str, value: Any) -> None:
-        part = self._part(_shard(key))
+        part = self._part(_lazy_shard(key))
         if key not in part:
             part[key] = value
-            self.dirty.add(_shard(key))
+            self.dirty.add(_lazy_shard(key))
 
     def save(self, live: set[str]) -> None:
         """Write the shards that gained entries, dropping entries no longer `live`."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from . import schema as s
@@ -63,15 +63,28 @@ class FrontMatter:
     draft: bool
     condition: str | None
     slug: str | None
-    positions: MappingProxyType[tuple[Hashable, ...], tuple[int, int]] = field(
-        default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
+    # where each value is, packed into one string: a site's caches hold thousands of
+    # these, and one string loads far faster than a mapping of tuples (see `positions`)
+    located: str = field(default="[]", compare=False, repr=False)
+
+    @property
+    def positions(self) -> dict[tuple[Hashable, ...], tuple[int, int]]:
+        """Line and column of every value, by key path."""
+        return {tuple(path): (line, col) for path, line, col in json.loads(self.located)}
 
     def at(self, *path: Hashable) -> tuple[int, int]:
         """Line and column of a front-matter value (or its nearest parent)."""
+        positions = self.positions
         p = tuple(path)
-        while p and p not in self.positions:
+        while p and p not in positions:
             p = p[:-1]
-        return self.positions.get(p, (2, 1))
+        return positions.get(p, (2, 1))
+
+
+def pack_positions(positions: dict[tuple[Hashable, ...], tuple[int, int]]) -> str:
+    """The string form of a positions mapping that FrontMatter keeps."""
+    return json.dumps([[list(k), line, col] for k, (line, col) in positions.items()],
+                      separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -135,7 +148,7 @@ def parse_front_matter(
         sources=tuple(Source(x.get("title") or "", x.get("publisher") or "", x.get("year"),
                              x.get("url")) for x in data["sources"]),
         next=tuple(data["next"]), draft=data["draft"], condition=data.get("condition"),
-        slug=data.get("slug"), positions=MappingProxyType(dict(loc.positions)),
+        slug=data.get("slug"), located=pack_positions(loc.positions),
     )
 
 

@@ -127,13 +127,14 @@ def _check_picks(a: Article, published: dict[str, Article], drafts: set[str],
                  unloadable: frozenset[str], problems: ProblemList) -> tuple[str, ...]:
     good: list[str] = []
     for i, slug in enumerate(a.meta.next):
-        line, col = a.meta.at("next", i)
         if slug in published and slug != a.slug:
             good.append(slug)
         elif slug in drafts:
+            line, col = a.meta.at("next", i)
             problems.add("link-to-draft", f"'next:' names '{slug}', which is a draft", a.path,
                          line, col, hint="publish it first, or remove it from next:")
         elif slug not in unloadable:
+            line, col = a.meta.at("next", i)
             problems.add("unknown-article", f"'next:' names unknown article '{slug}'", a.path,
                          line, col, hint=did_you_mean(slug, published) or "use an article's slug")
     return tuple(dict.fromkeys(good))

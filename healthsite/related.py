@@ -65,17 +65,19 @@ def compute(graph: TopicGraph, config: SiteConfig, today: dt.date,
     articles whose inputs changed are ranked again."""
     pool = suggestible(graph, today)
     features = article_features(graph)
+    # features follow from an article's topics and the topic tree, so those stand for them
     site = hashlib.sha256(repr((
         config.reading_next_count, config.weights, MAX_FEATURES,
-        sorted((t.slug, t.title) for t in graph.topics.values()),
-        sorted((s, sorted(features[s])) for s in pool))).encode()).hexdigest()
+        [(t.slug, t.title, t.parent) for t in graph.topics.values()],
+        [(s, a.meta.topics) for s, a in graph.articles.items() if s in pool])).encode()
+    ).hexdigest()
     out: dict[str, tuple[Suggestion, ...]] = {}
     keys: dict[str, tuple[object, ...]] = {}
     todo: list[str] = []
     for slug, article in graph.articles.items():
         if not article.is_article:
             continue
-        keys[slug] = (site, features[slug], graph.picks.get(slug, ()),
+        keys[slug] = (site, article.meta.topics, graph.picks.get(slug, ()),
                       graph.links_out.get(slug, ()), graph.links_in.get(slug, ()))
         hit = memo.get(slug) if memo is not None else None
         if hit is not None and hit[0] == keys[slug]:
