@@ -15,6 +15,7 @@ from . import schema as s
 from .config import SLUG_CHARS, SiteConfig
 from .errors import Problem, ProblemList
 from .frontmatter import FrontMatter, parse_front_matter, split
+from .parallel import map_indexed
 from .yamlio import YamlError, parse
 
 CONTENT_DIR = "content"
@@ -176,6 +177,7 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     used: dict[str, Parsed] = {}
     content_dir = (root / CONTENT_DIR).resolve()
     known = digests or {}
+    found: list[tuple[str, str, str, Parsed | None, bytes | None]] = []
     for rel in paths:
         path = os.path.join(root, rel)
         if os.path.islink(path) and not Path(path).resolve().is_relative_to(content_dir):
@@ -189,12 +191,23 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
                 continue
             digest = hashlib.sha256(data).hexdigest()
         key = hashlib.sha256(f"{rel}\0{settings}\0{digest}".encode()).hexdigest()
-        parsed = cache.get(key) if cache is not None else None
-        if parsed is None:
-            data = data if data is not None else _read(path, rel, problems)
+        hit = cache.get(key) if cache is not None else None
+        if hit is None and data is None:
+            data = _read(path, rel, problems)
             if data is None:
                 continue
-            parsed = parse_file(data, rel, topics, config.review_interval_months)
+        found.append((rel, path, key, hit, data))
+    # files not parsed before are parsed across all cores when there are many
+    todo = [i for i, entry in enumerate(found) if entry[3] is None]
+
+    def parse(j: int) -> Parsed:
+        rel, _, _, _, data = found[todo[j]]
+        assert data is not None
+        return parse_file(data, rel, topics, config.review_interval_months)
+
+    fresh = dict(zip(todo, map_indexed(parse, len(todo)), strict=True))
+    for i, (rel, path, key, hit, _) in enumerate(found):
+        parsed = hit if hit is not None else fresh[i]
         used[key] = parsed
         if parsed.problems:
             problems.extend(parsed.problems)

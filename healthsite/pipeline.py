@@ -63,6 +63,7 @@ class BuildState:
     parsed: Store | None = None  # content files parsed, by digest (without their bodies)
     parsed_bodies: LazyStore | None = None  # and their bodies
     related: Memo | None = None  # reading next per article, with the digest of its inputs
+    known: snapshot.Known | None = None  # input files' stats and digests from the last scan
 
 
 @dataclass
@@ -106,7 +107,11 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     record_key, inputs, record, intact = "", None, None, False
     if opts.write and opts.cache:
         record = snapshot.load(config.root)
-        inputs = snapshot.scan_inputs(config.root, record.inputs if record else None)
+    if opts.cache:  # which inputs changed (unchanged files are not even read)
+        inputs = snapshot.scan_inputs(config.root, state.known if state.known is not None
+                                      else record.inputs if record else None)
+        state.known = inputs.known
+    if opts.write and opts.cache and inputs is not None:
         intact = bool(record and snapshot.still(out, record.manifest))
         record_key = snapshot.fingerprint(inputs.digests,
                                           repr((str(out.resolve()), opts.drafts, day)))

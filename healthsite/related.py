@@ -29,6 +29,7 @@ from itertools import combinations
 
 from .config import SiteConfig
 from .graph import TopicGraph
+from .parallel import map_indexed
 
 Feature = tuple[str, str]
 MAX_FEATURES = 8
@@ -91,13 +92,18 @@ def compute(graph: TopicGraph, config: SiteConfig, today: dt.date,
         for slug in sorted(pool):
             for subset in _subsets(features[slug], weights):
                 index[subset].append(slug)
-        for slug in todo:
+
+        def rank(i: int) -> tuple[tuple[Suggestion, ...], int]:
+            slug = todo[i]
             picks = [p for p in graph.picks.get(slug, ()) if p in pool]
             ranked, n = _rank(graph, slug, features, weights, index, pool, config, set(picks))
-            examined += n
             chosen = [Suggestion(p, 0.0, ("Editor's pick",)) for p in picks]
             chosen += ranked[: max(config.reading_next_count - len(chosen), 0)]
-            out[slug] = tuple(chosen)
+            return tuple(chosen), n
+
+        for slug, (chosen, n) in zip(todo, map_indexed(rank, len(todo)), strict=True):
+            out[slug] = chosen
+            examined += n
     if memo is not None:
         memo.clear()
         memo.update({slug: (key, out[slug]) for slug, key in keys.items()})

@@ -158,3 +158,20 @@ def test_fast_resource_scan_finds_what_the_pattern_finds(parts: list[str]) -> No
 
     text = "".join(parts)
     assert [m.span() for m in _resources(text)] == [m.span() for m in _RESOURCE.finditer(text)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from([
+    "Iron", "legs", "don't", "it's", "'quoted'", "—", "-", "...", "!", "?", ".", ",", "2026",
+    "GP", "a", "ferritin", "O'Neil", "(", ")", "x-ray", "e.g.", "  ", " ", "\n", "!!", "'"]),
+    max_size=60))
+def test_fast_reading_grade_counts_like_textstat(parts: list[str]) -> None:
+    import textstat
+
+    from healthsite.readability import _SENTENCE, _short, _words
+
+    text = " ".join(parts)
+    for s in _SENTENCE.findall(text):
+        assert _short(s) == (len(_words(s)) <= 2), s
+    if _words(text):
+        assert reading_grade(text).grade == round(float(textstat.flesch_kincaid_grade(text)), 1)
