@@ -38,6 +38,7 @@ class Article:
     raw_body: str | Callable[[], str] = field(compare=False, repr=False)  # or its reader
     body_line: int
     source: str = ""  # a digest of the file's path, bytes and parse settings
+    meta_key: str = ""  # a digest of the front matter's values
 
     @property
     def body(self) -> str:
@@ -114,6 +115,7 @@ class Parsed:
     body: str | None
     body_line: int
     problems: tuple[Problem, ...]
+    meta_key: str = ""  # a digest of the front matter's values (not where they are)
 
 
 def parse_file(data: bytes, rel: str, topics: set[str], interval_months: int) -> Parsed:
@@ -124,7 +126,8 @@ def parse_file(data: bytes, rel: str, topics: set[str], interval_months: int) ->
     part = split(text, rel, found) if text is not None else None
     meta = parse_front_matter(part, rel, topics, interval_months, found) if part else None
     return Parsed(meta, part.body if part else "", part.body_line if part else 1,
-                  tuple(found.items()))
+                  tuple(found.items()),
+                  hashlib.sha256(repr(meta).encode()).hexdigest() if meta else "")
 
 
 def slug_problem(slug: str) -> str:
@@ -232,7 +235,7 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
         body: str | Callable[[], str] = parsed.body if parsed.body is not None else \
             functools.partial(_body, bodies, key, path, rel, topics, config)
         articles[slug] = Article(rel, slug, url, f"{slug}/index.html", meta, body,
-                                 parsed.body_line, key)
+                                 parsed.body_line, key, parsed.meta_key)
     if cache is not None:
         cache.clear()
         cache.update(used)

@@ -37,6 +37,8 @@ class PageMemo:
         self.kept: set[str] = set()  # pages left as they are in an intact previous output
         self.previous: Path | None = None  # the output folder the saved memo describes
         self.trusted = False  # the previous output is known intact: unchanged pages stay put
+        self.context = ""  # the digest of what every page shares, when `own` was recorded
+        self.own: dict[str, str] = {}  # article page: what only that page is made from
 
     def unchanged(self, path: str, key: str) -> bool:
         """Whether the page, unchanged, can stay in the intact previous output unread."""
@@ -72,14 +74,15 @@ class PageMemo:
         """Keep the keys and digests (not the bytes) for the next build of the same identity
         (output folder and check levels: a reused page is not checked again)."""
         write_pickle(file, "pages", (identity, {p: (k, d) for p, (k, d, _) in
-                                                self.pages.items()}))
+                                                self.pages.items()}, self.context, self.own))
 
     def load(self, file: Path, identity: str, output: Path) -> None:
         """Read a saved memo if it has this identity; anything unreadable is ignored."""
         data = read_pickle(file, "pages")
-        if not isinstance(data, tuple) or len(data) != 2 or data[0] != identity:
+        if not isinstance(data, tuple) or len(data) != 4 or data[0] != identity:
             return
         self.pages = {p: (k, d, None) for p, (k, d) in data[1].items()}
+        self.context, self.own = data[2], data[3]
         self.previous = output
 
 
@@ -87,7 +90,8 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
                 glossary: list[GlossaryEntry], tpl: Templates,
                 problems: ProblemList, memo: PageMemo | None = None,
                 complete: Callable[[str], Rendered] | None = None,
-                body_keys: dict[str, str] | None = None) -> dict[str, bytes]:
+                body_keys: dict[str, str] | None = None,
+                links: str | None = None) -> dict[str, bytes]:
     """Render every page (unless its inputs are unchanged in `memo`) and copy every static
     file.
 
@@ -97,7 +101,12 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     cards (URL, title, summary) of the pages it suggests and of the pages linking to it; for
     the lists (home, topics, sitemap, feed, topic map), every article's card, date, kind and
     topics. `complete` gives an article's rendering with its HTML when the graph holds it
-    without; `body_keys` the cache keys of the rendered bodies (else the HTML is hashed)."""
+    without; `body_keys` the cache keys of the rendered bodies (else the HTML is hashed).
+
+    `links` is a digest of everything that pages show of other pages (cards, reading next,
+    backlinks, lists). When it and the shared parts are as they were for the intact previous
+    output, an article page whose own inputs did not change is kept without working out its
+    key at all."""
     memo = memo if memo is not None else PageMemo()
     whole = complete if complete is not None else graph.rendered.__getitem__
     assets = static_files(config.root)
@@ -133,10 +142,19 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     cards = {slug: hashlib.sha256(repr((a.url, a.title, a.meta.summary)).encode()).hexdigest()
              for slug, a in graph.articles.items()}
     todo: list[tuple[str, str]] = []  # article pages to render: (slug, memo key)
+    context = f"{base}\0{links}" if links is not None and body_keys is not None else ""
+    shortcut = bool(context) and context == memo.context and memo.trusted
+    memo.context = context
     for slug, article in graph.articles.items():
         r = graph.rendered[slug]
         body = body_keys[slug] if body_keys is not None else \
             hashlib.sha256(r.html.encode("utf-8", "surrogatepass")).hexdigest()
+        own = f"{article.source}\0{body}"
+        if shortcut and memo.own.get(article.out_path) == own and article.out_path in memo.pages:
+            seen.add(article.out_path)
+            memo.kept.add(article.out_path)
+            continue
+        memo.own[article.out_path] = own
         # the body key covers the HTML and contents list; the source, the front matter
         inputs = "\0".join([
             slug, article.path, article.url, article.source or repr(article.meta), body,
@@ -199,6 +217,8 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     page("robots.txt", "robots.txt", "robots.txt", (), dict)
     for stale in set(memo.pages) - seen:
         del memo.pages[stale]
+    for stale in set(memo.own) - seen:
+        del memo.own[stale]
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import os
 import shutil
 import time
@@ -64,6 +65,7 @@ class BuildState:
     parsed_bodies: LazyStore | None = None  # and their bodies
     related: Memo | None = None  # reading next per article, with the digest of its inputs
     known: snapshot.Known | None = None  # input files' stats and digests from the last scan
+    related_key: str | None = None  # the graph digest the reading-next memo was made for
 
 
 @dataclass
@@ -155,7 +157,8 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     clock.lap("markdown")
     graph = result.graph = build_graph(config, articles, drafts, rendered, problems,
                                        corpus.unloadable)
-    nxt = result.reading_next = _related(graph, config, day, state, opts.cache)
+    links = _graph_key(config, graph, day, corpus.unloadable)
+    nxt = result.reading_next = _related(graph, config, day, state, opts.cache, links)
     clock.lap("graph")
     result.grades = check_articles(config, graph, nxt, day, problems, complete)
     clock.lap("checks")
@@ -170,7 +173,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     pages.rendered, pages.fresh, pages.read_back, pages.kept = 0, set(), set(), set()
     pages.trusted = previous is not None
     result.files = render_site(config, graph, nxt, glossary, templates, problems, pages,
-                               complete, body_keys)
+                               complete, body_keys, links)
     result.kept = frozenset(pages.kept)
     result.counts["pages_rendered"] = pages.rendered
     result.summary["pages"] = sum(1 for k in (*result.files, *result.kept) if k.endswith(".html"))
@@ -214,16 +217,33 @@ def _load(config: SiteConfig, day: dt.date, problems: ProblemList, state: BuildS
     return corpus
 
 
+def _graph_key(config: SiteConfig, graph: TopicGraph, day: dt.date,
+               unloadable: frozenset[str]) -> str:
+    """A digest of everything reading next, the lists and the links between pages are made
+    from: the settings, the day, and each published article's front matter (its values, not
+    their places), links and editor's picks. New wording leaves it as it was."""
+    parts = [repr(config), day.isoformat(), repr(sorted(unloadable))]
+    parts += [f"{slug}\1{a.meta_key or repr(a.meta)}\1{chr(2).join(graph.links_out.get(slug, ()))}"
+              f"\1{chr(2).join(graph.picks.get(slug, ()))}" for slug, a in graph.articles.items()]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
 def _related(graph: TopicGraph, config: SiteConfig, day: dt.date, state: BuildState,
-             cache: bool) -> ReadingNext:
-    """Reading next, ranked again only for articles whose inputs changed."""
+             cache: bool, links: str) -> ReadingNext:
+    """Reading next: all of it as last time when the graph's digest (`links`) is the same,
+    else ranked again only for the articles whose inputs changed."""
     if not cache:
         return compute(graph, config, day)
     assert state.related is not None
-    before = dict(state.related)
-    nxt = compute(graph, config, day, state.related)
-    if state.related != before:
-        _keep(config.root, "related", state.related)
+    memo = state.related
+    slugs = [s for s, a in graph.articles.items() if a.is_article]
+    if state.related_key == links and len(memo) == len(slugs) and all(s in memo for s in slugs):
+        return ReadingNext({s: memo[s][1] for s in slugs}, 0)
+    before = dict(memo)
+    nxt = compute(graph, config, day, memo)
+    if memo != before or state.related_key != links:
+        state.related_key = links
+        _keep(config.root, "related", {"key": links, "memo": memo})
     return nxt
 
 
@@ -275,7 +295,10 @@ def _read_caches(root: Path, state: BuildState) -> None:
     if state.render_cache.folder is None:
         state.render_cache.open(disk_cache(root))
     if state.related is None:
-        state.related = _recall(root, "related")
+        found = _recall(root, "related")
+        memo, key = found.get("memo"), found.get("key")
+        state.related = memo if isinstance(memo, dict) else {}
+        state.related_key = key if isinstance(key, str) and state.related else None
     if not readability.known():
         readability.learn(_recall(root, SYLLABLES))
 

@@ -19,11 +19,11 @@ from healthsite.pipeline import Options, build_site
 MakeSite = Callable[..., Path]
 
 
-def synthetic(tmp_path: Path, n: int = 250) -> Path:
+def synthetic(tmp_path: Path, n: int = 250, search: bool = True) -> Path:
     sys.path.insert(0, str(REPO / "bench"))
     from synth import generate
 
-    return generate(tmp_path / "site", n)
+    return generate(tmp_path / "site", n, search=search)
 
 
 def test_cached_build_equals_uncached(tmp_path: Path) -> None:
@@ -231,3 +231,62 @@ def test_inputs_taken_on_trust_only_while_their_stat_is_unchanged(
     changed = snapshot.scan_inputs(root, trusted.known)
     assert [k for k in changed.digests if changed.digests[k] != trusted.digests[k]] == \
         ["content/iron.md"]
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file()}
+
+
+def test_incremental_builds_equal_builds_from_scratch(tmp_path: Path) -> None:
+    """After each kind of change, the cached, in-place build writes exactly what a build
+    from scratch writes, and reports exactly the same problems."""
+    root = synthetic(tmp_path, 240, search=False)
+    content = root / "content"
+
+    def replace(name: str, old: str, new: str) -> None:
+        path = content / name
+        text = path.read_text()
+        assert old in text, (name, old)
+        path.write_text(text.replace(old, new, 1))
+
+    suggested = next(iter(build_site(Options(root=root, write=False, cache=False))
+                          .reading_next.by_article["a00001"])).slug  # type: ignore[union-attr]
+    changes: list[tuple[str, Callable[[], object]]] = [
+        ("body text", lambda: replace("a00001.md", "for more.", "for more detail.")),
+        ("a new line shifts every link", lambda: replace("a00002.md", "\n\n", "\n\nNew line.\n\n")),
+        ("title of a suggested article", lambda: replace(f"{suggested}.md", "title: ",
+                                                         "title: Renamed ")),
+        ("summary", lambda: replace("a00003.md", "summary: ", "summary: Shorter. ")),
+        ("topics", lambda: replace("a00004.md", "topics: [", "topics: [topic-0-1, ")),
+        ("a broken link", lambda: replace("a00005.md", "for more.", "[gone](nowhere.md).")),
+        ("the link fixed", lambda: replace("a00005.md", "[gone](nowhere.md).", "for more.")),
+        ("an article added", lambda: (content / "a99999.md").write_text(
+            (content / "a00006.md").read_text().replace("title: ", "title: Added ", 1))),
+        ("an article removed", lambda: (content / "a99999.md").unlink()),
+        ("a template", lambda: (root / "templates" / "base.html").write_text(
+            (root / "templates" / "base.html").read_text().replace("</main>",
+                                                                  "<!-- x --></main>"))),
+        ("a stylesheet", lambda: (root / "static" / "style.css").write_text(
+            (root / "static" / "style.css").read_text() + "\n/* x */\n")),
+        ("site.yaml", lambda: (root / "site.yaml").write_text(
+            (root / "site.yaml").read_text().replace("title: ", "title: New ", 1))),
+    ]
+    build_site(Options(root=root))
+    for what, change in changes:
+        change()
+        incremental = build_site(Options(root=root))
+        scratch = build_site(Options(root=root, out=tmp_path / f"scratch-{what}", cache=False))
+        assert [p.format() for p in incremental.problems.sorted()] == \
+            [p.format() for p in scratch.problems.sorted()], what
+        if scratch.problems.errors:  # neither writes; the last good output stands
+            assert what == "a broken link" and incremental.problems.errors
+            continue
+        assert _files(root / "_site") == _files(tmp_path / f"scratch-{what}"), what
+        if what in ("body text", "a new line shifts every link"):
+            # the links between pages did not change: reading next is reused as it was, and
+            # only the edited page is rendered and written
+            assert incremental.reading_next is not None
+            assert incremental.reading_next.pairs_examined == 0, what
+            assert incremental.counts["pages_rendered"] == 1, what
+            assert incremental.counts["files_changed"] == 1, what
