@@ -28,7 +28,7 @@ from .cache import (
 )
 from .checks import check_articles, check_output
 from .config import SiteConfig, load_config
-from .content import Article, Corpus, load_articles, load_glossary
+from .content import Article, Corpus, GlossaryEntry, load_articles, load_glossary
 from .errors import ProblemList
 from .graph import TopicGraph, build_graph
 from .markup import Rendered, Renderer
@@ -106,51 +106,22 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
         return result
     problems.overrides = {code: level for code, level in config.levels.items()}
     out = opts.out or (config.root / config.output_dir)
-    record_key, inputs, record, intact = "", None, None, False
-    if opts.write and opts.cache:
-        record = snapshot.load(config.root)
-    if opts.cache:  # which inputs changed (unchanged files are not even read)
-        inputs = snapshot.scan_inputs(config.root, state.known if state.known is not None
-                                      else record.inputs if record else None)
-        state.known = inputs.known
-    if opts.write and opts.cache and inputs is not None:
-        intact = bool(record and snapshot.still(out, record.manifest))
-        record_key = snapshot.fingerprint(inputs.digests,
-                                          repr((str(out.resolve()), opts.drafts, day)))
-        if opts.skip_unchanged and intact and record and record.fingerprint == record_key:
-            _replay(result, record, out)
-            clock.lap("unchanged")
-            return result
+    prior = _prior(opts, config.root, out, day, state)
+    if opts.skip_unchanged and prior.unchanged and prior.record is not None:
+        _replay(result, prior.record, out)
+        clock.lap("unchanged")
+        return result
     if opts.cache:
         _read_caches(config.root, state)
     templates = load_templates(config.root, problems, _jinja_cache(config.root) if opts.cache
                                else None)
     corpus = _load(config, day, problems, state, opts.cache,
-                   inputs.digests if inputs else None)
+                   prior.inputs.digests if prior.inputs else None)
     articles = list(corpus.articles)
     glossary = load_glossary(config, problems)
     clock.lap("load")
     drafts = set() if opts.drafts else {a.slug for a in articles if a.meta.draft}
-    renderer = Renderer(dict(config.services), {a.path: a for a in articles}, glossary,
-                        config.base_path + "glossary/", config.raw_html)
-    words = len(readability.known())
-    environment = environment_key(config, articles, glossary)
-    body_keys = {a.slug: article_key(a, environment) for a in articles}
-    rendered = render_articles(articles, renderer, state.render_cache, body_keys,
-                               opts.progress)
-    by_slug = {a.slug: a for a in articles}
-
-    def complete(slug: str) -> Rendered:
-        """An article's rendering with its HTML and text: from the cache, or (when the
-        cache lost them) rendered again."""
-        whole = state.render_cache.complete(body_keys[slug])
-        if whole is None:
-            whole = renderer.render(by_slug[slug])
-            state.render_cache.put(body_keys[slug], whole)
-        return whole
-
-    if opts.cache and len(readability.known()) != words:
-        _keep(config.root, SYLLABLES, readability.known())
+    rendered, body_keys, complete = _markdown(config, articles, glossary, state, opts)
     for r in rendered.values():
         problems.extend(r.problems)
     result.counts["articles_rendered"] = state.render_cache.misses
@@ -168,7 +139,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     identity = repr((str(out.resolve()), sorted(problems.overrides.items())))
     if opts.write and opts.cache and not state.pages.pages:
         state.pages.load(config.root / PAGE_MEMO, identity, out.resolve())
-    previous = record.manifest if record and intact else None
+    previous = prior.record.manifest if prior.record and prior.intact else None
     pages = state.pages
     pages.rendered, pages.fresh, pages.read_back, pages.kept = 0, set(), set(), set()
     pages.trusted = previous is not None
@@ -191,8 +162,8 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
             if opts.cache:
                 pages.save(config.root / PAGE_MEMO, identity)
                 snapshot.save(config.root, snapshot.Record(
-                    record_key, list(problems.items()), result.summary, manifest,
-                    inputs.known if inputs else {}))
+                    prior.key, list(problems.items()), result.summary, manifest,
+                    prior.inputs.known if prior.inputs else {}))
         except OutputError as e:
             if not problems.errors:
                 problems.add("io", str(e), str(out))
@@ -284,6 +255,66 @@ def _write(config: SiteConfig, out: Path, result: BuildResult,
     written = write_site(config.root, out, result.files, finish=index,
                          known_same=frozenset(pages.read_back), kept=result.kept)
     return written, snapshot.manifest(out)
+
+
+@dataclass
+class _Prior:
+    """What is known of the last written build, and how the inputs compare with it."""
+
+    record: snapshot.Record | None = None
+    inputs: snapshot.Scan | None = None
+    key: str = ""  # the fingerprint of this build's inputs, engine and options
+    intact: bool = False  # the output is exactly as the record left it
+
+    @property
+    def unchanged(self) -> bool:
+        return self.intact and self.record is not None and self.record.fingerprint == self.key
+
+
+def _prior(opts: Options, root: Path, out: Path, day: dt.date, state: BuildState) -> _Prior:
+    """Scan the inputs (a file whose stat is as last time is not read) and, for a written
+    build, compare them and the output with the record of the last one."""
+    prior = _Prior()
+    if not opts.cache:
+        return prior
+    if opts.write:
+        prior.record = snapshot.load(root)
+    known = state.known if state.known is not None else \
+        prior.record.inputs if prior.record else None
+    prior.inputs = snapshot.scan_inputs(root, known)
+    state.known = prior.inputs.known
+    if opts.write:
+        prior.intact = bool(prior.record and snapshot.still(out, prior.record.manifest))
+        prior.key = snapshot.fingerprint(prior.inputs.digests,
+                                         repr((str(out.resolve()), opts.drafts, day)))
+    return prior
+
+
+def _markdown(config: SiteConfig, articles: list[Article], glossary: list[GlossaryEntry],
+              state: BuildState, opts: Options
+              ) -> tuple[dict[str, Rendered], dict[str, str], Callable[[str], Rendered]]:
+    """Every article's rendering (from the cache where its inputs are unchanged), the cache
+    key of each, and a function giving one with its HTML and text (which the cache reads
+    only when asked, or renders again if it lost them)."""
+    renderer = Renderer(dict(config.services), {a.path: a for a in articles}, glossary,
+                        config.base_path + "glossary/", config.raw_html)
+    words = len(readability.known())
+    environment = environment_key(config, articles, glossary)
+    body_keys = {a.slug: article_key(a, environment) for a in articles}
+    rendered = render_articles(articles, renderer, state.render_cache, body_keys,
+                               opts.progress)
+    if opts.cache and len(readability.known()) != words:
+        _keep(config.root, SYLLABLES, readability.known())
+    by_slug = {a.slug: a for a in articles}
+
+    def complete(slug: str) -> Rendered:
+        whole = state.render_cache.complete(body_keys[slug])
+        if whole is None:
+            whole = renderer.render(by_slug[slug])
+            state.render_cache.put(body_keys[slug], whole)
+        return whole
+
+    return rendered, body_keys, complete
 
 
 def _read_caches(root: Path, state: BuildState) -> None:
