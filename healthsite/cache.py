@@ -16,11 +16,9 @@ inputs, so whichever build wrote a file last, what it holds is right.
 
 from __future__ import annotations
 
-import copyreg
 import dataclasses
 import gc
 import hashlib
-import io
 import os
 import pickle
 import sys
@@ -29,7 +27,6 @@ import zlib
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from .config import SiteConfig
@@ -239,8 +236,9 @@ def read_pickle(path: Path, tag: str) -> Any:
             data = pickle.loads(body)
         finally:
             gc.enable()
-        # Cached entries live for the whole build and hold no reference cycles: moved out
-        # of the collector's sight, later collections need not walk them again and again.
+        # Cached entries live for the whole build and hold no reference cycles. Moved out of
+        # the collector's sight at once (before a collection would have to walk them all as
+        # new objects), later collections need not walk them again and again.
         gc.freeze()
         if not isinstance(data, tuple) or len(data) != 2 or data[0] != (tag, engine_fingerprint()):
             return None
@@ -252,12 +250,7 @@ def read_pickle(path: Path, tag: str) -> Any:
 
 def write_pickle(path: Path, tag: str, obj: Any) -> None:
     """Save an object atomically with a checksum; failing to save only costs time later."""
-    pickler_out = io.BytesIO()
-    pickler = pickle.Pickler(pickler_out, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = copyreg.dispatch_table.copy()
-    pickler.dispatch_table[MappingProxyType] = _reduce_proxy
-    pickler.dump(((tag, engine_fingerprint()), obj))
-    body = pickler_out.getvalue()
+    body = pickle.dumps(((tag, engine_fingerprint()), obj), protocol=pickle.HIGHEST_PROTOCOL)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -266,14 +259,6 @@ def write_pickle(path: Path, tag: str, obj: Any) -> None:
         os.replace(tmp, path)
     except OSError:
         pass
-
-
-def _reduce_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, ...]:
-    return (_proxy, (dict(proxy),))
-
-
-def _proxy(data: dict[Any, Any]) -> MappingProxyType[Any, Any]:
-    return MappingProxyType(data)
 
 
 def disk_cache(root: Path) -> Path:

@@ -319,17 +319,16 @@ def _markdown(config: SiteConfig, articles: list[Article], glossary: list[Glossa
 
 def _read_caches(root: Path, state: BuildState) -> None:
     """Read what earlier builds kept in .cache/ (once: the preview server keeps it)."""
-    if state.parsed is None:
-        state.parsed = Store(root / CACHE_DIR / "parsed", "parsed")
-        state.parsed.load()
-        state.parsed_bodies = LazyStore(root / CACHE_DIR / "parsed" / "bodies", "parsed-body")
-    if state.render_cache.folder is None:
-        state.render_cache.open(disk_cache(root))
-    if state.related is None:
-        found = _recall(root, "related")
-        memo, key = found.get("memo"), found.get("key")
-        state.related = memo if isinstance(memo, dict) else {}
-        state.related_key = key if isinstance(key, str) and state.related else None
+    if state.parsed is not None:
+        return  # read by an earlier build with this state
+    state.parsed = Store(root / CACHE_DIR / "parsed", "parsed")
+    state.parsed.load()
+    state.parsed_bodies = LazyStore(root / CACHE_DIR / "parsed" / "bodies", "parsed-body")
+    state.render_cache.open(disk_cache(root))
+    found = _recall(root, "related")
+    memo, key = found.get("memo"), found.get("key")
+    state.related = memo if isinstance(memo, dict) else {}
+    state.related_key = key if isinstance(key, str) and state.related else None
     if not readability.known():
         readability.learn(_recall(root, SYLLABLES))
 

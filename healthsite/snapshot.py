@@ -1,15 +1,15 @@
 """What a written build leaves for the next one, so that a rebuild with nothing changed is a
 no-op (like make: outputs newer than every input need no work).
 
-The record (`.cache/build.pickle`) holds a fingerprint of every input of the build: the bytes
-of site.yaml and of every file under content/, templates/ and static/ (hashed, never judged
-by time stamps), the engine's own source and its libraries' versions, the build's date and
-options. It also holds the problems that build reported and the size, modification time and
-inode of every file it wrote. A later build whose fingerprint is the same, and whose output
+The record (`.cache/build.pickle`) holds a fingerprint of every input of the build: the
+SHA-256 of site.yaml and of every file under content/, templates/ and static/ (a file is read
+again unless its size, times and inode are as at the last scan: see `scan_inputs`), the
+engine's own source and its libraries' versions, the build's date, options and output folder.
+It also holds the problems that build reported and the size, modification time and inode of
+every file and folder it wrote. A later build whose fingerprint is the same, and whose output
 folder still holds exactly those files untouched, reports the same problems and writes
 nothing. Anything else (a changed byte, a file added to or removed from the output, a damaged
-or foreign record) means a normal build. The record is checksummed, written atomically, and
-read only by the build of the same output folder.
+or foreign record) means a normal build. The record is checksummed and written atomically.
 """
 
 from __future__ import annotations
