@@ -25,6 +25,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from .content import Article, GlossaryEntry, slugify
 from .errors import Level, Problem, did_you_mean
+from .inline import SkippingInlineProcessor
 from .readability import reading_grade
 from .sanitize import clean, removed, safe_url
 
@@ -173,6 +174,7 @@ class _HealthExtension(Extension):
         self.r = renderer
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
+        md.treeprocessors.register(SkippingInlineProcessor(md), "inline", 20)
         md.preprocessors.register(_Placeholders(md, self.r), "hs-placeholders", 35)
         md.inlinePatterns.register(_Citation(r"\[\^(\d+)\]", md, self.r), "hs-citation", 174)
         md.treeprocessors.register(_CareCards(md, self.r), "hs-care-cards", 4)

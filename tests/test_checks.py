@@ -147,6 +147,28 @@ def test_syllable_table_kept_between_builds_counts_like_textstat() -> None:
         readability.learn(saved)
 
 
+def test_dictionary_read_directly_counts_like_textstats_loader() -> None:
+    from textstat.backend.counts._count_syllables import get_cmudict
+
+    from healthsite import readability
+
+    saved = dict(readability.known())
+    try:
+        readability.known().clear()
+        readability._learn_dictionary()
+        table = dict(readability.known())
+    finally:
+        readability.known().clear()
+        readability.learn(saved)
+    expected = {w: sum(1 for p in prons[0] if p[-1].isdigit())
+                for w, prons in get_cmudict("en_US").items()
+                if readability._PLAIN.fullmatch(w) and prons}
+    table.pop(readability._DICTIONARY)
+    assert len(expected) > 120_000
+    assert table == expected
+    assert table["don't"] == 1 and table["thrombosis"] == 3
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from([
     "<IMG ", "<img src=", "<link ", "rel=stylesheet ", "rel=icon", " href=", " src=", "srcset=",

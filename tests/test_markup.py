@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from healthsite.content import Article, GlossaryEntry
 from healthsite.frontmatter import FrontMatter, Source
@@ -148,3 +152,77 @@ def test_emergency_cards_have_no_onward_links() -> None:
     assert [p.format() for p in renderer(a).render(a).problems] == [
         "content/a.md:13:30: error[care-card-link]: a link to 'other.md' inside an emergency "
         "card (an emergency card only says where to get help now; move the link out of the card)"]
+
+
+# The inline pass that skips patterns which cannot match (healthsite/inline.py) must give
+# exactly Python-Markdown's output.
+
+INLINE_BITS = st.sampled_from([
+    "*", "**", "_", "__", "***", "`", "``", "\\", "\\*", "[", "]", "(", ")", "!", "<", ">", "&",
+    "&amp;", "&#35;", "  \n", "\n", "\n\n", " ", "word", "Iron", "[iron](iron.md)",
+    "[top](#top)", "![a chart](x.png)", "[^1]", "[^2]", "[^x]", "<b>", "</b>", "<br>",
+    "<https://x.org/>", "<a@b.org>", "[ref]", "[ref]: https://x.org/\n", "- ", "1. ", "> ",
+    "| a | b |\n|---|---|\n| c | d |\n", "## Head", "{: #id }", "ferritin", "'", '"', "—"])
+
+
+def stock(r: Renderer) -> Renderer:
+    """The same renderer with Python-Markdown's own inline pass."""
+    from markdown.treeprocessors import InlineProcessor
+
+    r.md.treeprocessors.register(InlineProcessor(r.md), "inline", 20)
+    return r
+
+
+def test_pattern_starts_are_read_from_the_regular_expression() -> None:
+    from healthsite.inline import starts
+
+    assert starts(r"(?<!\!)\[") == {"["}
+    assert starts(r"  \n") == {"  \n"}
+    assert starts(r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)") == {"\\", "`"}
+    assert starts(r"\*|_") == {"*", "_"}
+    assert starts(r"(&(?:\#[0-9]+|[a-z]+);)") == {"&"}
+    assert starts(r"\[\^(\d+)\]") == {"[^"}
+    assert starts(r"[ab]c") == {"a", "b"}
+    assert starts(r"(a)\1") == {"a"}
+    for anything in (r".", r"a?b", r"\w+x", r"[^<]x", r"(?:a|.)b", r"x*", r"", r"[a-z]"):
+        assert starts(anything) is None, anything
+    assert starts(re.compile("ab", re.I)) is None
+
+
+def test_skipping_inline_pass_renders_the_sites_articles_as_python_markdown() -> None:
+    from conftest import REPO
+
+    from healthsite.config import load_config
+    from healthsite.content import load_articles, load_glossary
+    from healthsite.errors import ProblemList
+
+    problems = ProblemList()
+    config = load_config(REPO, problems)
+    assert config is not None
+    articles = list(load_articles(config, dt.date(2026, 11, 21), problems).articles)
+    glossary = load_glossary(config, problems)
+    assert len(articles) > 20
+
+    def make() -> Renderer:
+        return Renderer(dict(config.services), {a.path: a for a in articles}, glossary,
+                        "/glossary/", config.raw_html)
+
+    ours, theirs = make(), stock(make())
+    for a in articles:
+        assert ours.render(a) == theirs.render(a), a.path
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(INLINE_BITS, max_size=40).map("".join))
+def test_skipping_inline_pass_gives_python_markdowns_output(body: str) -> None:
+    from healthsite.inline import starts
+
+    other = make_article("## Ferritin\n", "content/iron.md")
+    a = make_article(body)
+    glossary = [GlossaryEntry("ferritin", "A protein.", (), "ferritin")]
+    ours = renderer(other, a, glossary=glossary)
+    assert ours.render(a) == stock(renderer(other, a, glossary=glossary)).render(a)
+    for pattern in ours.md.inlinePatterns:  # every match begins with one of its starts
+        some = starts(pattern.getCompiledRegExp())
+        if some is not None and pattern.getCompiledRegExp().search(body):
+            assert any(s in body for s in some)
