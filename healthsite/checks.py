@@ -110,13 +110,19 @@ def _resources(text: str) -> Iterator[re.Match[str]]:
 def check_output(files: dict[str, bytes], problems: ProblemList) -> None:
     """No page may make the reader's browser fetch anything from another site."""
     for path in sorted(files):
-        if not path.endswith((".html", ".css", ".svg")):
-            continue
-        text = files[path].decode("utf-8", "replace")
-        for m in _resources(text):
-            url = next(g for g in m.groups() if g)
-            line = text.count("\n", 0, m.start()) + 1
-            problems.add("external-resource", f"loads '{url}' from another site", path, line,
-                         m.start() - text.rfind("\n", 0, m.start()),
-                         hint="copy the file into static/; readers' privacy means no "
-                         "third-party requests")
+        check_file(path, files[path], problems)
+
+
+def check_file(path: str, data: bytes, problems: ProblemList) -> None:
+    """`check_output` for one output file (article pages are checked by the worker that
+    renders them)."""
+    if not path.endswith((".html", ".css", ".svg")):
+        return
+    text = data.decode("utf-8", "replace")
+    for m in _resources(text):
+        url = next(g for g in m.groups() if g)
+        line = text.count("\n", 0, m.start()) + 1
+        problems.add("external-resource", f"loads '{url}' from another site", path, line,
+                     m.start() - text.rfind("\n", 0, m.start()),
+                     hint="copy the file into static/; readers' privacy means no "
+                     "third-party requests")

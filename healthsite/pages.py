@@ -11,6 +11,7 @@ from typing import Any
 
 from . import topicmap
 from .cache import read_pickle, write_pickle
+from .checks import check_file
 from .config import SiteConfig
 from .content import GlossaryEntry
 from .errors import Problem, ProblemList
@@ -65,8 +66,14 @@ class PageMemo:
         self.read_back.add(path)
         return data
 
-    def put(self, path: str, key: str, data: bytes) -> None:
-        self.pages[path] = (key, hashlib.sha256(data).hexdigest(), data)
+    def put(self, path: str, key: str, data: bytes, digest: str | None = None,
+            problems: bool = False) -> None:
+        """Record a page just rendered; one that had problems is not kept for reuse, so the
+        next build renders it again and reports them again."""
+        if problems:
+            self.pages.pop(path, None)
+        else:
+            self.pages[path] = (key, digest or hashlib.sha256(data).hexdigest(), data)
         self.rendered += 1
         self.fresh.add(path)
 
@@ -93,7 +100,8 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
                 body_keys: dict[str, str] | None = None,
                 links: str | None = None) -> dict[str, bytes]:
     """Render every page (unless its inputs are unchanged in `memo`) and copy every static
-    file.
+    file. Each page rendered is checked for resources from other sites (`check_file`) as it
+    is rendered; static files are left to the caller.
 
     Each page's memo key is a digest of what its view is made from, not of the view itself,
     so an unchanged page costs neither a view nor a template: templates, the site-wide view
@@ -134,10 +142,13 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
         key = key_of(name, inputs)
         if reuse(path, key):
             return
-        data = render(tpl, name, {"site": site, **context()}, what, problems)
+        found = ProblemList(problems.overrides)
+        data = render(tpl, name, {"site": site, **context()}, what, found)
         if data is not None:
-            memo.put(path, key, data)
+            check_file(path, data, found)
+            memo.put(path, key, data, problems=bool(found.items()))
             out[path] = data
+        problems.extend(found.items())
 
     cards = {slug: hashlib.sha256(repr((a.url, a.title, a.meta.summary)).encode()).hexdigest()
              for slug, a in graph.articles.items()}
@@ -165,18 +176,23 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
         if not reuse(article.out_path, key):
             todo.append((slug, key))
 
-    def article_page(i: int) -> tuple[bytes | None, list[Problem]]:
-        slug = todo[i][0]
-        found = ProblemList()
-        context = {"site": site, "page": article_view(config, graph, slug, nxt, site, whole)}
-        return render(tpl, "article.html", context, graph.articles[slug].path, found), \
-            found.items()
+    def article_page(i: int) -> tuple[bytes | None, str, list[Problem]]:
+        # rendered, checked and hashed here: in a worker process when there are many
+        article = graph.articles[todo[i][0]]
+        found = ProblemList(problems.overrides)
+        context = {"site": site, "page": article_view(config, graph, article.slug, nxt, site,
+                                                      whole)}
+        data = render(tpl, "article.html", context, article.path, found)
+        if data is None:
+            return None, "", found.items()
+        check_file(article.out_path, data, found)
+        return data, hashlib.sha256(data).hexdigest(), found.items()
 
-    for (slug, key), (data, found) in zip(todo, map_indexed(article_page, len(todo)),
-                                          strict=True):
+    for (slug, key), (data, digest, found) in zip(
+            todo, map_indexed(article_page, len(todo)), strict=True):
         problems.extend(found)
         if data is not None:
-            memo.put(graph.articles[slug].out_path, key, data)
+            memo.put(graph.articles[slug].out_path, key, data, digest, problems=bool(found))
             out[graph.articles[slug].out_path] = data
     lists = hashlib.sha256(repr([
         (slug, cards[slug], a.meta.reviewed, a.is_article, a.meta.topics)

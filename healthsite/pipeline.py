@@ -149,8 +149,8 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     result.counts["pages_rendered"] = pages.rendered
     result.summary["pages"] = sum(1 for k in (*result.files, *result.kept) if k.endswith(".html"))
     state.render_cache.save()  # bodies that had to be rendered again, if any
-    reused = set(pages.pages) - pages.fresh  # checked when they were rendered
-    check_output({k: v for k, v in result.files.items() if k not in reused}, problems)
+    # pages were checked when they were rendered (by this build or an earlier one)
+    check_output({k: v for k, v in result.files.items() if k not in pages.pages}, problems)
     clock.lap("templates")
     if opts.write and not strict_failed(result, opts.strict):
         result.out_dir = out

@@ -4,11 +4,12 @@ Score = sum of the weights of shared features + link bonuses. Features are an ar
 topics ("d", t) and the topic-tree areas it sits in ("t", a): the parents of its topics, and
 its own topics that have sub-topics (so a hub page and the pages below it share an area).
 Each is weighted like IDF, so rarer topics count more. Because a topic score depends only on
-the *set* of shared features, every article is indexed under each subset of its features; an
-article's candidates are read subset by subset from the heaviest down (generated lazily, in
-order, from a heap), and the walk stops once k are chosen and no remaining subset can beat the
-k-th. Cost per article: subsets visited x k + links, whatever the number of articles. Linked
-articles are few and are scored explicitly.
+the *set* of shared features, an article's candidates are read subset by subset of its
+features from the heaviest down (generated lazily, in order, from a heap), from an index of
+the articles having every feature of each subset (subsets as bit masks); the walk stops once
+k are chosen and no remaining subset can beat the k-th. Cost per article: subsets visited x
+k + links, whatever the number of articles. Linked articles are few and are scored
+explicitly.
 
 Between builds, an article's suggestions are kept (`Memo`) with a digest of everything they
 depend on: the site-wide part (settings, topic titles, every suggestible article's features,
@@ -25,7 +26,6 @@ import math
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import combinations
 
 from .config import SiteConfig
 from .graph import TopicGraph
@@ -88,10 +88,7 @@ def compute(graph: TopicGraph, config: SiteConfig, today: dt.date,
     examined = 0
     if todo:
         weights = _weights(features, pool, config)
-        index: dict[frozenset[Feature], list[str]] = defaultdict(list)
-        for slug in sorted(pool):
-            for subset in _subsets(features[slug], weights):
-                index[subset].append(slug)
+        index = _Index(features, weights, pool)
 
         def rank(i: int) -> tuple[tuple[Suggestion, ...], int]:
             slug = todo[i]
@@ -147,9 +144,26 @@ def _usable(feats: frozenset[Feature], weights: dict[Feature, float]) -> list[Fe
                   key=lambda f: (-weights[f], f))[:MAX_FEATURES]
 
 
-def _subsets(feats: frozenset[Feature], weights: dict[Feature, float]) -> list[frozenset[Feature]]:
-    usable = _usable(feats, weights)
-    return [frozenset(c) for r in range(1, len(usable) + 1) for c in combinations(usable, r)]
+class _Index:
+    """For each subset of features (among an article's usable ones) that some suggestible
+    article has, those articles in slug order. Subsets are bit masks over the features, made
+    by the submask walk (`sub = (sub - 1) & mask`): several times cheaper than building a
+    frozenset per subset (at 10,000 articles, 735,000 entries)."""
+
+    def __init__(self, features: dict[str, frozenset[Feature]], weights: dict[Feature, float],
+                 pool: set[str]) -> None:
+        self.bit: dict[Feature, int] = {f: 1 << i for i, f in enumerate(sorted(weights))}
+        self.found: dict[int, list[str]] = defaultdict(list)
+        for slug in sorted(pool):
+            mask = sum(self.bit[f] for f in _usable(features[slug], weights))
+            sub = mask
+            while sub:
+                self.found[sub].append(slug)
+                sub = (sub - 1) & mask
+
+    def get(self, subset: frozenset[Feature]) -> list[str]:
+        bit = self.bit
+        return self.found.get(sum(bit.get(f, 0) for f in subset), [])
 
 
 def _heaviest_first(feats: frozenset[Feature],
@@ -177,7 +191,7 @@ def _heaviest_first(feats: frozenset[Feature],
 
 
 def _rank(graph: TopicGraph, slug: str, features: dict[str, frozenset[Feature]],
-          weights: dict[Feature, float], index: dict[frozenset[Feature], list[str]],
+          weights: dict[Feature, float], index: _Index,
           pool: set[str], config: SiteConfig, exclude: set[str]) -> tuple[list[Suggestion], int]:
     k = config.reading_next_count
     mine = features[slug]
@@ -199,7 +213,7 @@ def _rank(graph: TopicGraph, slug: str, features: dict[str, frozenset[Feature]],
         if len(best) >= k and total < -best[-1][0]:
             break
         taken = 0
-        for other in index.get(subset, ()):
+        for other in index.get(subset):
             if other in seen:
                 continue
             consider(other)

@@ -133,6 +133,24 @@ def test_warm_build_reuses_pages_and_never_trusts_edited_output(make_site: MakeS
     assert build_site(Options(root=root)).counts["pages_rendered"] == 16
 
 
+def test_pages_with_problems_are_checked_again_by_the_next_build(make_site: MakeSite,
+                                                                today: None) -> None:
+    from healthsite.pipeline import BuildState
+
+    root = make_site(good_files())
+    base = root / "templates" / "base.html"
+    base.write_text(base.read_text().replace(
+        "</head>", '<script src="https://cdn.example.com/a.js"></script>\n</head>'))
+    state = BuildState()  # kept between rebuilds, as by the preview server
+    first = build_site(Options(root=root), state)
+    pages = {p.path for p in first.problems.items() if p.code == "external-resource"}
+    assert len(pages) == 13
+    iron = root / "content" / "iron.md"
+    iron.write_text(iron.read_text().replace("Low iron can matter", "Low iron matters"))
+    second = build_site(Options(root=root), state)
+    assert {p.path for p in second.problems.items() if p.code == "external-resource"} == pages
+
+
 def _tree(out: Path) -> dict[str, tuple[bytes, int, int]]:
     return {p.relative_to(out).as_posix(): (p.read_bytes(), p.stat().st_ino, p.stat().st_mtime_ns)
             for p in sorted(out.rglob("*")) if p.is_file()}
