@@ -43,6 +43,9 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
 _LINK_SRC = re.compile(r"\]\(\s*<?([^)\s>]+)|^[ ]{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", re.M)
 _CARD_SRC = re.compile(r"^[ ]*!!! ?([\w-]+)", re.M)
 _HEADING_SRC = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_BLOCKS = {"p", "ul", "ol"}
+_CITATION_MARK = re.compile(r"\[\d+\]")
 _SKIP_TERMS = {"a", "code", "pre", "abbr", "h1", "h2", "h3", "h4", "h5", "h6", "script",
                "style", "sup"}
 
@@ -422,13 +425,16 @@ class _Record(Treeprocessor):
         assert doc is not None
         previous = 1
         for el in root.iter():
+            tag = el.tag
             if el.get("id"):
                 doc.anchors.add(el.get("id", ""))
-            if re.fullmatch(r"h[1-6]", el.tag):
+            if tag in _HEADINGS:
                 previous = self._heading(el, previous, doc)
-            if el.tag in ("p", "li") and not any(c.tag in ("p", "ul", "ol") for c in el):
-                text = re.sub(r"\s+", " ", "".join(el.itertext())).strip()
-                text = re.sub(r"\[\d+\]", "", text).strip()
+            elif (tag == "p" or tag == "li") and not any(c.tag in _BLOCKS for c in el):
+                # whitespace runs as one space (str.split and re's \s agree on whitespace)
+                text = " ".join("".join(el.itertext()).split())
+                if "[" in text:
+                    text = _CITATION_MARK.sub("", text).strip()
                 if text:
                     doc.blocks.append(text if text[-1] in ".!?:;" else text + ".")
 

@@ -112,7 +112,7 @@ def _short(sentence: str) -> bool:
     """Whether a sentence has at most two words (as `_words` counts them), cheaply: cleaning
     can only drop tokens with no letter or digit, so with more than two tokens and none
     made only of punctuation, the sentence is long."""
-    if len(sentence.split()) > 2 and not _PUNCTUATION_TOKEN.search(sentence):
+    if len(sentence.split(None, 3)) > 2 and not _PUNCTUATION_TOKEN.search(sentence):
         return False
     return len(_words(sentence)) <= 2
 
@@ -129,7 +129,10 @@ def reading_grade(text: str) -> Readability:
         return Readability(0.0, 0)
     sentences = _SENTENCE.findall(text)
     count = max(1, len(sentences) - sum(1 for s in sentences if _short(s)))
-    syllables = sum(_syllables(w.lower()) * n for w, n in collections.Counter(words).items())
+    known, syllables = _KNOWN, 0
+    for w, n in collections.Counter(words).items():
+        low = w.lower()
+        syllables += (known.get(low) or _syllables(low)) * n
     if not syllables:
         return Readability(0.0, len(words))
     # textstat's exact arithmetic (the averages first), so grades round the same way
