@@ -183,12 +183,14 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     found: list[tuple[str, str, str, Parsed | None, bytes | None]] = []
     for rel in paths:
         path = os.path.join(root, rel)
-        if os.path.islink(path) and not Path(path).resolve().is_relative_to(content_dir):
+        data, digest = None, known.get(rel)
+        scanned = digest is not None and len(digest) == 64  # a plain file (links are marked)
+        if not scanned and os.path.islink(path) \
+                and not Path(path).resolve().is_relative_to(content_dir):
             problems.add("io", "a symbolic link that points outside content/", rel,
                          hint="copy the file into content/ instead")
             continue
-        data, digest = None, known.get(rel)
-        if digest is None or len(digest) != 64 or cache is None:
+        if not scanned or cache is None:
             data = _read(path, rel, problems)
             if data is None:
                 continue

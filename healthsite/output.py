@@ -6,9 +6,11 @@ import contextlib
 import errno
 import fcntl
 import os
+import queue
 import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,44 +86,116 @@ def write_site(root: Path, out: Path, files: dict[str, bytes],
     `known_same` names files the caller read back from the previous output and verified, so
     they need not be compared again; `kept` names files left out of `files` because the
     caller knows the previous output holds them unchanged (they are linked or copied)."""
-    check_out_dir(root, out)
-    rels: dict[str, bytes | None] = {safe_rel(k).as_posix(): v for k, v in files.items()}
-    rels.update((safe_rel(k).as_posix(), None) for k in kept)
-    with build_lock(out):
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-        tmp.chmod(0o755)
+    return Staging(root, out).publish(files, kept, finish, known_same)
+
+
+class Staging:
+    """A new output folder, filled while the build is still rendering, then swapped in.
+
+    Files handed to `put` are written by a thread as they come: creating 10,000 files waits
+    on the disk far more than on the processor, so it overlaps with rendering instead of
+    following it. `publish` writes the rest and swaps the folder in (see `write_site`);
+    `abandon` removes it. The output's build lock is held from start to end."""
+
+    def __init__(self, root: Path, out: Path) -> None:
+        check_out_dir(root, out)
+        self.out = out
+        self._lock = build_lock(out)
+        self._lock.__enter__()
         try:
-            changed, unchanged = set(), 0
-            # plain strings, not Paths: at 10,000 pages pathlib alone costs about a second
-            new, old = str(tmp), str(out)
-            folders = {new}
-            for rel, data in sorted(rels.items()):
-                target, before = os.path.join(new, rel), os.path.join(old, rel)
-                folder = os.path.dirname(target)
-                if folder not in folders:
-                    os.makedirs(folder, exist_ok=True)
-                    folders.add(folder)
-                if data is None:
-                    if not _link(before, target):
-                        shutil.copy2(before, target)
-                    unchanged += 1
-                    continue
-                same = rel in known_same or _same(before, data)
-                if same and _link(before, target):
-                    unchanged += 1
-                    continue
-                with open(target, "wb") as fh:
-                    fh.write(data)
-                changed.add(rel)
-            if finish is not None and not finish(tmp, frozenset(changed)):
-                raise OutputError("the site was not published because a final step failed")
-            (tmp / MARKER).write_text("This directory is written by healthsite; it is replaced "
-                                      "on every build.\n")
-            _swap(tmp, out)
+            self.tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+            self.tmp.chmod(0o755)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            self._lock.__exit__(None, None, None)
             raise
-    return Written(frozenset(changed), unchanged)
+        self._new, self._old = str(self.tmp), str(out)
+        self._folders = {self._new}
+        self._placed: set[str] = set()
+        self._changed: set[str] = set()
+        self._unchanged = 0
+        self._queue: queue.SimpleQueue[tuple[str, bytes] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._failed: BaseException | None = None
+
+    def put(self, path: str, data: bytes) -> None:
+        """Write one file (its final bytes) in the background. The thread starts with the
+        first file, so worker processes forked before then do not inherit it."""
+        rel = safe_rel(path).as_posix()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._drain, name="healthsite-writer",
+                                            daemon=True)
+            self._thread.start()
+        self._queue.put((rel, data))
+
+    def _drain(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._failed is None:
+                try:
+                    self._place(*item, frozenset())
+                except BaseException as e:  # raised again by publish
+                    self._failed = e
+
+    def _stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        if self._failed is not None:
+            raise self._failed
+
+    def _place(self, rel: str, data: bytes | None, known_same: frozenset[str]) -> None:
+        # plain strings, not Paths: at 10,000 pages pathlib alone costs about a second
+        target, before = os.path.join(self._new, rel), os.path.join(self._old, rel)
+        folder = os.path.dirname(target)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        self._placed.add(rel)
+        if data is None:
+            if not _link(before, target):
+                shutil.copy2(before, target)
+            self._unchanged += 1
+            return
+        if (rel in known_same or _same(before, data)) and _link(before, target):
+            self._unchanged += 1
+            return
+        with open(target, "wb") as fh:
+            fh.write(data)
+        self._changed.add(rel)
+
+    def publish(self, files: dict[str, bytes],
+                kept: frozenset[str] = frozenset(),
+                finish: Callable[[Path, frozenset[str]], bool] | None = None,
+                known_same: frozenset[str] = frozenset()) -> Written:
+        """Write whatever `put` was not given of `files` and `kept`, run `finish`, and swap
+        the folder in; on any failure the folder is removed and the output left alone."""
+        try:
+            self._stop()
+            rels: dict[str, bytes | None] = {safe_rel(k).as_posix(): v for k, v in files.items()}
+            rels.update((safe_rel(k).as_posix(), None) for k in kept)
+            for rel, data in sorted(rels.items()):
+                if rel not in self._placed:
+                    self._place(rel, data, known_same)
+            if finish is not None and not finish(self.tmp, frozenset(self._changed)):
+                raise OutputError("the site was not published because a final step failed")
+            (self.tmp / MARKER).write_text("This directory is written by healthsite; it is "
+                                           "replaced on every build.\n")
+            _swap(self.tmp, self.out)
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
+        finally:
+            self._lock.__exit__(None, None, None)
+        return Written(frozenset(self._changed), self._unchanged)
+
+    def abandon(self) -> None:
+        """Remove the folder (the build will not publish) and release the lock."""
+        try:
+            with contextlib.suppress(BaseException):
+                self._stop()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        finally:
+            self._lock.__exit__(None, None, None)
 
 
 def update_site(root: Path, out: Path, files: dict[str, bytes], kept: frozenset[str],

@@ -17,7 +17,7 @@ from .content import GlossaryEntry
 from .errors import Problem, ProblemList
 from .graph import TopicGraph
 from .markup import Rendered
-from .parallel import map_indexed
+from .parallel import each_indexed
 from .related import ReadingNext
 from .templating import Templates, article_view, render, site_view, static_files, topic_url
 
@@ -98,7 +98,8 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
                 problems: ProblemList, memo: PageMemo | None = None,
                 complete: Callable[[str], Rendered] | None = None,
                 body_keys: dict[str, str] | None = None,
-                links: str | None = None) -> dict[str, bytes]:
+                links: str | None = None,
+                emit: Callable[[str, bytes], None] | None = None) -> dict[str, bytes]:
     """Render every page (unless its inputs are unchanged in `memo`) and copy every static
     file. Each page rendered is checked for resources from other sites (`check_file`) as it
     is rendered; static files are left to the caller.
@@ -114,7 +115,10 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     `links` is a digest of everything that pages show of other pages (cards, reading next,
     backlinks, lists). When it and the shared parts are as they were for the intact previous
     output, an article page whose own inputs did not change is kept without working out its
-    key at all."""
+    key at all.
+
+    `emit` is given each page as soon as it is rendered (to be written while the rest are
+    still rendering)."""
     memo = memo if memo is not None else PageMemo()
     whole = complete if complete is not None else graph.rendered.__getitem__
     assets = static_files(config.root)
@@ -148,6 +152,8 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
             check_file(path, data, found)
             memo.put(path, key, data, problems=bool(found.items()))
             out[path] = data
+            if emit is not None:
+                emit(path, data)
         problems.extend(found.items())
 
     cards = {slug: hashlib.sha256(repr((a.url, a.title, a.meta.summary)).encode()).hexdigest()
@@ -156,44 +162,57 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     context = f"{base}\0{links}" if links is not None and body_keys is not None else ""
     shortcut = bool(context) and context == memo.context and memo.trusted
     memo.context = context
+    def body_of(slug: str) -> str:
+        return body_keys[slug] if body_keys is not None else \
+            hashlib.sha256(graph.rendered[slug].html.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def article_key(slug: str, body: str) -> str:
+        article = graph.articles[slug]
+        # the body key covers the HTML and contents list; the source, the front matter
+        return key_of("article.html", "\0".join([
+            slug, article.path, article.url, article.source or repr(article.meta), body,
+            *(f"{s.slug}\1{s.score!r}\1{chr(2).join(s.reasons)}\1{cards[s.slug]}"
+              for s in nxt.by_article.get(slug, ())), "backlinks",
+            *(cards[b] for b in graph.links_in.get(slug, ()))]))
+
     for slug, article in graph.articles.items():
-        r = graph.rendered[slug]
-        body = body_keys[slug] if body_keys is not None else \
-            hashlib.sha256(r.html.encode("utf-8", "surrogatepass")).hexdigest()
+        body = body_of(slug)
         own = f"{article.source}\0{body}"
         if shortcut and memo.own.get(article.out_path) == own and article.out_path in memo.pages:
             seen.add(article.out_path)
             memo.kept.add(article.out_path)
             continue
         memo.own[article.out_path] = own
-        # the body key covers the HTML and contents list; the source, the front matter
-        inputs = "\0".join([
-            slug, article.path, article.url, article.source or repr(article.meta), body,
-            *(f"{s.slug}\1{s.score!r}\1{chr(2).join(s.reasons)}\1{cards[s.slug]}"
-              for s in nxt.by_article.get(slug, ())), "backlinks",
-            *(cards[b] for b in graph.links_in.get(slug, ()))])
-        key = key_of("article.html", inputs)
+        if article.out_path not in memo.pages:  # nothing to reuse: its key is made with it
+            seen.add(article.out_path)
+            todo.append((slug, ""))
+            continue
+        key = article_key(slug, body)
         if not reuse(article.out_path, key):
             todo.append((slug, key))
 
-    def article_page(i: int) -> tuple[bytes | None, str, list[Problem]]:
-        # rendered, checked and hashed here: in a worker process when there are many
-        article = graph.articles[todo[i][0]]
+    def article_page(i: int) -> tuple[bytes | None, str, str, list[Problem]]:
+        # keyed, rendered, checked and hashed here: in a worker process when there are many
+        slug, key = todo[i]
+        article = graph.articles[slug]
+        key = key or article_key(slug, body_of(slug))
         found = ProblemList(problems.overrides)
-        context = {"site": site, "page": article_view(config, graph, article.slug, nxt, site,
-                                                      whole)}
+        context = {"site": site, "page": article_view(config, graph, slug, nxt, site, whole)}
         data = render(tpl, "article.html", context, article.path, found)
         if data is None:
-            return None, "", found.items()
+            return None, key, "", found.items()
         check_file(article.out_path, data, found)
-        return data, hashlib.sha256(data).hexdigest(), found.items()
+        return data, key, hashlib.sha256(data).hexdigest(), found.items()
 
-    for (slug, key), (data, digest, found) in zip(
-            todo, map_indexed(article_page, len(todo)), strict=True):
+    for (slug, _), (data, key, digest, found) in zip(
+            todo, each_indexed(article_page, len(todo)), strict=True):
         problems.extend(found)
         if data is not None:
-            memo.put(graph.articles[slug].out_path, key, data, digest, problems=bool(found))
-            out[graph.articles[slug].out_path] = data
+            path = graph.articles[slug].out_path
+            memo.put(path, key, data, digest, problems=bool(found))
+            out[path] = data
+            if emit is not None:
+                emit(path, data)
     lists = hashlib.sha256(repr([
         (slug, cards[slug], a.meta.reviewed, a.is_article, a.meta.topics)
         for slug, a in graph.articles.items()]).encode()).hexdigest()

@@ -32,7 +32,7 @@ from .content import Article, Corpus, GlossaryEntry, load_articles, load_glossar
 from .errors import ProblemList
 from .graph import TopicGraph, build_graph
 from .markup import Rendered, Renderer
-from .output import OutputError, Written, update_site, write_site
+from .output import OutputError, Staging, Written, update_site
 from .pages import PageMemo, render_site
 from .parallel import map_indexed
 from .readability import Readability
@@ -143,32 +143,50 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     pages = state.pages
     pages.rendered, pages.fresh, pages.read_back, pages.kept = 0, set(), set(), set()
     pages.trusted = previous is not None
-    result.files = render_site(config, graph, nxt, glossary, templates, problems, pages,
-                               complete, body_keys, links)
-    result.kept = frozenset(pages.kept)
-    result.counts["pages_rendered"] = pages.rendered
-    result.summary["pages"] = sum(1 for k in (*result.files, *result.kept) if k.endswith(".html"))
-    state.render_cache.save()  # bodies that had to be rendered again, if any
-    # pages were checked when they were rendered (by this build or an earlier one)
-    check_output({k: v for k, v in result.files.items() if k not in pages.pages}, problems)
-    clock.lap("templates")
-    if opts.write and not strict_failed(result, opts.strict):
-        result.out_dir = out
-        snapshot.forget(config.root)
-        try:
-            written, manifest = _write(config, out, result, previous, pages, problems)
-            result.counts.update(files_changed=len(written.changed),
-                                 files_unchanged=written.unchanged)
-            if opts.cache:
-                pages.save(config.root / PAGE_MEMO, identity)
-                snapshot.save(config.root, snapshot.Record(
-                    prior.key, list(problems.items()), result.summary, manifest,
-                    prior.inputs.known if prior.inputs else {}))
-        except OutputError as e:
-            if not problems.errors:
-                problems.add("io", str(e), str(out))
-        clock.lap("write")
+    # a build that writes a new folder fills it while the pages are still being rendered
+    staging = _staging(config.root, out) if opts.write and previous is None else None
+    try:
+        result.files = render_site(config, graph, nxt, glossary, templates, problems, pages,
+                                   complete, body_keys, links, staging.put if staging else None)
+        result.kept = frozenset(pages.kept)
+        result.counts["pages_rendered"] = pages.rendered
+        result.summary["pages"] = sum(1 for k in (*result.files, *result.kept)
+                                      if k.endswith(".html"))
+        state.render_cache.save()  # bodies that had to be rendered again, if any
+        # pages were checked when they were rendered (by this build or an earlier one)
+        check_output({k: v for k, v in result.files.items() if k not in pages.pages}, problems)
+        clock.lap("templates")
+        if opts.write and not strict_failed(result, opts.strict):
+            result.out_dir = out
+            snapshot.forget(config.root)
+            ready, staging = staging, None  # publishing removes the folder if it fails
+            try:
+                written, manifest = _write(config, out, result, previous, pages, problems,
+                                           ready)
+                result.counts.update(files_changed=len(written.changed),
+                                     files_unchanged=written.unchanged)
+                if opts.cache:
+                    pages.save(config.root / PAGE_MEMO, identity)
+                    snapshot.save(config.root, snapshot.Record(
+                        prior.key, list(problems.items()), result.summary, manifest,
+                        prior.inputs.known if prior.inputs else {}))
+            except OutputError as e:
+                if not problems.errors:
+                    problems.add("io", str(e), str(out))
+            clock.lap("write")
+    finally:
+        if staging is not None:
+            staging.abandon()  # not published: errors, or a failed --strict build
     return result
+
+
+def _staging(root: Path, out: Path) -> Staging | None:
+    """A new output folder to write into while rendering; None when the output folder is
+    refused or busy (writing it reports why, as it would have)."""
+    try:
+        return Staging(root, out)
+    except OutputError:
+        return None
 
 
 def _load(config: SiteConfig, day: dt.date, problems: ProblemList, state: BuildState,
@@ -242,18 +260,20 @@ def _keep(root: Path, name: str, memo: dict[Any, Any]) -> None:
 
 def _write(config: SiteConfig, out: Path, result: BuildResult,
            previous: snapshot.Manifest | None, pages: PageMemo,
-           problems: ProblemList) -> tuple[Written, snapshot.Manifest]:
+           problems: ProblemList, staging: Staging | None = None
+           ) -> tuple[Written, snapshot.Manifest]:
     """Update an intact output in place; otherwise (or when the search index must be made
-    again) write a new folder and swap it in. Returns what changed and the new manifest."""
+    again) write a new folder (`staging`, when it was begun while rendering) and swap it in.
+    Returns what changed and the new manifest."""
     html_changed = any(k.endswith(".html") for k in result.files if k in pages.fresh)
-    if previous is not None and not (config.search and html_changed):
+    if staging is None and previous is not None and not (config.search and html_changed):
         written = update_site(config.root, out, result.files, result.kept, previous,
                               also_keep=(INDEX_DIR + "/",) if config.search else ())
         return written, snapshot.updated(out, previous, written.changed)
     index = (lambda tmp, changed: index_or_reuse(tmp, out, changed, config.language,
                                                  problems)) if config.search else None
-    written = write_site(config.root, out, result.files, finish=index,
-                         known_same=frozenset(pages.read_back), kept=result.kept)
+    staging = staging if staging is not None else Staging(config.root, out)
+    written = staging.publish(result.files, result.kept, index, frozenset(pages.read_back))
     return written, snapshot.manifest(out)
 
 

@@ -19,7 +19,7 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,23 +93,43 @@ def scan_inputs(root: Path, known: Known | None = None) -> Scan:
     found["site.yaml"] = digest("site.yaml", os.path.join(root, "site.yaml")) \
         if (root / "site.yaml").exists() else "missing"
     for top in INPUT_DIRS:
-        seen: set[str] = set()
-        for folder, dirs, files in os.walk(root / top, followlinks=True):
-            real = os.path.realpath(folder)
-            if real in seen:  # a link loop: already hashed
-                dirs[:] = []
-                continue
-            seen.add(real)
-            dirs.sort()
+        for folder, files in _walk(os.path.join(root, top)):
             rel_folder = Path(folder).relative_to(root).as_posix()
             found[rel_folder + "/"] = "link:" + os.readlink(folder) if os.path.islink(folder) \
                 else "dir"
-            for name in sorted(files):
-                path = os.path.join(folder, name)
-                link = "link:" + os.readlink(path) + ":" if os.path.islink(path) else ""
-                rel = f"{rel_folder}/{name}"
-                found[rel] = link + digest(rel, path)
+            for entry in files:
+                # the entry knows from the folder listing whether it is a link (no lstat)
+                link = "link:" + os.readlink(entry.path) + ":" if entry.is_symlink() else ""
+                rel = f"{rel_folder}/{entry.name}"
+                found[rel] = link + digest(rel, entry.path)
     return Scan(found, trusted)
+
+
+def _walk(top: str) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
+    """os.walk(top, followlinks=True), top-down, each folder with its files as directory
+    entries (by name); a folder reached again through a link loop is left out."""
+    seen: set[str] = set()
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        real = os.path.realpath(folder)
+        if real in seen:
+            continue
+        seen.add(real)
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            continue
+        yield folder, [e for e in entries if not _is_dir(e)]
+        stack.extend(e.path for e in reversed(entries) if _is_dir(e))
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def fingerprint(inputs: dict[str, str], options: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -152,6 +153,28 @@ def test_failed_build_leaves_previous_output_untouched(make_site: MakeSite,
     (root / "content" / "iron.md").write_text("---\ntitle: [\n---\n")
     result = build_site(Options(root=root))
     assert result.problems.errors
+    assert tree_bytes(out) == before
+
+
+def test_build_failing_while_rendering_leaves_no_half_written_folder(make_site: MakeSite,
+                                                                      today: None) -> None:
+    root = make_site(good_files())
+    out = root / "_site"
+    assert not build_site(Options(root=root)).problems.errors
+    before = tree_bytes(out)
+    shutil.rmtree(root / ".cache")  # no record of the output: pages go to a new folder
+    base = root / "templates" / "base.html"
+    good = base.read_text()
+    base.write_text(good.replace("</head>", '<script src="https://x.example/a.js"></script>'
+                                             "</head>"))
+    failed = build_site(Options(root=root))
+    assert {p.code for p in failed.problems.items()} == {"external-resource"}
+    assert failed.counts["pages_rendered"] == 16
+    assert tree_bytes(out) == before
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith("._site")) == \
+        ["._site.lock"]
+    base.write_text(good)  # the lock was released: the next build publishes
+    assert not build_site(Options(root=root)).problems.errors
     assert tree_bytes(out) == before
 
 
