@@ -21,6 +21,7 @@ import gc
 import hashlib
 import os
 import pickle
+import string
 import sys
 import tempfile
 import zlib
@@ -108,13 +109,19 @@ class Store:
         keys = set(self.entries)
         dirty = {_shard(k) for k in keys ^ self.saved}
         for shard in sorted(dirty):
-            part = {k: v for k, v in self.entries.items() if _shard(k) == shard}
+            digits = _DIGITS[shard]  # a string test per entry, not a number parsed
+            part = {k: v for k, v in self.entries.items() if k[1] in digits}
             write_pickle(self.folder / f"{shard:02x}.pickle", self.tag, part)
         self.saved = keys
 
 
 def _shard(key: str) -> int:
-    return int(key[:2], 16) % SHARDS
+    # the first two hex digits modulo SHARDS (a divisor of 16): the second digit decides
+    return int(key[1], 16) % SHARDS
+
+
+_DIGITS = {shard: frozenset(c for c in string.hexdigits if int(c, 16) % SHARDS == shard)
+           for shard in range(SHARDS)}
 
 
 LAZY_SHARDS = 256
