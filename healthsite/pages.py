@@ -108,8 +108,9 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     so an unchanged page costs neither a view nor a template: templates, the site-wide view
     and the topic tree for all; for an article, its front matter, its rendered body, and the
     cards (URL, title, summary) of the pages it suggests and of the pages linking to it; for
-    the lists (home, topics, sitemap, feed, topic map), every article's card, date, kind and
-    topics. `complete` gives an article's rendering with its HTML when the graph holds it
+    a topic page, the cards of its articles and its sub-topics' counts; for the lists (home,
+    topic index, sitemap, feed, topic map), every article's card, date, kind and topics.
+    `complete` gives an article's rendering with its HTML when the graph holds it
     without; `body_keys` the cache keys of the rendered bodies (else the HTML is hashed).
 
     `links` is a digest of everything that pages show of other pages (cards, reading next,
@@ -228,7 +229,11 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     page("topics/index.html", "topics.html", "the topic index", lists,
          lambda: {"tree": topic_tree_once()})
     for t in graph.topics.values():
-        page(f"topics/{t.slug}/index.html", "topic.html", f"topic '{t.slug}'", (t.slug, lists),
+        # a topic page shows the cards of its own articles and its sub-topics' counts (the
+        # rest is in `base`), so an article's new title changes only its topics' pages
+        shown = ([cards[s] for s in graph.topic_articles.get(t.slug, ())],
+                 [len(graph.subtree_articles(c)) for c in graph.children.get(t.slug, ())])
+        page(f"topics/{t.slug}/index.html", "topic.html", f"topic '{t.slug}'", (t.slug, shown),
              functools.partial(_context, "topic", topic_view, config, graph, t.slug))
     page("glossary/index.html", "glossary.html", "the glossary", glossary, lambda: {"entries": [
         {"id": e.id, "term": e.term, "also": list(e.also), "definition": e.definition}

@@ -158,7 +158,8 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
         clock.lap("templates")
         if opts.write and not strict_failed(result, opts.strict):
             result.out_dir = out
-            snapshot.forget(config.root)
+            if opts.cache:  # the record is about to change (a --no-cache build leaves it be:
+                snapshot.forget(config.root)  # its output, if the same, fails `still` anyway)
             ready, staging = staging, None  # publishing removes the folder if it fails
             try:
                 written, manifest = _write(config, out, result, previous, pages, problems,

@@ -193,6 +193,9 @@ def test_build_with_nothing_changed_does_nothing_and_reports_the_same(
         change()
         assert rebuilt()
         assert not rebuilt()
+    # a build from scratch into another folder leaves the record of this one alone
+    assert not build_site(Options(root=root, out=root / "scratch", cache=False)).up_to_date
+    assert not rebuilt()
     # a different output folder, or drafts, is a different build
     assert not build_site(Options(root=root, out=root / "other")).up_to_date
     assert not build_site(Options(root=root, drafts=True)).up_to_date
@@ -301,6 +304,11 @@ def test_incremental_builds_equal_builds_from_scratch(tmp_path: Path) -> None:
             assert what == "a broken link" and incremental.problems.errors
             continue
         assert _files(root / "_site") == _files(tmp_path / f"scratch-{what}"), what
+        if what.startswith("title"):  # of the topic pages, only its own topics' change
+            topics = incremental.graph.articles[suggested].meta.topics  # type: ignore[union-attr]
+            assert {p for p in incremental.files
+                    if p.startswith("topics/") and p != "topics/index.html"} == \
+                {f"topics/{t}/index.html" for t in topics}, what
         if what in ("body text", "a new line shifts every link"):
             # the links between pages did not change: reading next is reused as it was, and
             # only the edited page is rendered and written
