@@ -157,28 +157,35 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
         check_output({k: v for k, v in result.files.items() if k not in pages.pages}, problems)
         clock.lap("templates")
         if opts.write and not strict_failed(result, opts.strict):
-            result.out_dir = out
-            if opts.cache:  # the record is about to change (a --no-cache build leaves it be:
-                snapshot.forget(config.root)  # its output, if the same, fails `still` anyway)
             ready, staging = staging, None  # publishing removes the folder if it fails
-            try:
-                written, manifest = _write(config, out, result, previous, pages, problems,
-                                           ready)
-                result.counts.update(files_changed=len(written.changed),
-                                     files_unchanged=written.unchanged)
-                if opts.cache:
-                    pages.save(config.root / PAGE_MEMO, identity)
-                    snapshot.save(config.root, snapshot.Record(
-                        prior.key, list(problems.items()), result.summary, manifest,
-                        prior.inputs.known if prior.inputs else {}))
-            except OutputError as e:
-                if not problems.errors:
-                    problems.add("io", str(e), str(out))
+            _publish(config, out, opts, result, prior, previous, pages, identity, ready)
             clock.lap("write")
     finally:
         if staging is not None:
             staging.abandon()  # not published: errors, or a failed --strict build
     return result
+
+
+def _publish(config: SiteConfig, out: Path, opts: Options, result: BuildResult, prior: _Prior,
+             previous: snapshot.Manifest | None, pages: PageMemo, identity: str,
+             staging: Staging | None) -> None:
+    """Write the output, then keep the page memo and the record of what was written."""
+    result.out_dir = out
+    if opts.cache:  # the record is about to change (a --no-cache build leaves it be: its
+        snapshot.forget(config.root)  # output, if the same folder, then fails `still`)
+    problems = result.problems
+    try:
+        written, manifest = _write(config, out, result, previous, pages, problems, staging)
+    except OutputError as e:
+        if not problems.errors:
+            problems.add("io", str(e), str(out))
+        return
+    result.counts.update(files_changed=len(written.changed), files_unchanged=written.unchanged)
+    if opts.cache:
+        pages.save(config.root / PAGE_MEMO, identity)
+        snapshot.save(config.root, snapshot.Record(
+            prior.key, list(problems.items()), result.summary, manifest,
+            prior.inputs.known if prior.inputs else {}))
 
 
 def _staging(root: Path, out: Path) -> Staging | None:
