@@ -163,6 +163,7 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     context = f"{base}\0{links}" if links is not None and body_keys is not None else ""
     shortcut = bool(context) and context == memo.context and memo.trusted
     memo.context = context
+
     def body_of(slug: str) -> str:
         return body_keys[slug] if body_keys is not None else \
             hashlib.sha256(graph.rendered[slug].html.encode("utf-8", "surrogatepass")).hexdigest()
