@@ -190,17 +190,27 @@ class _HealthExtension(Extension):
             md.postprocessors.register(_SanitizeRaw(md, self.r), "hs-sanitize-raw", 25)
 
 
-class _EscapeRaw(Postprocessor):
+class _ForRenderer:
+    """What each of our Python-Markdown processors shares: the renderer, and through it the
+    document being rendered."""
+
+    def __init__(self, md: markdown.Markdown, r: Renderer) -> None:
+        super().__init__(md)  # type: ignore[call-arg]  # the Python-Markdown base class
+        self.r = r
+
+    @property
+    def doc(self) -> _Doc:
+        doc = self.r.doc
+        assert doc is not None, "used outside Renderer.render"
+        return doc
+
+
+class _EscapeRaw(_ForRenderer, Postprocessor):
     """raw_html: escape — every piece of raw HTML is shown as text (once per document: the toc
     extension runs the postprocessors on its own fragment too)."""
 
-    def __init__(self, md: markdown.Markdown, r: Renderer) -> None:
-        super().__init__(md)
-        self.r = r
-
     def run(self, text: str) -> str:
-        doc = self.r.doc
-        assert doc is not None
+        doc = self.doc
         stash = self.md.htmlStash
         for i in range(doc.escaped, len(stash.rawHtmlBlocks)):
             block = stash.rawHtmlBlocks[i]
@@ -209,19 +219,14 @@ class _EscapeRaw(Postprocessor):
         return text
 
 
-class _SanitizeRaw(Postprocessor):
+class _SanitizeRaw(_ForRenderer, Postprocessor):
     """raw_html: sanitize — the page goes through nh3 (ammonia); what it drops is reported."""
-
-    def __init__(self, md: markdown.Markdown, r: Renderer) -> None:
-        super().__init__(md)
-        self.r = r
 
     def run(self, text: str) -> str:
         if not any(isinstance(b, str) for b in self.md.htmlStash.rawHtmlBlocks):
             return text
         safe = clean(text)
-        doc = self.r.doc
-        assert doc is not None
+        doc = self.doc
         for what, needle in removed(text, safe):
             m = re.search(re.escape(needle), doc.article.body, re.I)
             line, col = doc.body_pos(m.start()) if m else (doc.article.body_line, 1)
@@ -231,14 +236,9 @@ class _SanitizeRaw(Postprocessor):
         return safe
 
 
-class _Placeholders(Preprocessor):
-    def __init__(self, md: markdown.Markdown, r: Renderer) -> None:
-        super().__init__(md)
-        self.r = r
-
+class _Placeholders(_ForRenderer, Preprocessor):
     def run(self, lines: list[str]) -> list[str]:
-        doc = self.r.doc
-        assert doc is not None
+        doc = self.doc
         text = "\n".join(lines)
 
         def sub(m: re.Match[str]) -> str:
@@ -254,14 +254,13 @@ class _Placeholders(Preprocessor):
         return _PLACEHOLDER.sub(sub, text).split("\n")
 
 
-class _Citation(InlineProcessor):
+class _Citation(_ForRenderer, InlineProcessor):
     def __init__(self, pattern: str, md: markdown.Markdown, r: Renderer) -> None:
-        super().__init__(pattern, md)
+        InlineProcessor.__init__(self, pattern, md)
         self.r = r
 
     def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int, int]:  # noqa: N802
-        doc = self.r.doc
-        assert doc is not None
+        doc = self.doc
         n = int(m.group(1))
         count = len(doc.article.meta.sources)
         if not 1 <= n <= count:
@@ -275,14 +274,9 @@ class _Citation(InlineProcessor):
         return sup, m.start(0), m.end(0)
 
 
-class _CareCards(Treeprocessor):
-    def __init__(self, md: markdown.Markdown, r: Renderer) -> None:
-        super().__init__(md)
-        self.r = r
-
+class _CareCards(_ForRenderer, Treeprocessor):
     def run(self, root: etree.Element) -> None:
-        doc = self.r.doc
-        assert doc is not None
+        doc = self.doc
         level = 1
         for el in list(root):
             if re.fullmatch(r"h[1-6]", el.tag):
@@ -326,14 +320,9 @@ class _CareCards(Treeprocessor):
                               "move the link out of the card")
 
 
-class _Links(Treeprocessor):
-    def __init__(self, md: markdown.Markdown, r: Renderer) -> None:
-        super().__init__(md)
-        self.r = r
-
+class _Links(_ForRenderer, Treeprocessor):
     def run(self, root: etree.Element) -> None:
-        doc = self.r.doc
-        assert doc is not None
+        doc = self.doc
         for el in root.iter():
             for attr in ("href", "src"):
                 if el.get(attr) is not None and not safe_url(el.get(attr, "")):
@@ -369,12 +358,8 @@ class _Links(Treeprocessor):
         return found.url + (f"#{anchor}" if anchor else "")
 
 
-class _Terms(Treeprocessor):
+class _Terms(_ForRenderer, Treeprocessor):
     """Links the first use of each glossary term on a page to its glossary entry."""
-
-    def __init__(self, md: markdown.Markdown, r: Renderer) -> None:
-        super().__init__(md)
-        self.r = r
 
     def run(self, root: etree.Element) -> None:
         if self.r.term_re is None:
@@ -413,16 +398,11 @@ class _Terms(Treeprocessor):
         return text, []
 
 
-class _Record(Treeprocessor):
+class _Record(_ForRenderer, Treeprocessor):
     """Collects ids, heading problems and readable text once the tree is final."""
 
-    def __init__(self, md: markdown.Markdown, r: Renderer) -> None:
-        super().__init__(md)
-        self.r = r
-
     def run(self, root: etree.Element) -> None:
-        doc = self.r.doc
-        assert doc is not None
+        doc = self.doc
         previous = 1
         for el in root.iter():
             tag = el.tag
