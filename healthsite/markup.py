@@ -14,7 +14,7 @@ import re
 import xml.etree.ElementTree as etree
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import markdown
 from markdown.extensions import Extension
@@ -50,9 +50,10 @@ _SKIP_TERMS = {"a", "code", "pre", "abbr", "h1", "h2", "h3", "h4", "h5", "h6", "
                "style", "sup"}
 
 
-@dataclass(frozen=True)
-class Link:
-    """An internal link found in a body: the target file (or None for this page) and anchor."""
+class Link(NamedTuple):
+    """An internal link found in a body: the target file (or None for this page) and anchor.
+    (A named tuple: the render cache holds tens of thousands, and tuples unpickle faster than
+    dataclass instances.)"""
 
     target: str | None
     anchor: str

@@ -26,6 +26,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .config import SiteConfig
 from .graph import TopicGraph
@@ -35,9 +36,9 @@ Feature = tuple[str, str]
 MAX_FEATURES = 8
 
 
-@dataclass(frozen=True)
-class Suggestion:
-    """One reading-next link with the reasons a reader is shown."""
+class Suggestion(NamedTuple):
+    """One reading-next link with the reasons a reader is shown. (A named tuple: the memo kept
+    between builds holds five per article, and tuples unpickle faster than dataclasses.)"""
 
     slug: str
     score: float
