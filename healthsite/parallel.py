@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import select
+import threading
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 PARALLEL_MIN = 200  # below this many items, starting processes costs more than it saves
@@ -17,6 +20,12 @@ _TASK: Callable[[int], Any] | None = None
 def _run(index: int) -> Any:
     assert _TASK is not None
     return _TASK(index)
+
+
+def can_fork() -> bool:
+    """Whether work can go to forked processes: the platform forks, and this process has no
+    other threads (a child forked from a threaded process may inherit a held lock)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def cores() -> int:
@@ -36,9 +45,8 @@ def each_indexed(task: Callable[[int], T], n: int,
                  progress: Callable[[int], None] | None = None,
                  prepare: Callable[[], None] | None = None) -> Iterator[T]:
     """`map_indexed`, handing out each result, in order, as soon as it is done."""
-    forkable = "fork" in multiprocessing.get_all_start_methods()
     workers = cores()
-    if n < PARALLEL_MIN or workers < 2 or not forkable:
+    if n < PARALLEL_MIN or workers < 2 or not can_fork():
         for i in range(n):
             if progress is not None and i % 100 == 0:
                 progress(i)
@@ -57,3 +65,62 @@ def each_indexed(task: Callable[[int], T], n: int,
                 yield result
     finally:
         _TASK = None
+
+
+class Background(Generic[T]):
+    """`task()` worked out in a forked child while this process goes on with something else
+    (when asked to do it `now`, on one core, or when forking is not possible, it is simply
+    done at once). The child
+    sends back only the pickled result; if it fails in any way, `result` does the task
+    again here, so its exception, if any, is raised where it belongs."""
+
+    def __init__(self, task: Callable[[], T], now: bool = False) -> None:
+        self._task = task
+        self._value: tuple[T] | None = None
+        self._child: tuple[int, int] | None = None  # (pid, read end of the pipe)
+        if now or cores() < 2 or not can_fork():
+            self._value = (task(),)
+            return
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the caller's code
+            code = 1
+            try:
+                os.close(read)
+                data = pickle.dumps(task(), protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write, "wb") as fh:
+                    fh.write(data)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        self._child = (pid, read)
+
+    def __del__(self) -> None:  # never asked: let the child go (its writes now fail)
+        if self._child is not None:
+            pid, read = self._child
+            os.close(read)
+            os.waitpid(pid, 0)
+
+    def done(self) -> bool:
+        """Whether `result` would return without waiting for the child to work."""
+        if self._child is None:
+            return True
+        return bool(select.select([self._child[1]], [], [], 0)[0])
+
+    def result(self) -> T:
+        if self._value is None:
+            assert self._child is not None
+            pid, read = self._child
+            self._child = None
+            with os.fdopen(read, "rb") as fh:
+                data = fh.read()
+            _, status = os.waitpid(pid, 0)
+            value: tuple[T] | None = None
+            if os.waitstatus_to_exitcode(status) == 0:
+                try:
+                    value = (pickle.loads(data),)
+                except Exception:  # noqa: BLE001 (a garbled answer: work it out here)
+                    value = None
+            self._value = value if value is not None else (self._task(),)
+        return self._value[0]
