@@ -160,59 +160,18 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
             if emit is not None:
                 emit(path, data)
 
+    # pages to render: (path, memo key or "" to make it with the page, how to render it);
+    # rendered across all cores when there are many, the site's lists first (the largest)
+    todo: list[tuple[str, str, Callable[[], tuple[bytes | None, str, list[Problem]]]]] = []
+
     def page(path: str, name: str, what: str, inputs: object,
              context: Callable[[], dict[str, Any]]) -> None:
         key = key_of(name, inputs)
         if not reuse(path, key):
-            keep(path, key, *made(path, name, {"site": site, **context()}, what))
+            todo.append((path, key, lambda: made(path, name, {"site": site, **context()}, what)))
 
     cards = {slug: hashlib.sha256(repr((a.url, a.title, a.meta.summary)).encode()).hexdigest()
              for slug, a in graph.articles.items()}
-    todo: list[tuple[str, str]] = []  # article pages to render: (slug, memo key)
-    context = f"{base}\0{links}" if links is not None and body_keys is not None else ""
-    shortcut = bool(context) and context == memo.context and memo.trusted
-    memo.context = context
-
-    def body_of(slug: str) -> str:
-        return body_keys[slug] if body_keys is not None else \
-            hashlib.sha256(graph.rendered[slug].html.encode("utf-8", "surrogatepass")).hexdigest()
-
-    def article_key(slug: str, body: str) -> str:
-        article = graph.articles[slug]
-        # the body key covers the HTML and contents list; the source, the front matter
-        return key_of("article.html", "\0".join([
-            slug, article.path, article.url, article.source or repr(article.meta), body,
-            *(f"{s.slug}\1{s.score!r}\1{chr(2).join(s.reasons)}\1{cards[s.slug]}"
-              for s in nxt.by_article.get(slug, ())), "backlinks",
-            *(cards[b] for b in graph.links_in.get(slug, ()))]))
-
-    for slug, article in graph.articles.items():
-        body = body_of(slug)
-        own = f"{article.source}\0{body}"
-        if shortcut and memo.own.get(article.out_path) == own and article.out_path in memo.pages:
-            seen.add(article.out_path)
-            memo.kept.add(article.out_path)
-            continue
-        memo.own[article.out_path] = own
-        if article.out_path not in memo.pages:  # nothing to reuse: its key is made with it
-            seen.add(article.out_path)
-            todo.append((slug, ""))
-            continue
-        key = article_key(slug, body)
-        if not reuse(article.out_path, key):
-            todo.append((slug, key))
-
-    def article_page(i: int) -> tuple[str, tuple[bytes | None, str, list[Problem]]]:
-        # in a worker process when there are many; a page left unkeyed above is keyed here
-        slug, key = todo[i]
-        article = graph.articles[slug]
-        context = {"site": site, "page": article_view(config, graph, slug, nxt, site, complete)}
-        return key or article_key(slug, body_of(slug)), \
-            made(article.out_path, "article.html", context, article.path)
-
-    for (slug, _), (key, result) in zip(todo, each_indexed(article_page, len(todo)),
-                                        strict=True):
-        keep(graph.articles[slug].out_path, key, *result)
     lists = hashlib.sha256(repr([
         (slug, cards[slug], a.meta.reviewed, a.is_article, a.meta.topics)
         for slug, a in graph.articles.items()]).encode()).hexdigest()
@@ -254,6 +213,53 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
         (a for a in listed() if a["is_article"]),
         key=lambda a: (-a["reviewed"].toordinal(), a["path"]))})
     page("robots.txt", "robots.txt", "robots.txt", (), dict)
+    context = f"{base}\0{links}" if links is not None and body_keys is not None else ""
+    shortcut = bool(context) and context == memo.context and memo.trusted
+    memo.context = context
+
+    def body_of(slug: str) -> str:
+        return body_keys[slug] if body_keys is not None else \
+            hashlib.sha256(graph.rendered[slug].html.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def article_key(slug: str, body: str) -> str:
+        article = graph.articles[slug]
+        # the body key covers the HTML and contents list; the source, the front matter
+        return key_of("article.html", "\0".join([
+            slug, article.path, article.url, article.source or repr(article.meta), body,
+            *(f"{s.slug}\1{s.score!r}\1{chr(2).join(s.reasons)}\1{cards[s.slug]}"
+              for s in nxt.by_article.get(slug, ())), "backlinks",
+            *(cards[b] for b in graph.links_in.get(slug, ()))]))
+
+    def article_page(slug: str) -> tuple[bytes | None, str, list[Problem]]:
+        article = graph.articles[slug]
+        context = {"site": site, "page": article_view(config, graph, slug, nxt, site, complete)}
+        return made(article.out_path, "article.html", context, article.path)
+
+    for slug, article in graph.articles.items():
+        body = body_of(slug)
+        own = f"{article.source}\0{body}"
+        if shortcut and memo.own.get(article.out_path) == own and article.out_path in memo.pages:
+            seen.add(article.out_path)
+            memo.kept.add(article.out_path)
+            continue
+        memo.own[article.out_path] = own
+        if article.out_path not in memo.pages:  # nothing to reuse: its key is made with it
+            seen.add(article.out_path)
+            todo.append((article.out_path, "", functools.partial(article_page, slug)))
+            continue
+        key = article_key(slug, body)
+        if not reuse(article.out_path, key):
+            todo.append((article.out_path, key, functools.partial(article_page, slug)))
+
+    def task(i: int) -> tuple[str, tuple[bytes | None, str, list[Problem]]]:
+        # in a worker process when there are many; an article page left unkeyed above (on a
+        # first build) is keyed here too
+        path, key, render_page = todo[i]
+        return key or article_key(path_slug[path], body_of(path_slug[path])), render_page()
+
+    path_slug = {a.out_path: slug for slug, a in graph.articles.items()}
+    for (path, _, _), (key, result) in zip(todo, each_indexed(task, len(todo)), strict=True):
+        keep(path, key, *result)
     for stale in set(memo.pages) - seen:
         del memo.pages[stale]
     for stale in set(memo.own) - seen:
