@@ -21,12 +21,12 @@ import gc
 import hashlib
 import os
 import pickle
+import re
 import string
 import sys
 import tempfile
 import zlib
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -51,15 +51,45 @@ def engine_fingerprint() -> str:
     global _ENGINE
     if _ENGINE is None:
         h = hashlib.sha256(f"{FORMAT}\0{sys.version}\0".encode())
+        found = _installed()
         for lib in LIBRARIES:
-            try:
-                h.update(f"{lib}={version(lib)}\0".encode())
-            except PackageNotFoundError:
-                h.update(f"{lib}=none\0".encode())
+            h.update(f"{lib}={found.get(_normal(lib)) or _version(lib)}\0".encode())
         for src in sorted(Path(__file__).parent.glob("*.py")):
             h.update(src.name.encode() + b"\0" + src.read_bytes())
         _ENGINE = h.hexdigest()
     return _ENGINE
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()  # as PEP 503 and wheel file names compare
+
+
+def _installed() -> dict[str, str]:
+    """The version of each distribution from the names of the `name-version.dist-info`
+    folders on sys.path, the first found winning (as importlib.metadata reads them, without
+    importing it: that and its lookups are about 40 ms of every build's start)."""
+    found: dict[str, str] = {}
+    for folder in sys.path:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for name in names:
+            stem = name[: -len(".dist-info")]
+            if name.endswith(".dist-info") and stem.count("-") == 1:
+                project, release = stem.split("-")
+                found.setdefault(_normal(project), release)
+    return found
+
+
+def _version(lib: str) -> str:
+    """A library's version as importlib.metadata finds it (other kinds of install)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(lib)
+    except PackageNotFoundError:
+        return "none"
 
 
 def environment_key(config: SiteConfig, articles: list[Article],

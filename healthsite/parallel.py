@@ -3,7 +3,6 @@ pickled to them but an index) and send back only their results."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 import select
@@ -25,7 +24,7 @@ def _run(index: int) -> Any:
 def can_fork() -> bool:
     """Whether work can go to forked processes: the platform forks, and this process has no
     other threads (a child forked from a threaded process may inherit a held lock)."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 def cores() -> int:
@@ -52,6 +51,8 @@ def each_indexed(task: Callable[[int], T], n: int,
                 progress(i)
             yield task(i)
         return
+    import multiprocessing  # here: an edit build, with nothing to spread, starts sooner
+
     global _TASK
     if prepare is not None:
         prepare()

@@ -324,3 +324,24 @@ def test_incremental_builds_equal_builds_from_scratch(tmp_path: Path) -> None:
             assert incremental.reading_next.pairs_examined == 0, what
             assert incremental.counts["pages_rendered"] == 1, what
             assert incremental.counts["files_changed"] == 1, what
+
+
+def test_engine_fingerprint_follows_the_installed_library_versions(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import version
+
+    from healthsite import cache
+
+    found = cache._installed()
+    assert {lib: found.get(cache._normal(lib)) or "none" for lib in cache.LIBRARIES} == \
+        {lib: cache._version(lib) for lib in cache.LIBRARIES}
+    before = cache.engine_fingerprint()
+    # another Markdown installed earlier on the path is the one imported, and the one that
+    # counts: as importlib.metadata sees it, so does the fingerprint
+    newer = tmp_path / "Markdown-99.1.dist-info"
+    newer.mkdir()
+    (newer / "METADATA").write_text("Metadata-Version: 2.1\nName: Markdown\nVersion: 99.1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(cache, "_ENGINE", None)
+    assert version("markdown") == "99.1" == cache._installed()["markdown"]
+    assert cache.engine_fingerprint() != before
