@@ -213,3 +213,27 @@ def test_search_can_be_switched_off(make_site: MakeSite, today: None) -> None:
     assert "search/index.html" not in result.files
     assert 'role="search"' not in result.files["iron/index.html"].decode()
     assert not (root / "_site" / "pagefind").exists()
+
+
+def test_views_are_read_as_jinja_reads_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """templating._Environment finds a view's keys without Jinja's exception: the same
+    answers, and the same site, as Jinja's own `getattr`."""
+    import jinja2
+
+    from healthsite.templating import _Environment
+
+    ours, theirs = _Environment(undefined=jinja2.StrictUndefined), \
+        jinja2.Environment(undefined=jinja2.StrictUndefined)
+
+    class Named(dict):  # type: ignore[type-arg]
+        title = "an attribute"
+
+    for obj in ({"title": "T", "items": "a key"}, {}, Named(title="a key"), "text", None):
+        for name in ("title", "items", "get", "missing", "upper"):
+            a, b = ours.getattr(obj, name), theirs.getattr(obj, name)
+            assert type(a) is type(b), (obj, name)
+            if not isinstance(a, jinja2.Undefined):  # (comparing one raises, as it should)
+                assert a == b, (obj, name)
+    files = build_site(Options(root=REPO, write=False, cache=False)).files
+    monkeypatch.setattr(_Environment, "getattr", jinja2.Environment.getattr)
+    assert build_site(Options(root=REPO, write=False, cache=False)).files == files
