@@ -172,7 +172,8 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     SHA-256 of files already read (then an unchanged file is not even read). A cached
     entry without its body gets it from `bodies` when first asked (or, if that lost it,
     from the file)."""
-    root = config.root
+    root, base_path = config.root, config.base_path
+    top = os.fspath(root)
     topics = {t.slug for t in config.topics}
     settings = repr((sorted(topics), config.review_interval_months))
     articles: dict[str, Article] = {}
@@ -182,7 +183,7 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     known = digests or {}
     found: list[tuple[str, str, str, Parsed | None, bytes | None]] = []
     for rel in paths:
-        path = os.path.join(root, rel)
+        path = f"{top}/{rel}"  # (rel is relative and clean: content_files made it)
         data, digest = None, known.get(rel)
         scanned = digest is not None and len(digest) == 64  # a plain file (links are marked)
         if not scanned and os.path.islink(path) \
@@ -223,7 +224,7 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
             line, col = meta.at("reviewed")
             problems.add("bad-date", f"'reviewed' date {meta.reviewed} is in the future", rel,
                          line, col, hint="use the date the review actually happened")
-        slug = meta.slug or os.path.splitext(os.path.basename(rel))[0]
+        slug = meta.slug or rel[rel.rfind("/") + 1: -len(".md")]  # the file's stem
         why = slug_problem(slug)
         if why:
             problems.add("bad-slug", why, rel, 1, 1,
@@ -233,7 +234,7 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
             problems.add("duplicate-slug", f"'{slug}' is already used by {articles[slug].path}",
                          rel, 1, 1, hint="rename one of the files or set a different slug:")
             continue
-        url = config.base_path + slug + "/"
+        url = base_path + slug + "/"
         body: str | Callable[[], str] = parsed.body if parsed.body is not None else \
             functools.partial(_body, bodies, key, path, rel, topics, config)
         articles[slug] = Article(rel, slug, url, f"{slug}/index.html", meta, body,
