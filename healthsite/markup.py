@@ -61,6 +61,11 @@ class Link(NamedTuple):
     col: int
     raw: str
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # unpickled by tuple.__new__ in C, not by the class's own __new__ written in Python:
+        # about a quarter of reading the render cache
+        return tuple.__new__, (type(self), tuple(self))
+
 
 @dataclass(frozen=True)
 class Rendered:

@@ -26,7 +26,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .config import SiteConfig
 from .graph import TopicGraph
@@ -43,6 +43,9 @@ class Suggestion(NamedTuple):
     slug: str
     score: float
     reasons: tuple[str, ...]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return tuple.__new__, (type(self), tuple(self))  # see markup.Link
 
 
 @dataclass(frozen=True)

@@ -345,3 +345,13 @@ def test_engine_fingerprint_follows_the_installed_library_versions(
     monkeypatch.setattr(cache, "_ENGINE", None)
     assert version("markdown") == "99.1" == cache._installed()["markdown"]
     assert cache.engine_fingerprint() != before
+
+
+def test_cached_named_tuples_come_back_as_themselves() -> None:
+    from healthsite.markup import Link
+    from healthsite.related import Suggestion
+
+    for value in (Link("content/a.md", "top", 3, 7, "a.md#top"), Link(None, "x", 1, 1, "#x"),
+                  Suggestion("a", 1.25, ("Also about: iron",))):
+        back = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        assert type(back) is type(value) and back == value and back._fields == value._fields
