@@ -175,7 +175,9 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     root, base_path = config.root, config.base_path
     top = os.fspath(root)
     topics = {t.slug for t in config.topics}
-    settings = repr((sorted(topics), config.review_interval_months))
+    # (hashed once: the topic list is long, and each file's key covers it)
+    settings = hashlib.sha256(repr((sorted(topics), config.review_interval_months)).encode()
+                              ).hexdigest()
     articles: dict[str, Article] = {}
     paths = content_files(root)
     used: dict[str, Parsed] = {}
