@@ -114,8 +114,8 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
 
     `links` is a digest of everything that pages show of other pages (cards, reading next,
     backlinks, lists). When it and the shared parts are as they were for the intact previous
-    output, an article page whose own inputs did not change is kept without working out its
-    key at all.
+    output, every list page, and every article page whose own inputs did not change, is kept
+    without working out its key at all.
 
     `emit` is given each page as soon as it is rendered (to be written while the rest are
     still rendering)."""
@@ -164,17 +164,39 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     # rendered across all cores when there are many, the site's lists first (the largest)
     todo: list[tuple[str, str, Callable[[], tuple[bytes | None, str, list[Problem]]]]] = []
 
-    def page(path: str, name: str, what: str, inputs: object,
-             context: Callable[[], dict[str, Any]]) -> None:
-        key = key_of(name, inputs)
+    # Every list page shows only what `links` covers (cards, topics, dates), so when it and
+    # the shared parts are as they were for the intact previous output, such a page is kept
+    # without working out its key; so is an article page whose own inputs are unchanged.
+    context = f"{base}\0{links}" if links is not None and body_keys is not None else ""
+    shortcut = bool(context) and context == memo.context and memo.trusted
+    memo.context = context
+
+    def page(path: str, name: str, what: str, inputs: Callable[[], object],
+             context: Callable[[], dict[str, Any]], covered: bool = False) -> None:
+        if covered and shortcut and path in memo.pages:
+            seen.add(path)
+            memo.kept.add(path)
+            return
+        key = key_of(name, inputs())
         if not reuse(path, key):
             todo.append((path, key, lambda: made(path, name, {"site": site, **context()}, what)))
 
-    cards = {slug: hashlib.sha256(repr((a.url, a.title, a.meta.summary)).encode()).hexdigest()
-             for slug, a in graph.articles.items()}
-    lists = hashlib.sha256(repr([
-        (slug, cards[slug], a.meta.reviewed, a.is_article, a.meta.topics)
-        for slug, a in graph.articles.items()]).encode()).hexdigest()
+    cards: dict[str, str] = {}
+
+    def card(slug: str) -> str:  # a digest of what a list shows of an article
+        found = cards.get(slug)
+        if found is None:
+            a = graph.articles[slug]
+            found = cards[slug] = hashlib.sha256(
+                repr((a.url, a.title, a.meta.summary)).encode()).hexdigest()
+        return found
+
+    @functools.cache
+    def lists() -> str:
+        return hashlib.sha256(repr([(slug, card(slug), a.meta.reviewed, a.is_article,
+                                     a.meta.topics) for slug, a in graph.articles.items()]
+                                   ).encode()).hexdigest()
+
     tree: list[dict[str, Any]] = []
 
     def topic_tree_once() -> list[dict[str, Any]]:
@@ -182,25 +204,30 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
             tree.extend(topic_tree(config, graph))
         return tree
 
-    page("index.html", "home.html", "the home page", lists,
-         lambda: {"tree": topic_tree_once()})
-    page("topics/index.html", "topics.html", "the topic index", lists,
-         lambda: {"tree": topic_tree_once()})
-    for t in graph.topics.values():
+    def shown(t: str) -> tuple[str, tuple[list[str], list[int]]]:
         # a topic page shows the cards of its own articles and its sub-topics' counts (the
         # rest is in `base`), so an article's new title changes only its topics' pages
-        shown = ([cards[s] for s in graph.topic_articles.get(t.slug, ())],
-                 [len(graph.subtree_articles(c)) for c in graph.children.get(t.slug, ())])
-        page(f"topics/{t.slug}/index.html", "topic.html", f"topic '{t.slug}'", (t.slug, shown),
-             functools.partial(_context, "topic", topic_view, config, graph, t.slug))
-    page("glossary/index.html", "glossary.html", "the glossary", glossary, lambda: {"entries": [
-        {"id": e.id, "term": e.term, "also": list(e.also), "definition": e.definition}
-        for e in glossary]})
+        return t, ([card(s) for s in graph.topic_articles.get(t, ())],
+                   [len(graph.subtree_articles(c)) for c in graph.children.get(t, ())])
+
+    page("index.html", "home.html", "the home page", lists,
+         lambda: {"tree": topic_tree_once()}, covered=True)
+    page("topics/index.html", "topics.html", "the topic index", lists,
+         lambda: {"tree": topic_tree_once()}, covered=True)
+    for t in graph.topics.values():
+        page(f"topics/{t.slug}/index.html", "topic.html", f"topic '{t.slug}'",
+             functools.partial(shown, t.slug),
+             functools.partial(_context, "topic", topic_view, config, graph, t.slug),
+             covered=True)
+    page("glossary/index.html", "glossary.html", "the glossary", lambda: glossary,
+         lambda: {"entries": [
+             {"id": e.id, "term": e.term, "also": list(e.also), "definition": e.definition}
+             for e in glossary]})
     if config.search:
-        page("search/index.html", "search.html", "the search page", (), dict)
+        page("search/index.html", "search.html", "the search page", tuple, dict)
     page("topic-map/index.html", "topic-map.html", "the topic map", lists,
-         lambda: {"svg": topicmap.draw(graph), "tree": topic_tree_once()})
-    page("404.html", "404.html", "the 404 page", (), dict)
+         lambda: {"svg": topicmap.draw(graph), "tree": topic_tree_once()}, covered=True)
+    page("404.html", "404.html", "the 404 page", tuple, dict)
 
     def listed() -> list[dict[str, Any]]:
         return [{"path": a.url[len(config.base_path):], "title": a.title,
@@ -208,15 +235,11 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
                  "is_article": a.is_article} for a in graph.articles.values()]
 
     page("sitemap.xml", "sitemap.xml", "sitemap.xml", lists, lambda: {
-        "articles": listed(), "topics": [f"topics/{t}/" for t in graph.topics]})
+        "articles": listed(), "topics": [f"topics/{t}/" for t in graph.topics]}, covered=True)
     page("feed.xml", "feed.xml", "feed.xml", lists, lambda: {"articles": sorted(
         (a for a in listed() if a["is_article"]),
-        key=lambda a: (-a["reviewed"].toordinal(), a["path"]))})
-    page("robots.txt", "robots.txt", "robots.txt", (), dict)
-    context = f"{base}\0{links}" if links is not None and body_keys is not None else ""
-    shortcut = bool(context) and context == memo.context and memo.trusted
-    memo.context = context
-
+        key=lambda a: (-a["reviewed"].toordinal(), a["path"]))}, covered=True)
+    page("robots.txt", "robots.txt", "robots.txt", tuple, dict)
     def body_of(slug: str) -> str:
         return body_keys[slug] if body_keys is not None else \
             hashlib.sha256(graph.rendered[slug].html.encode("utf-8", "surrogatepass")).hexdigest()
@@ -226,9 +249,9 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
         # the body key covers the HTML and contents list; the source, the front matter
         return key_of("article.html", "\0".join([
             slug, article.path, article.url, article.source or repr(article.meta), body,
-            *(f"{s.slug}\1{s.score!r}\1{chr(2).join(s.reasons)}\1{cards[s.slug]}"
+            *(f"{s.slug}\1{s.score!r}\1{chr(2).join(s.reasons)}\1{card(s.slug)}"
               for s in nxt.by_article.get(slug, ())), "backlinks",
-            *(cards[b] for b in graph.links_in.get(slug, ()))]))
+            *(card(b) for b in graph.links_in.get(slug, ()))]))
 
     def article_page(slug: str) -> tuple[bytes | None, str, list[Problem]]:
         article = graph.articles[slug]

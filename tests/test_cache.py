@@ -300,6 +300,10 @@ def test_incremental_builds_equal_builds_from_scratch(tmp_path: Path) -> None:
             (root / "static" / "style.css").read_text() + "\n/* x */\n")),
         ("site.yaml", lambda: (root / "site.yaml").write_text(
             (root / "site.yaml").read_text().replace("title: ", "title: New ", 1))),
+        ("a glossary added", lambda: (content / "glossary.yaml").write_text(
+            "- term: Vein\n  definition: A blood vessel that carries blood to the heart.\n")),
+        ("a definition changed", lambda: (content / "glossary.yaml").write_text(
+            "- term: Vein\n  definition: A vessel carrying blood back to the heart.\n")),
     ]
     build_site(Options(root=root))
     for what, change in changes:
