@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import select
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
@@ -71,9 +70,10 @@ def each_indexed(task: Callable[[int], T], n: int,
 class Background(Generic[T]):
     """`task()` worked out in a forked child while this process goes on with something else
     (when asked to do it `now`, on one core, or when forking is not possible, it is simply
-    done at once). The child
-    sends back only the pickled result; if it fails in any way, `result` does the task
-    again here, so its exception, if any, is raised where it belongs."""
+    done at once). The child sends back only the pickled result; if it fails in any way,
+    `result` does the task again here, so its exception, if any, is raised where it
+    belongs. Fork while the process is small: until the child exits, every page either
+    process writes to is copied (see bench/README.md)."""
 
     def __init__(self, task: Callable[[], T], now: bool = False) -> None:
         self._task = task
@@ -102,12 +102,6 @@ class Background(Generic[T]):
             pid, read = self._child
             os.close(read)
             os.waitpid(pid, 0)
-
-    def done(self) -> bool:
-        """Whether `result` would return without waiting for the child to work."""
-        if self._child is None:
-            return True
-        return bool(select.select([self._child[1]], [], [], 0)[0])
 
     def result(self) -> T:
         if self._value is None:
