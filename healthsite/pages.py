@@ -240,6 +240,7 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
         (a for a in listed() if a["is_article"]),
         key=lambda a: (-a["reviewed"].toordinal(), a["path"]))}, covered=True)
     page("robots.txt", "robots.txt", "robots.txt", tuple, dict)
+
     def body_of(slug: str) -> str:
         return body_keys[slug] if body_keys is not None else \
             hashlib.sha256(graph.rendered[slug].html.encode("utf-8", "surrogatepass")).hexdigest()
