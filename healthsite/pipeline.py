@@ -320,12 +320,12 @@ def _prior(opts: Options, root: Path, out: Path, day: dt.date, state: BuildState
     if opts.write:
         prior.key = snapshot.fingerprint(prior.inputs.digests,
                                          repr((str(out.resolve()), opts.drafts, day)))
-    if opts.write and prior.record is not None:
-        manifest = prior.record.manifest
-        # whether the output is as recorded: 20,000 system calls at 10,000 pages; when the
-        # inputs changed, the build has work to do anyway and they run in a child process
-        prior.output = Background(lambda: snapshot.still(out, manifest),
-                                  now=prior.record.fingerprint == prior.key)
+        if prior.record is not None:
+            manifest = prior.record.manifest
+            # whether the output is as recorded: 20,000 system calls at 10,000 pages; when
+            # the inputs changed, the build has work to do anyway and they run in a child
+            prior.output = Background(lambda: snapshot.still(out, manifest),
+                                      now=prior.record.fingerprint == prior.key)
     return prior
 
 

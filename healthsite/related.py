@@ -219,19 +219,14 @@ def _rank(graph: TopicGraph, slug: str, features: dict[str, frozenset[Feature]],
     k = config.reading_next_count
     mine, my_mask, masks = features[slug], index.mask[slug], index.mask
     out_links, in_links = set(graph.links_out.get(slug, ())), set(graph.links_in.get(slug, ()))
-    to_bonus, from_bonus = config.weights.links_to, config.weights.linked_from
     seen = {slug} | exclude
     best: list[tuple[float, str]] = []  # (-score, slug): reasons are worded for the winners only
 
     def consider(other: str) -> None:
         # `_points` of what the two share, by masks
         seen.add(other)
-        score = index.total(my_mask & masks[other])
-        if other in out_links:
-            score += to_bonus
-        if other in in_links:
-            score += from_bonus
-        best.append((-round(score, 9), other))
+        best.append((-_linked(index.total(my_mask & masks[other]), config, other in out_links,
+                              other in in_links), other))
 
     for other in sorted((out_links | in_links) & pool - seen):
         consider(other)
@@ -272,7 +267,11 @@ def _score(graph: TopicGraph, other: str, shared: frozenset[Feature],
 
 def _points(shared: frozenset[Feature], weights: dict[Feature, float], config: SiteConfig,
             links_to: bool, linked_from: bool) -> float:
-    score = _total(shared, weights)
+    return _linked(_total(shared, weights), config, links_to, linked_from)
+
+
+def _linked(score: float, config: SiteConfig, links_to: bool, linked_from: bool) -> float:
+    """A topic score with the link bonuses added."""
     if links_to:
         score += config.weights.links_to
     if linked_from:
