@@ -52,14 +52,26 @@ def ours(site: Path, out: Path, env: dict[str, str]) -> list[str]:
             str(out)]
 
 
+def discard(path: Path) -> None:
+    """Move a folder out of the way, to be deleted with the bench's temporary folder at the
+    end. Deleting it here would slow the next build down: this machine's file system (ext4)
+    skips recently deleted inodes when it allocates new ones, so creating 10,000 folders just
+    after deleting 10,000 cost several times as much (2 s instead of 0.25 s for 2,000 pages
+    in a loop of four), for Hugo as for us. A fresh checkout, as in CI, has none."""
+    if path.exists():
+        trash = path.parent.parent / "trash"
+        trash.mkdir(exist_ok=True)
+        path.rename(trash / f"{path.name}-{time.monotonic_ns()}")
+
+
 def bench_ours(site: Path, runs: int, env: dict[str, str]) -> dict[str, float]:
     out = site / "_site"
     cold, warm, edit, title, memory = [], [], [], [], []
     article = site / "content" / "a00001.md"
     original = article.read_text()
     for i in range(runs):
-        shutil.rmtree(site / ".cache", ignore_errors=True)
-        shutil.rmtree(out, ignore_errors=True)
+        discard(site / ".cache")
+        discard(out)
         wall, rss = timed(ours(site, out, env), env)
         cold.append(wall)
         memory.append(rss)
@@ -122,8 +134,8 @@ def bench_hugo(site: Path, runs: int) -> float | None:
     hsite = hugo_site(site, site.parent / "hugo-site")
     times = []
     for _ in range(runs):
-        shutil.rmtree(hsite / "public", ignore_errors=True)
-        shutil.rmtree(hsite / "resources", ignore_errors=True)
+        discard(hsite / "public")
+        discard(hsite / "resources")
         times.append(timed([hugo, "--source", str(hsite), "--quiet"])[0])
     return statistics.median(times)
 
