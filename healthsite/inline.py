@@ -17,78 +17,14 @@ Python-Markdown's; `tests/test_markup.py` checks that on every article and on ge
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as etree
-from re import _constants as sre  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any, cast
 
 from markdown import util
 from markdown.inlinepatterns import Pattern
 from markdown.treeprocessors import InlineProcessor
 
-_ZERO_WIDTH = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
-_REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", sre.MAX_REPEAT)}
-_GROUPS = {sre.SUBPATTERN, getattr(sre, "ATOMIC_GROUP", sre.SUBPATTERN)}
-_MOST_CHARS = 8  # a character class larger than this is not worth checking for
-
-
-def starts(pattern: str | re.Pattern[str]) -> frozenset[str] | None:
-    """Strings one of which every match of `pattern` begins with, or None when there are
-    none worth checking for (a match may begin with almost anything, or be empty)."""
-    if isinstance(pattern, re.Pattern):
-        if pattern.flags & (re.IGNORECASE | re.VERBOSE):
-            return None  # case folding would need every spelling of each string
-        pattern = pattern.pattern
-    try:
-        found = _sequence(list(sre_parse.parse(pattern)))
-    except (re.error, TypeError, ValueError, AttributeError):  # pragma: no cover
-        return None
-    if not found or "" in found:
-        return None
-    return frozenset(found)
-
-
-def _sequence(items: list[tuple[Any, Any]]) -> set[str] | None:
-    prefix = ""
-    for op, arg in items:
-        if op in _ZERO_WIDTH:
-            if prefix:
-                break  # a lookaround after the literal run: the run is still required
-            continue  # consumes nothing: the match begins with what follows
-        if op is sre.LITERAL:
-            prefix += chr(arg)
-            continue
-        if prefix:
-            break
-        return _item(op, arg)
-    return {prefix} if prefix else None
-
-
-def _item(op: Any, arg: Any) -> set[str] | None:
-    if op is sre.IN:
-        chars: set[str] = set()
-        for kind, value in arg:
-            if kind is sre.LITERAL:
-                chars.add(chr(value))
-            elif kind is sre.RANGE and value[1] - value[0] < _MOST_CHARS:
-                chars.update(chr(c) for c in range(value[0], value[1] + 1))
-            else:
-                return None  # negated or large classes, categories (\w, \s)
-        return chars if len(chars) <= _MOST_CHARS else None
-    if op is sre.BRANCH:
-        found: set[str] = set()
-        for alternative in arg[1]:
-            some = _sequence(list(alternative))
-            if some is None:
-                return None
-            found |= some
-        return found
-    if op in _GROUPS:
-        return _sequence(list(arg[-1]))
-    if op in _REPEATS and arg[0] >= 1:
-        return _sequence(list(arg[2]))
-    return None  # any character, a negated literal, a back reference, an optional item…
+from .patterns import starts
 
 
 class SkippingInlineProcessor(InlineProcessor):

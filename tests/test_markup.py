@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import types
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -154,27 +155,39 @@ def test_emergency_cards_have_no_onward_links() -> None:
         "card (an emergency card only says where to get help now; move the link out of the card)"]
 
 
-# The inline pass that skips patterns which cannot match (healthsite/inline.py) must give
-# exactly Python-Markdown's output.
+# The inline pass that skips patterns which cannot match (healthsite/inline.py) and the block
+# parser that skips tests which cannot pass (healthsite/blocks.py) must give exactly
+# Python-Markdown's output.
 
 INLINE_BITS = st.sampled_from([
     "*", "**", "_", "__", "***", "`", "``", "\\", "\\*", "[", "]", "(", ")", "!", "<", ">", "&",
     "&amp;", "&#35;", "  \n", "\n", "\n\n", " ", "word", "Iron", "[iron](iron.md)",
     "[top](#top)", "![a chart](x.png)", "[^1]", "[^2]", "[^x]", "<b>", "</b>", "<br>",
     "<https://x.org/>", "<a@b.org>", "[ref]", "[ref]: https://x.org/\n", "- ", "1. ", "> ",
-    "| a | b |\n|---|---|\n| c | d |\n", "## Head", "{: #id }", "ferritin", "'", '"', "—"])
+    "| a | b |\n|---|---|\n| c | d |\n", "## Head", "{: #id }", "ferritin", "'", '"', "—",
+    # block-level: headings underlined, rules, quotes, tables, definitions, cards, code, lists
+    "Title\n=====\n", "Title\n-----\n", "\n***\n", "\n- - -\n", "___", "|", " | x\n",
+    "a | b\n--|--\n",
+    "> quoted\n> more\n", "[^1]: a note\n", "[^1]:", "[ref]:", "]:", "#", "    code\n",
+    "!!! note\n    in the card\n", "!!! emergency\n", "    indented\n", "\t", "1. one\n",
+    "* item\n    more\n", "  \n", " ", "\r\n", "\r", "\x02", "\x03"])
 
 
 def stock(r: Renderer) -> Renderer:
-    """The same renderer with Python-Markdown's own inline pass."""
+    """The same renderer with Python-Markdown's own inline pass and block parser."""
+    from markdown.blockparser import BlockParser
+    from markdown.preprocessors import NormalizeWhitespace
     from markdown.treeprocessors import InlineProcessor
 
     r.md.treeprocessors.register(InlineProcessor(r.md), "inline", 20)
+    r.md.preprocessors.register(NormalizeWhitespace(r.md), "normalize_whitespace", 30)
+    r.md.parser.parseBlocks = types.MethodType(
+        BlockParser.parseBlocks, r.md.parser)
     return r
 
 
 def test_pattern_starts_are_read_from_the_regular_expression() -> None:
-    from healthsite.inline import starts
+    from healthsite.patterns import starts
 
     assert starts(r"(?<!\!)\[") == {"["}
     assert starts(r"  \n") == {"  \n"}
@@ -189,7 +202,46 @@ def test_pattern_starts_are_read_from_the_regular_expression() -> None:
     assert starts(re.compile("ab", re.I)) is None
 
 
-def test_skipping_inline_pass_renders_the_sites_articles_as_python_markdown() -> None:
+def test_required_strings_are_read_from_the_regular_expression() -> None:
+    from healthsite.patterns import required
+
+    def sets(pattern: str | re.Pattern[str]) -> list[set[str]]:
+        return [set(some) for some in required(pattern)]
+
+    assert sets(r"(?:^|\n)(?P<level>#{1,6})(.*)") == [{"#"}]  # a hash heading
+    assert sets(r"^.*?\n(?:=+|-+)[ ]*(\n|$)") == [{"\n"}, {"=", "-"}]  # an underlined one
+    assert sets(r"^[ ]{0,3}\[\^([^\]]*)\]:[ ]*(.*)$") == [{"[^"}, {"]:"}]  # a footnote
+    assert sets(r"^(?=(a+|b+))\1") == [{"a", "b"}]  # what a lookahead needs is needed
+    assert sets(r"(?!x)y") == [{"y"}]  # what a negative one excludes is not
+    assert sets(r"[ab]+c?") == [{"a", "b"}]
+    for nothing in (r".*", r"a?", r"(?:a|.)", r"[^x]", r"\w+", r"(a)?\1", r"a{0,3}", r""):
+        assert required(nothing) == (), nothing
+    assert required(re.compile("ab", re.I)) == ()
+
+
+def test_only_processors_known_to_answer_by_their_expression_are_skipped() -> None:
+    from markdown.blockprocessors import HashHeaderProcessor, ParagraphProcessor
+
+    from healthsite.blocks import gate_of
+
+    md = renderer().md
+    by_kind = {type(p).__name__: p for p in md.parser.blockprocessors}
+    heading = gate_of(by_kind["HashHeaderProcessor"])
+    assert heading is not None and heading("## Head") and not heading("A paragraph.")
+    table = gate_of(by_kind["TableProcessor"])
+    assert table is not None and not table("a | b") and table("a | b\n--|--")
+    # a test that is not only its expression is always asked: cards, lists, paragraphs
+    for kind in ("AdmonitionProcessor", "SaneUListProcessor", "ParagraphProcessor"):
+        assert gate_of(by_kind[kind]) is None, kind
+
+    class Subclass(HashHeaderProcessor):  # may answer differently: never skipped
+        pass
+
+    assert gate_of(Subclass(md.parser)) is None
+    assert gate_of(ParagraphProcessor(md.parser)) is None
+
+
+def test_skipping_passes_render_the_sites_articles_as_python_markdown() -> None:
     from conftest import REPO
 
     from healthsite.config import load_config
@@ -214,8 +266,9 @@ def test_skipping_inline_pass_renders_the_sites_articles_as_python_markdown() ->
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(INLINE_BITS, max_size=40).map("".join))
-def test_skipping_inline_pass_gives_python_markdowns_output(body: str) -> None:
-    from healthsite.inline import starts
+def test_skipping_passes_give_python_markdowns_output(body: str) -> None:
+    from healthsite.blocks import gate_of
+    from healthsite.patterns import starts
 
     other = make_article("## Ferritin\n", "content/iron.md")
     a = make_article(body)
@@ -226,3 +279,37 @@ def test_skipping_inline_pass_gives_python_markdowns_output(body: str) -> None:
         some = starts(pattern.getCompiledRegExp())
         if some is not None and pattern.getCompiledRegExp().search(body):
             assert any(s in body for s in some)
+    for processor in ours.md.parser.blockprocessors:  # and holds what the gates look for
+        expression = getattr(processor, "SEARCH_RE", getattr(processor, "RE", None))
+        possible = gate_of(processor)
+        if possible is not None and isinstance(expression, re.Pattern) and \
+                expression.search(body):
+            assert possible(body), type(processor).__name__
+
+
+WHITESPACE_BITS = st.sampled_from(["a", " ", "  ", "\t", "\n", "\r", "\r\n", "\x02", "\x03", "b c"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(WHITESPACE_BITS, max_size=6).map("".join), max_size=6))
+def test_quick_whitespace_step_gives_python_markdowns_lines(lines: list[str]) -> None:
+    from markdown.preprocessors import NormalizeWhitespace
+
+    from healthsite.blocks import QuickNormalizeWhitespace
+
+    md = renderer().md
+    lines = "\n".join(lines).split("\n")  # as Python-Markdown hands them over
+    assert QuickNormalizeWhitespace(md).run(list(lines)) == NormalizeWhitespace(md).run(lines)
+
+
+LINK_BITS = st.sampled_from(["[", "]", "(", ")", "]:", "](", " ", "   ", "\n", "a", "<", ">",
+                             "x.md", "[r]: u.md\n", "[a](b.md)", "[r]: <u.md> ", "](c.md)"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(LINK_BITS, max_size=30).map("".join))
+def test_link_targets_are_what_the_whole_expression_finds(body: str) -> None:
+    from healthsite.markup import _LINK_SRC, _link_targets
+
+    whole = [(m, 1 if m.group(1) else 2) for m in _LINK_SRC.finditer(body)]
+    assert _link_targets(body) == [(m.start(g), m.group(g)) for m, g in whole]

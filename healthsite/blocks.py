@@ -1,0 +1,111 @@
+"""Python-Markdown's block parser without the tests that cannot pass (and its first step without
+the work that a text without tabs, carriage returns or blank lines of spaces does not need).
+
+For every block of text (a paragraph, a list, a heading…) Python-Markdown asks each of its ~14
+block processors in turn whether the block is theirs, and most of them answer by searching
+the whole block with a regular expression: a heading needs a `#`, a quotation a `>`, a link
+definition `[` and `]:`. `skip_impossible_tests` gives a parser a `parseBlocks` that first
+checks, with plain `in` tests, the strings such a search requires (read from the expression by
+`patterns.required`), and passes over processors whose expression cannot match the block.
+
+Only processors whose answer is known to be exactly "does the expression match" are passed
+over (`_GATED`): their `test` is `bool(expression.search(block))` (or `.match`), or their
+`test` says yes to everything and their `run` puts the block back and returns False when the
+expression finds nothing; the tables extension's test cannot succeed without a `|` on a
+second line. Everything else is Python-Markdown's own code, so the output is byte for byte
+the same; `tests/test_markup.py` checks that on every article and on generated text.
+"""
+
+from __future__ import annotations
+
+import types
+import xml.etree.ElementTree as etree
+from collections.abc import Callable
+
+from markdown import blockprocessors, util
+from markdown.blockparser import BlockParser
+from markdown.extensions import footnotes, tables
+from markdown.preprocessors import NormalizeWhitespace
+
+from .patterns import required
+
+# processor class: the attribute holding the expression its answer rests on
+_GATED: dict[type, str] = {
+    blockprocessors.HashHeaderProcessor: "RE",  # test: RE.search
+    blockprocessors.SetextHeaderProcessor: "RE",  # test: RE.match
+    blockprocessors.HRProcessor: "SEARCH_RE",  # test: SEARCH_RE.search
+    blockprocessors.BlockQuoteProcessor: "RE",  # test: RE.search (and not too deep)
+    blockprocessors.ReferenceProcessor: "RE",  # run: RE.search, else block put back, False
+    footnotes.FootnoteBlockProcessor: "RE",  # run: RE.search, else block put back, False
+}
+# the tables extension: a block of one line, or without a `|`, is never a table
+_FIXED: dict[type, tuple[frozenset[str], ...]] = {
+    tables.TableProcessor: (frozenset({"|"}), frozenset({"\n"})),
+}
+
+Gate = Callable[[str], bool]
+
+
+def _gate(needs: tuple[frozenset[str], ...]) -> Gate | None:
+    """Whether a block holds a string of each set (None: nothing to check)."""
+    if not needs:
+        return None
+    sets = tuple(tuple(sorted(some)) for some in needs)
+
+    def possible(block: str) -> bool:
+        for some in sets:
+            for s in some:
+                if s in block:
+                    break
+            else:
+                return False
+        return True
+
+    return possible
+
+
+def gate_of(processor: blockprocessors.BlockProcessor) -> Gate | None:
+    """The check a block must pass for `processor` to be asked about it, if any."""
+    kind = type(processor)  # exactly these classes: a subclass may answer differently
+    if kind in _FIXED:
+        return _gate(_FIXED[kind])
+    if kind in _GATED:
+        return _gate(required(getattr(processor, _GATED[kind])))
+    return None
+
+
+def skip_impossible_tests(parser: BlockParser) -> None:
+    """Give `parser` a `parseBlocks` that passes over the processors whose test cannot succeed
+    on a block (processors registered later are taken into account: the list is read at every
+    call, as Python-Markdown does)."""
+    gates: dict[blockprocessors.BlockProcessor, Gate | None] = {}
+
+    def parse_blocks(self: BlockParser, parent: etree.Element, blocks: list[str]) -> None:
+        steps = []
+        for processor in self.blockprocessors:
+            if processor not in gates:
+                gates[processor] = gate_of(processor)
+            steps.append((processor, gates[processor]))
+        while blocks:
+            for processor, possible in steps:
+                if possible is not None and not possible(blocks[0]):
+                    continue
+                if processor.test(parent, blocks[0]):
+                    if processor.run(parent, blocks) is not False:
+                        break  # run returns True or None
+
+    parser.parseBlocks = types.MethodType(parse_blocks, parser)
+
+
+class QuickNormalizeWhitespace(NormalizeWhitespace):
+    """Python-Markdown's first step (registered under its name, `normalize_whitespace`, in its
+    place): it removes two control characters, turns carriage returns into newlines, expands
+    tabs and empties lines made only of spaces, all with nothing to do in a text that has
+    none of those. Such a text is only given its two closing newlines."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        source = "\n".join(lines) + "\n\n"
+        if any(c in source for c in (util.STX, util.ETX, "\r", "\t", " \n")):
+            done: list[str] = super().run(lines)
+            return done
+        return source.split("\n")
