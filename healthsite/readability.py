@@ -22,8 +22,15 @@ _NON_CONTRACTION = re.compile(r"\'(?!(?:[tsd]|ve|ll|re))")
 _PUNCTUATION = re.compile(r"[^\w\s\']")
 
 
+# _PUNCTUATION's characters below 128, for str.translate (far faster on ASCII text)
+_ASCII_PUNCTUATION = {c: None for c in range(128) if _PUNCTUATION.match(chr(c))}
+
+
 def _words(text: str) -> list[str]:
-    return _PUNCTUATION.sub("", _NON_CONTRACTION.sub("", text)).split()
+    text = _NON_CONTRACTION.sub("", text)
+    if text.isascii():
+        return text.translate(_ASCII_PUNCTUATION).split()
+    return _PUNCTUATION.sub("", text).split()
 
 
 _KNOWN: dict[str, int] = {}  # word: syllables, kept between builds (see `learn`)
@@ -105,6 +112,8 @@ def known() -> dict[str, int]:
 
 
 _PUNCTUATION_TOKEN = re.compile(r"(?:^|\s)[^\w\s]+(?=\s|$)")
+# the same tokens but one at the very start of a text (before any sentence): faster to search
+_PUNCTUATION_RUN = re.compile(r"\s[^\w\s]+(?=\s|$)")
 
 
 def _short(sentence: str) -> bool:
@@ -114,6 +123,29 @@ def _short(sentence: str) -> bool:
     if len(sentence.split(None, 3)) > 2 and not _PUNCTUATION_TOKEN.search(sentence):
         return False
     return len(_words(sentence)) <= 2
+
+
+def _sentences(text: str) -> int:
+    """textstat's count of sentences: those of more than two words (as `_words` counts them).
+
+    Asking `_short` of every sentence is the slow part, and most need not be asked. Every
+    sentence begins with a letter or digit (a word boundary before a character that is not
+    `.!?`), so its tokens are the text's own whitespace-separated tokens, but for the last
+    when the sentence is followed by something other than whitespace. A sentence of three
+    tokens or more is therefore long unless it holds one of the text's tokens made only of
+    punctuation, or its end is not followed by whitespace."""
+    marks = [m.end() - 1 for m in _PUNCTUATION_RUN.finditer(text)]  # inside each token
+    end_of_text, i, short, sentences = len(text), 0, 0, 0
+    for m in _SENTENCE.finditer(text):
+        sentences += 1
+        start, end = m.span()
+        while i < len(marks) and marks[i] < start:
+            i += 1
+        if (i < len(marks) and marks[i] < end) or \
+                (end < end_of_text and not text[end].isspace()) or \
+                len(m.group().split(None, 3)) <= 2:
+            short += _short(m.group())
+    return max(1, sentences - short)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -126,8 +158,7 @@ def reading_grade(text: str) -> Readability:
     words = _words(text)
     if not words:
         return Readability(0.0, 0)
-    sentences = _SENTENCE.findall(text)
-    count = max(1, len(sentences) - sum(1 for s in sentences if _short(s)))
+    count = _sentences(text)
     known, syllables = _KNOWN, 0
     for w, n in collections.Counter(words).items():
         low = w.lower()

@@ -79,15 +79,23 @@ def test_reading_grade_uses_blocks_as_sentences() -> None:
 def test_reading_grade_matches_textstat() -> None:
     import textstat
 
+    from healthsite.readability import _SENTENCE, _sentences, _words
+
     texts = [
         "Restless legs syndrome is a common condition. It causes an urge to move the legs.",
         "Pharmacological interventions demonstrate heterogeneity. Ask a GP. Don't wait; it's "
         "fine. Iron-rich foods help: spinach, beans and red meat! Why? Ferritin levels rise.",
         "One. Two words. A sentence with several more words in it for good measure.",
+        # a sentence whose last token is only punctuation, glued to the next sentence (the
+        # text's token "?Ferritin" is not punctuation, the sentence's "?" is); and one with
+        # a token of punctuation inside it
+        "Iron legs ?Ferritin levels rise in the blood. Legs — ache. Iron — ! Rest well now.",
     ]
     for text in texts:
         assert reading_grade(text).grade == round(float(textstat.flesch_kincaid_grade(text)), 1)
         assert reading_grade(text).words == textstat.lexicon_count(text)
+        sentences = _SENTENCE.findall(text)
+        assert _sentences(text) == max(1, sum(1 for s in sentences if len(_words(s)) > 2))
 
 
 def test_long_summary_is_a_warning(make_site: MakeSite, today: None) -> None:
@@ -190,10 +198,13 @@ def test_fast_resource_scan_finds_what_the_pattern_finds(parts: list[str]) -> No
 def test_fast_reading_grade_counts_like_textstat(parts: list[str]) -> None:
     import textstat
 
-    from healthsite.readability import _SENTENCE, _short, _words
+    from healthsite.readability import _SENTENCE, _sentences, _short, _words
 
+    for text in (" ".join(parts), "".join(parts)):
+        sentences = _SENTENCE.findall(text)
+        for s in sentences:
+            assert _short(s) == (len(_words(s)) <= 2), s
+        assert _sentences(text) == max(1, sum(1 for s in sentences if len(_words(s)) > 2))
     text = " ".join(parts)
-    for s in _SENTENCE.findall(text):
-        assert _short(s) == (len(_words(s)) <= 2), s
     if _words(text):
         assert reading_grade(text).grade == round(float(textstat.flesch_kincaid_grade(text)), 1)
