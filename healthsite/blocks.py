@@ -1,5 +1,6 @@
-"""Python-Markdown's block parser without the tests that cannot pass (and its first step without
-the work that a text without tabs, carriage returns or blank lines of spaces does not need).
+"""Python-Markdown's block parser without the tests that cannot pass (and its first two steps
+without the work that cannot change a text without tabs, carriage returns or blank lines of
+spaces, or without HTML).
 
 For every block of text (a paragraph, a list, a heading…) Python-Markdown asks each of its ~14
 block processors in turn whether the block is theirs, and most of them answer by searching
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from markdown import blockprocessors, util
 from markdown.blockparser import BlockParser
 from markdown.extensions import footnotes, tables
-from markdown.preprocessors import NormalizeWhitespace
+from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
 
 from .patterns import required
 
@@ -109,3 +110,16 @@ class QuickNormalizeWhitespace(NormalizeWhitespace):
             done: list[str] = super().run(lines)
             return done
         return source.split("\n")
+
+
+class QuickHtmlBlock(HtmlBlockPreprocessor):
+    """Python-Markdown's raw-HTML step (registered under its name, `html_block`, in its
+    place). It feeds the whole text to an HTML parser to take raw HTML out; a text with no
+    `<` holds no tag, and with no `&` either, no character reference to write out again, so
+    the parser would give it back unchanged and is not run."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        if any("<" in line or "&" in line for line in lines):
+            done: list[str] = super().run(lines)
+            return done
+        return lines

@@ -24,7 +24,7 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
-from .blocks import QuickNormalizeWhitespace, skip_impossible_tests
+from .blocks import QuickHtmlBlock, QuickNormalizeWhitespace, skip_impossible_tests
 from .content import Article, GlossaryEntry, slugify
 from .errors import Level, Problem, did_you_mean
 from .inline import SkippingInlineProcessor
@@ -204,6 +204,7 @@ class _HealthExtension(Extension):
         md.treeprocessors.register(SkippingInlineProcessor(md), "inline", 20)
         skip_impossible_tests(md.parser)
         md.preprocessors.register(QuickNormalizeWhitespace(md), "normalize_whitespace", 30)
+        md.preprocessors.register(QuickHtmlBlock(md), "html_block", 20)
         md.preprocessors.register(_Placeholders(md, self.r), "hs-placeholders", 35)
         md.inlinePatterns.register(_Citation(r"\[\^(\d+)\]", md, self.r), "hs-citation", 174)
         md.treeprocessors.register(_CareCards(md, self.r), "hs-care-cards", 4)

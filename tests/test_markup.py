@@ -176,11 +176,12 @@ INLINE_BITS = st.sampled_from([
 def stock(r: Renderer) -> Renderer:
     """The same renderer with Python-Markdown's own inline pass and block parser."""
     from markdown.blockparser import BlockParser
-    from markdown.preprocessors import NormalizeWhitespace
+    from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
     from markdown.treeprocessors import InlineProcessor
 
     r.md.treeprocessors.register(InlineProcessor(r.md), "inline", 20)
     r.md.preprocessors.register(NormalizeWhitespace(r.md), "normalize_whitespace", 30)
+    r.md.preprocessors.register(HtmlBlockPreprocessor(r.md), "html_block", 20)
     r.md.parser.parseBlocks = types.MethodType(
         BlockParser.parseBlocks, r.md.parser)
     return r
@@ -288,6 +289,9 @@ def test_skipping_passes_give_python_markdowns_output(body: str) -> None:
 
 
 WHITESPACE_BITS = st.sampled_from(["a", " ", "  ", "\t", "\n", "\r", "\r\n", "\x02", "\x03", "b c"])
+HTML_BITS = st.sampled_from(["a", " ", "\n", "\n\n", ";", "#", ">", "]]", "--", "-->", "?>", "!",
+                             "'", '"', "=", "\t", "    ", "`", "\\", "{", "\x00", "\ufffd",
+                             "&", "&amp;", "&#35;", "&#xa", "&zz;", "<", "<b>", "</b>", "<!--"])
 
 
 @settings(max_examples=300, deadline=None)
@@ -313,3 +317,16 @@ def test_link_targets_are_what_the_whole_expression_finds(body: str) -> None:
 
     whole = [(m, 1 if m.group(1) else 2) for m in _LINK_SRC.finditer(body)]
     assert _link_targets(body) == [(m.start(g), m.group(g)) for m, g in whole]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(HTML_BITS, max_size=30).map("".join))
+def test_quick_html_step_gives_python_markdowns_lines(text: str) -> None:
+    from markdown.preprocessors import HtmlBlockPreprocessor
+
+    from healthsite.blocks import QuickHtmlBlock
+
+    ours, theirs = renderer().md, renderer().md
+    lines = text.split("\n")
+    assert QuickHtmlBlock(ours).run(list(lines)) == HtmlBlockPreprocessor(theirs).run(lines)
+    assert ours.htmlStash.rawHtmlBlocks == theirs.htmlStash.rawHtmlBlocks
