@@ -36,7 +36,7 @@ from .output import OutputError, Staging, Written, update_site
 from .pages import PageMemo, render_site
 from .parallel import Background, map_indexed
 from .readability import Readability
-from .related import Memo, ReadingNext, compute
+from .related import Memo, ReadingNext, compute, pack, unpack
 from .search import INDEX_DIR, index_or_reuse
 from .templating import load_templates
 
@@ -240,7 +240,7 @@ def _related(graph: TopicGraph, config: SiteConfig, day: dt.date, state: BuildSt
     nxt = compute(graph, config, day, memo)
     if memo != before or state.related_key != links:
         state.related_key = links
-        _keep(config.root, "related", {"key": links, "memo": memo})
+        _keep(config.root, "related", {"key": links, "memo": pack(memo)})
     return nxt
 
 
@@ -366,7 +366,7 @@ def _read_caches(root: Path, state: BuildState) -> None:
     state.render_cache.open(disk_cache(root))
     found = _recall(root, "related")
     memo, key = found.get("memo"), found.get("key")
-    state.related = memo if isinstance(memo, dict) else {}
+    state.related = unpack(memo)
     state.related_key = key if isinstance(key, str) and state.related else None
     if not readability.known():
         readability.learn(_recall(root, SYLLABLES))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import heapq
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterator
@@ -62,6 +63,27 @@ def suggestible(graph: TopicGraph, today: dt.date) -> set[str]:
 
 
 Memo = dict[str, tuple[tuple[object, ...], tuple[Suggestion, ...]]]  # slug: (inputs, suggestions)
+
+
+def pack(memo: Memo) -> dict[str, tuple[tuple[object, ...], tuple[tuple[Any, ...], ...]]]:
+    """The memo with its suggestions as plain tuples, to be kept on disk: pickle writes and
+    reads plain tuples about three times faster than named tuples (no reduce call, no class
+    reference, one tuple each)."""
+    return {slug: (key, tuple(map(tuple, chosen))) for slug, (key, chosen) in memo.items()}
+
+
+def unpack(data: object) -> Memo:
+    """A memo from `pack`'s form (empty when it is not that form: a memo is only an aid)."""
+    if not isinstance(data, dict):
+        return {}
+    new, kind = tuple.__new__, itertools.repeat(Suggestion)  # made in C, as in __reduce__
+    try:
+        memo = {slug: (key, tuple(map(new, kind, chosen))) for slug, (key, chosen) in data.items()
+                if isinstance(slug, str) and isinstance(key, tuple)}
+    except (TypeError, ValueError):
+        return {}
+    ok = all(len(s) == len(Suggestion._fields) for _, chosen in memo.values() for s in chosen)
+    return memo if ok else {}
 
 
 def compute(graph: TopicGraph, config: SiteConfig, today: dt.date,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import pickle
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -153,3 +154,11 @@ def test_memo_reuses_only_what_did_not_change() -> None:
     assert linked == dataclasses.replace(compute(graph4, config, day),
                                          pairs_examined=linked.pairs_examined)
     assert 0 < linked.pairs_examined < 2 * 60
+    # kept on disk as plain tuples, and read back as it was (a garbled one is no memo)
+    packed = pickle.loads(pickle.dumps(related.pack(memo)))
+    assert all(type(s) is tuple for _, chosen in packed.values() for s in chosen)
+    back = related.unpack(packed)
+    assert back == memo and all(type(s) is related.Suggestion
+                                for _, chosen in back.values() for s in chosen)
+    for garbled in (None, [], {"a": 1}, {"a": ((), ((1, 2),))}):
+        assert related.unpack(garbled) == {}
