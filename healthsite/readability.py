@@ -50,14 +50,14 @@ def _syllables(word: str) -> int:
     if n is None and word.isascii() and word.isdigit():
         n = 1  # textstat: not in the dictionary, and Pyphen never splits digits
     if n is None:
-        ts = _textstat()
         _learn_dictionary()
         n = _KNOWN.get(word)
-        if n is None and _PLAIN.fullmatch(word):
-            # not in the dictionary (all its plain words are known): textstat asks Pyphen
-            n = len(ts.get_pyphen("en_US").positions(word)) + 1
-        if n is None:
-            n = int(ts.count_syllables(word, "en_US"))
+        if n is None:  # not in the dictionary: textstat (imported only now) asks Pyphen
+            ts = _textstat()
+            if _PLAIN.fullmatch(word):  # (all the dictionary's plain words are known)
+                n = len(ts.get_pyphen("en_US").positions(word)) + 1
+            else:
+                n = int(ts.count_syllables(word, "en_US"))
         _KNOWN[word] = _NEW[word] = n
     return n
 
@@ -89,9 +89,10 @@ def _learn_dictionary() -> None:
 
 
 def preload() -> None:
-    """Load the dictionaries now (before forking workers that will need them)."""
+    """Read the CMU dictionary now (before forking workers that will need it). textstat and
+    Pyphen's tables (0.17 s) are loaded only for a word the dictionary lacks: the words of
+    many sites are all in it."""
     _learn_dictionary()
-    _textstat().get_pyphen("en_US")
 
 
 def learn(table: dict[str, int]) -> None:
