@@ -12,9 +12,10 @@ checks, with plain `in` tests, the strings such a search requires (read from the
 Only processors whose answer is known to be exactly "does the expression match" are passed
 over (`_GATED`): their `test` is `bool(expression.search(block))` (or `.match`), or their
 `test` says yes to everything and their `run` puts the block back and returns False when the
-expression finds nothing; the tables extension's test cannot succeed without a `|` on a
-second line. Everything else is Python-Markdown's own code, so the output is byte for byte
-the same; `tests/test_markup.py` checks that on every article and on generated text.
+expression finds nothing; the tables extension's test cannot succeed on a block without a
+`|` or without a second line. Everything else is Python-Markdown's own code, so the output is
+byte for byte the same; `tests/test_markup.py` checks that on every article and on generated
+text (it would catch a later Python-Markdown whose processors answer otherwise).
 """
 
 from __future__ import annotations

@@ -87,10 +87,19 @@ _STARTS = ("<script", "<img", "<iframe", "<frame", "<source", "<video", "<audio"
            "<object", "<track", "<image", "<use", "<input", "<link", "url(", "@import")
 
 
+# the non-ASCII letters that re's IGNORECASE matches to ASCII ones (see the re module's
+# documentation): str.lower() does not make them so, and the first even lengthens the text
+_FOLDED = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
 def _resources(text: str) -> Iterator[re.Match[str]]:
     """What `_RESOURCE.finditer(text)` finds, many times faster: the places where a match
-    can start are found with str.find, and the pattern is tried only there."""
+    can start are found with str.find, and the pattern is tried only there. (Where lower
+    case does not line up with the pattern's case folding, the pattern searches itself.)"""
     lowered = text.lower()
+    if not text.isascii() and (len(lowered) != len(text) or any(c in text for c in _FOLDED)):
+        yield from _RESOURCE.finditer(text)
+        return
     starts: set[int] = set()
     for token in _STARTS:
         i = lowered.find(token)

@@ -181,13 +181,25 @@ def test_dictionary_read_directly_counts_like_textstats_loader() -> None:
 @given(st.lists(st.sampled_from([
     "<IMG ", "<img src=", "<link ", "rel=stylesheet ", "rel=icon", " href=", " src=", "srcset=",
     '"', "'", "//evil.example/x.js", "https://e.example/s.css", "http://z/", ">", "<script",
-    "url(", "@import ", " ", "\n", "<use xlink:href=", "<linkx", "<a href=", "text", "<"]),
+    "url(", "@import ", " ", "\n", "<use xlink:href=", "<linkx", "<a href=", "text", "<",
+    # letters whose lower case lengthens the text or which IGNORECASE matches to ASCII
+    "\u0130", "\u0131", "<\u017fcript ", "<lin\u212a rel=stylesheet ", "\u2014", "é"]),
     max_size=40))
 def test_fast_resource_scan_finds_what_the_pattern_finds(parts: list[str]) -> None:
     from healthsite.checks import _RESOURCE, _resources
 
     text = "".join(parts)
     assert [m.span() for m in _resources(text)] == [m.span() for m in _RESOURCE.finditer(text)]
+
+
+def test_a_letter_that_lengthens_in_lower_case_hides_no_script() -> None:
+    from healthsite.checks import check_file
+    from healthsite.errors import ProblemList
+
+    problems = ProblemList()  # "İ" lower-cased is two characters: positions would shift
+    check_file("a/index.html", "<p>İ</p><script src='//evil.example/x.js'></script>".encode(),
+               problems)
+    assert [p.code for p in problems.items()] == ["external-resource"]
 
 
 @settings(max_examples=150, deadline=None)
