@@ -11,7 +11,9 @@ for a line break). A pattern whose expression gives no such strings is always tr
 
 Leaving out a pattern that cannot match changes nothing: Python-Markdown would have searched,
 found nothing and moved on to the next pattern (it only ever replaces matched text by
-placeholders, so a text cannot gain a match later in the pass). The output is byte for byte
+placeholders, so a text cannot gain a match later in the pass). Likewise, in a document that
+defines no link references (`[id]: url`), the four reference patterns are left out: they find
+an id, see it undefined and leave the text as it was. The output is byte for byte
 Python-Markdown's; `tests/test_markup.py` checks that on every article and on generated text.
 """
 
@@ -21,7 +23,7 @@ import xml.etree.ElementTree as etree
 from typing import Any, cast
 
 from markdown import util
-from markdown.inlinepatterns import Pattern
+from markdown.inlinepatterns import Pattern, ReferenceInlineProcessor
 from markdown.treeprocessors import InlineProcessor
 
 from .patterns import starts
@@ -36,7 +38,9 @@ class SkippingInlineProcessor(InlineProcessor):
         self._patterns: list[Pattern] = []
         self._starts: list[frozenset[str] | None] = []
         self._strings: tuple[str, ...] = ()
-        self._order: dict[frozenset[str], tuple[int, ...]] = {}
+        self._order: dict[tuple[frozenset[str], bool], tuple[int, ...]] = {}
+        self._references: frozenset[int] = frozenset()
+        self._defined = True  # whether the document defines link references
 
     def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
         patterns = list(self.inlinePatterns)
@@ -44,7 +48,10 @@ class SkippingInlineProcessor(InlineProcessor):
             self._patterns = patterns
             self._starts = [starts(p.getCompiledRegExp()) for p in patterns]
             self._strings = tuple(sorted({s for some in self._starts if some for s in some}))
+            self._references = frozenset(i for i, p in enumerate(patterns)
+                                         if _only_references(p))
             self._order = {}
+        self._defined = bool(self.md.references)  # (the block parser has found them all)
         done: etree.Element = super().run(tree, ancestors)
         return done
 
@@ -52,10 +59,11 @@ class SkippingInlineProcessor(InlineProcessor):
         if isinstance(data, util.AtomicString):
             return cast(str, data)
         present = frozenset(s for s in self._strings if s in data)
-        order = self._order.get(present)
+        order = self._order.get((present, self._defined))
         if order is None:
-            order = self._order[present] = tuple(
-                i for i, some in enumerate(self._starts) if some is None or some & present)
+            order = self._order[present, self._defined] = tuple(
+                i for i, some in enumerate(self._starts) if (some is None or some & present)
+                and (self._defined or i not in self._references))
         apply = self._InlineProcessor__applyPattern
         patterns = self._patterns
         for i in order:
@@ -67,3 +75,12 @@ class SkippingInlineProcessor(InlineProcessor):
                 if not matched:
                     break
         return data
+
+
+def _only_references(pattern: Pattern) -> bool:
+    """Whether `pattern` is one of Python-Markdown's reference links or images (`[text][id]`,
+    `[id]`, `![alt][id]`, `![id]`) with their own `handleMatch`, which for an id that is not
+    defined returns no element and leaves the text as it was: in a document that defines no
+    references they can change nothing, and are not tried."""
+    return isinstance(pattern, ReferenceInlineProcessor) and \
+        type(pattern).handleMatch is ReferenceInlineProcessor.handleMatch

@@ -170,7 +170,9 @@ INLINE_BITS = st.sampled_from([
     "a | b\n--|--\n",
     "> quoted\n> more\n", "[^1]: a note\n", "[^1]:", "[ref]:", "]:", "#", "    code\n",
     "!!! note\n    in the card\n", "!!! emergency\n", "    indented\n", "\t", "1. one\n",
-    "* item\n    more\n", "  \n", " ", "\r\n", "\r", "\x02", "\x03"])
+    "* item\n    more\n", "  \n", " ", "\r\n", "\r", "\x02", "\x03",
+    # reference links and images, defined or not
+    "[text][ref]", "[text][]", "![alt][ref]", "![ref]", "[Ref]", "\n\n[ref]: iron.md\n"])
 
 
 def stock(r: Renderer) -> Renderer:
