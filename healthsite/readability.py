@@ -135,7 +135,7 @@ def _sentences(text: str) -> int:
     """textstat's count of sentences: those of more than two words (as `_words` counts them).
 
     Asking `_short` of every sentence is the slow part, and most need not be asked. Every
-    sentence begins with a letter or digit (a word boundary before a character that is not
+    sentence begins with a word character (a word boundary before a character that is not
     `.!?`), so its tokens are the text's own whitespace-separated tokens, but for the last
     when the sentence is followed by something other than whitespace. A sentence of three
     tokens or more is therefore long unless it holds one of the text's tokens made only of
