@@ -27,6 +27,7 @@ from collections.abc import Callable
 from markdown import blockprocessors, util
 from markdown.blockparser import BlockParser
 from markdown.extensions import footnotes, tables
+from markdown.extensions.attr_list import AttrListTreeprocessor
 from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
 
 from .patterns import required
@@ -124,3 +125,15 @@ class QuickHtmlBlock(HtmlBlockPreprocessor):
             done: list[str] = super().run(lines)
             return done
         return lines
+
+
+class QuickAttrList(AttrListTreeprocessor):
+    """The attr_list extension's step (registered under its name, `attr_list`, in its place):
+    it looks in every text and tail of the tree for `{: #id .class }`. At its turn the tree's
+    text comes only from the document's lines after the preprocessors (`md.lines`) and fixed
+    strings without braces (the footnotes' back links, the inline pass's placeholders), so
+    in a document whose lines have no `{` it can find nothing and is not run."""
+
+    def run(self, doc: etree.Element) -> None:
+        if any("{" in line for line in getattr(self.md, "lines", ("{",))):
+            super().run(doc)

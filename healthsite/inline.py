@@ -24,7 +24,7 @@ from typing import Any, cast
 
 from markdown import util
 from markdown.inlinepatterns import Pattern, ReferenceInlineProcessor
-from markdown.treeprocessors import InlineProcessor
+from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
 
 from .patterns import starts
 
@@ -41,6 +41,7 @@ class SkippingInlineProcessor(InlineProcessor):
         self._order: dict[tuple[frozenset[str], bool], tuple[int, ...]] = {}
         self._references: frozenset[int] = frozenset()
         self._defined = True  # whether the document defines link references
+        self.backslash = False
 
     def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
         patterns = list(self.inlinePatterns)
@@ -52,12 +53,15 @@ class SkippingInlineProcessor(InlineProcessor):
                                          if _only_references(p))
             self._order = {}
         self._defined = bool(self.md.references)  # (the block parser has found them all)
+        self.backslash = False  # whether a text of this document had one (see QuickUnescape)
         done: etree.Element = super().run(tree, ancestors)
         return done
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802,N803 (the name it replaces)
         if isinstance(data, util.AtomicString):
             return cast(str, data)
+        if not self.backslash and "\\" in data:
+            self.backslash = True
         present = frozenset(s for s in self._strings if s in data)
         order = self._order.get((present, self._defined))
         if order is None:
@@ -84,3 +88,18 @@ def _only_references(pattern: Pattern) -> bool:
     references they can change nothing, and are not tried."""
     return isinstance(pattern, ReferenceInlineProcessor) and \
         type(pattern).handleMatch is ReferenceInlineProcessor.handleMatch
+
+
+class QuickUnescape(UnescapeTreeprocessor):
+    """Python-Markdown's `unescape` step (registered under its name, in its place): it turns
+    the placeholders of backslash escapes (`\\*`) back into characters in every text, tail
+    and attribute of the tree. Only the inline pass makes such placeholders, and only from a
+    text with a backslash (the escape pattern, and code spans for an escaped backslash), so
+    when our inline pass saw none in a document the walk is left out."""
+
+    def run(self, root: etree.Element) -> None:
+        inline = self.md.treeprocessors["inline"] if "inline" in self.md.treeprocessors \
+            else None
+        if isinstance(inline, SkippingInlineProcessor) and not inline.backslash:
+            return
+        super().run(root)

@@ -24,10 +24,10 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
-from .blocks import QuickHtmlBlock, QuickNormalizeWhitespace, skip_impossible_tests
+from .blocks import QuickAttrList, QuickHtmlBlock, QuickNormalizeWhitespace, skip_impossible_tests
 from .content import Article, GlossaryEntry, slugify
 from .errors import Level, Problem, did_you_mean
-from .inline import SkippingInlineProcessor
+from .inline import QuickUnescape, SkippingInlineProcessor
 from .readability import reading_grade
 from .sanitize import clean, removed, safe_url
 
@@ -205,6 +205,8 @@ class _HealthExtension(Extension):
         skip_impossible_tests(md.parser)
         md.preprocessors.register(QuickNormalizeWhitespace(md), "normalize_whitespace", 30)
         md.preprocessors.register(QuickHtmlBlock(md), "html_block", 20)
+        md.treeprocessors.register(QuickAttrList(md), "attr_list", 8)
+        md.treeprocessors.register(QuickUnescape(md), "unescape", 0)
         md.preprocessors.register(_Placeholders(md, self.r), "hs-placeholders", 35)
         md.inlinePatterns.register(_Citation(r"\[\^(\d+)\]", md, self.r), "hs-citation", 174)
         md.treeprocessors.register(_CareCards(md, self.r), "hs-care-cards", 4)

@@ -172,18 +172,24 @@ INLINE_BITS = st.sampled_from([
     "!!! note\n    in the card\n", "!!! emergency\n", "    indented\n", "\t", "1. one\n",
     "* item\n    more\n", "  \n", " ", "\r\n", "\r", "\x02", "\x03",
     # reference links and images, defined or not
-    "[text][ref]", "[text][]", "![alt][ref]", "![ref]", "[Ref]", "\n\n[ref]: iron.md\n"])
+    "[text][ref]", "[text][]", "![alt][ref]", "![ref]", "[Ref]", "\n\n[ref]: iron.md\n",
+    # attribute lists and backslash escapes, in text, links and code
+    "{: .note }", "\n{: #here }\n", "{", "}", "\\*", "\\[", "\\\\", "`a\\\\`", "[x](a\\_b.md)",
+    "{{emergency_number}}"])
 
 
 def stock(r: Renderer) -> Renderer:
     """The same renderer with Python-Markdown's own inline pass and block parser."""
     from markdown.blockparser import BlockParser
+    from markdown.extensions.attr_list import AttrListTreeprocessor
     from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
-    from markdown.treeprocessors import InlineProcessor
+    from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
 
     r.md.treeprocessors.register(InlineProcessor(r.md), "inline", 20)
     r.md.preprocessors.register(NormalizeWhitespace(r.md), "normalize_whitespace", 30)
     r.md.preprocessors.register(HtmlBlockPreprocessor(r.md), "html_block", 20)
+    r.md.treeprocessors.register(AttrListTreeprocessor(r.md), "attr_list", 8)
+    r.md.treeprocessors.register(UnescapeTreeprocessor(r.md), "unescape", 0)
     r.md.parser.parseBlocks = types.MethodType(
         BlockParser.parseBlocks, r.md.parser)
     return r
