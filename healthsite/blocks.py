@@ -1,6 +1,7 @@
-"""Python-Markdown's block parser without the tests that cannot pass (and its first two steps
-without the work that cannot change a text without tabs, carriage returns or blank lines of
-spaces, or without HTML).
+"""Python-Markdown's block parser without the tests that cannot pass, and three of its steps
+left out where they cannot change anything (whitespace clean-up in a text without tabs,
+carriage returns or blank lines of spaces; raw HTML in a text without `<` or `&`; attribute
+lists in a document without `{`).
 
 For every block of text (a paragraph, a list, a heading…) Python-Markdown asks each of its ~14
 block processors in turn whether the block is theirs, and most of them answer by searching

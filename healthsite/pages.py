@@ -167,9 +167,9 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     # Every list page shows only what `links` covers (cards, topics, dates), so when it and
     # the shared parts are as they were for the intact previous output, such a page is kept
     # without working out its key; so is an article page whose own inputs are unchanged.
-    context = f"{base}\0{links}" if links is not None and body_keys is not None else ""
-    shortcut = bool(context) and context == memo.context and memo.trusted
-    memo.context = context
+    covering = f"{base}\0{links}" if links is not None and body_keys is not None else ""
+    shortcut = bool(covering) and covering == memo.context and memo.trusted
+    memo.context = covering
 
     def page(path: str, name: str, what: str, inputs: Callable[[], object],
              context: Callable[[], dict[str, Any]], covered: bool = False) -> None:

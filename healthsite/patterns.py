@@ -19,17 +19,24 @@ _MOST_CHARS = 8  # a character class larger than this is not worth checking for
 def starts(pattern: str | re.Pattern[str]) -> frozenset[str] | None:
     """Strings one of which every match of `pattern` begins with, or None when there are
     none worth checking for (a match may begin with almost anything, or be empty)."""
-    if isinstance(pattern, re.Pattern):
-        if pattern.flags & (re.IGNORECASE | re.VERBOSE):
-            return None  # case folding would need every spelling of each string
-        pattern = pattern.pattern
-    try:
-        found = _sequence(list(sre_parse.parse(pattern)))
-    except (re.error, TypeError, ValueError, AttributeError):  # pragma: no cover
-        return None
+    items = _parsed(pattern)
+    found = _sequence(items) if items is not None else None
     if not found or "" in found:
         return None
     return frozenset(found)
+
+
+def _parsed(pattern: str | re.Pattern[str]) -> list[tuple[Any, Any]] | None:
+    """The items of `pattern` as `re`'s parser reads them, or None when its strings cannot
+    be relied on (case folding would need every spelling of each string)."""
+    if isinstance(pattern, re.Pattern):
+        if pattern.flags & (re.IGNORECASE | re.VERBOSE):
+            return None
+        pattern = pattern.pattern
+    try:
+        return list(sre_parse.parse(pattern))
+    except (re.error, TypeError, ValueError, AttributeError):  # pragma: no cover
+        return None
 
 
 def _sequence(items: list[tuple[Any, Any]]) -> set[str] | None:
@@ -78,14 +85,8 @@ def required(pattern: str | re.Pattern[str]) -> tuple[frozenset[str], ...]:
     """Sets of strings such that every match of `pattern` contains a string of each set
     (empty when nothing is known to be required). A text lacking every string of one of the
     sets cannot hold a match."""
-    if isinstance(pattern, re.Pattern):
-        if pattern.flags & (re.IGNORECASE | re.VERBOSE):
-            return ()  # case folding would need every spelling of each string
-        pattern = pattern.pattern
-    try:
-        return tuple(_needs(list(sre_parse.parse(pattern))))
-    except (re.error, TypeError, ValueError, AttributeError):  # pragma: no cover
-        return ()
+    items = _parsed(pattern)
+    return tuple(_needs(items)) if items is not None else ()
 
 
 def _needs(items: list[tuple[Any, Any]]) -> list[frozenset[str]]:

@@ -118,7 +118,8 @@ def known() -> dict[str, int]:
 
 
 _PUNCTUATION_TOKEN = re.compile(r"(?:^|\s)[^\w\s]+(?=\s|$)")
-# the same tokens but one at the very start of a text (before any sentence): faster to search
+# the same tokens, less one at the very start of a text (which is in no sentence): faster
+# to search for
 _PUNCTUATION_RUN = re.compile(r"\s[^\w\s]+(?=\s|$)")
 
 
