@@ -9,6 +9,7 @@ bombs), custom tags and very deep nesting are rejected with a position.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -84,10 +85,31 @@ class _Loader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-# libyaml's C parser when PyYAML was built with it (much faster); our own checks run on its
-# nodes either way. Aliases are found by the pure-Python composer above, which is only needed
-# when the text could contain one.
-_FAST = getattr(yaml, "CSafeLoader", None)
+@functools.lru_cache(maxsize=1 << 16)
+def _resolve(kind: Any, value: str | None, implicit: Any) -> str:
+    """PyYAML's tag for a node, worked out once per distinct value: front matter repeats
+    the same keys and many of the same values in every file."""
+    return _RESOLVER.resolve(kind, value, implicit)  # type: ignore[no-any-return,no-untyped-call]
+
+
+class _Fast(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's C parser when PyYAML was built with it (much faster); our own checks run
+    on its nodes either way. A tag depends only on the node's kind and value (the safe
+    loader has no path-based resolvers), so it is remembered."""
+
+    def resolve(self, kind: Any, value: str | None, implicit: Any) -> str:
+        return _resolve(kind, value, implicit)
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass  # only path-based resolvers use it
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+# (remembering tags relies on there being no path-based resolvers.) Aliases are found by the
+# pure-Python composer above, which is only needed when the text could contain one.
+_FAST = _Fast if hasattr(yaml, "CSafeLoader") and not _Fast.yaml_path_resolvers else None
 
 
 def _compose(text: str) -> Node | None:
@@ -190,12 +212,27 @@ def _convert(
     return result
 
 
+_PLAIN: dict[tuple[str, str], Any] = {}  # plain scalars converted so far: (text, tag): value
+_PLAIN_MAX = 100_000
+_MISSING = object()
+
+
 def _scalar(node: ScalarNode, line: int, col: int) -> Any:
     text = node.value
     if node.style:  # quoted or block scalar (libyaml says '' for plain, PyYAML None)
         return text
-    resolved = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
-    if node.tag == _STR and resolved != _STR:
+    key = (text, node.tag)
+    value = _PLAIN.get(key, _MISSING)
+    if value is _MISSING:  # (a mistake raises, and is not remembered)
+        value = _plain(text, node.tag, line, col)
+        if len(_PLAIN) < _PLAIN_MAX:
+            _PLAIN[key] = value  # every value it can be is immutable
+    return value
+
+
+def _plain(text: str, tag: str, line: int, col: int) -> Any:
+    resolved = _resolve(ScalarNode, text, (True, False))
+    if tag == _STR and resolved != _STR:
         return text  # an explicit !!str tag
     if text in _NULL:
         return None

@@ -175,7 +175,8 @@ def test_dictionary_read_directly_counts_like_textstats_loader() -> None:
 @given(st.lists(st.sampled_from([
     "<IMG ", "<img src=", "<link ", "rel=stylesheet ", "rel=icon", " href=", " src=", "srcset=",
     '"', "'", "//evil.example/x.js", "https://e.example/s.css", "http://z/", ">", "<script",
-    "url(", "@import ", " ", "\n", "<use xlink:href=", "<linkx", "<a href=", "text", "<",
+    "url(", "@import ", " ", "\n", "<use xlink:href=", "<iFrame data=", "<VIDEO poster=",
+    "<frame ", "<object ", "<linkx", "<a href=", "text", "<",
     # letters whose lower case lengthens the text or which IGNORECASE matches to ASCII
     "\u0130", "\u0131", "<\u017fcript ", "<lin\u212a rel=stylesheet ", "\u2014", "é"]),
     max_size=40))

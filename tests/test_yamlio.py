@@ -53,3 +53,30 @@ def test_billion_laughs_is_rejected_quickly() -> None:
 def test_deep_nesting_is_rejected() -> None:
     with pytest.raises(YamlError, match="nested"):
         parse("a: " + "[" * 200 + "]" * 200 + "\n")
+
+
+def test_remembered_values_are_the_values_a_fresh_parse_gives() -> None:
+    """Plain scalars and tags are remembered between documents: a value seen before, the
+    same text with an explicit tag, and a mistake seen before all come out as the first
+    time (the mistake at its own place)."""
+    import yaml
+
+    from healthsite import yamlio
+
+    text = "n: 12\nb: true\nd: 2026-02-28\ns: !!str 12\nt: no\nnull_: ~\n"
+    yamlio._PLAIN.clear()
+    yamlio._resolve.cache_clear()
+    first = parse(text).value
+    again = parse(text).value
+    assert first == again == {"n": 12, "b": True, "d": dt.date(2026, 2, 28), "s": "12",
+                              "t": "no", "null_": None}
+    assert parse("s: !!str 12\nn: 12\n").value == {"s": "12", "n": 12}
+    assert ("12", "tag:yaml.org,2002:int") in yamlio._PLAIN
+    for line in (1, 3):
+        with pytest.raises(YamlError) as info:
+            parse("".join(f"k{i}: 1\n" for i in range(line - 1)) + "d: 2025-02-30\n")
+        assert (info.value.line, info.value.col) == (line, 4)
+    stock = yaml.resolver.Resolver()
+    for value in ("12", "1.5", "true", "no", "~", "2026-02-28", "", "x", "0x1F", ".inf"):
+        assert yamlio._resolve(yaml.ScalarNode, value, (True, False)) == \
+            stock.resolve(yaml.ScalarNode, value, (True, False))
