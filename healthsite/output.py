@@ -94,8 +94,10 @@ class Staging:
 
     Files handed to `put` are written by a thread as they come: creating 10,000 files waits
     on the disk far more than on the processor, so it overlaps with rendering instead of
-    following it. `publish` writes the rest and swaps the folder in (see `write_site`);
-    `abandon` removes it. The output's build lock is held from start to end."""
+    following it. A worker process that rendered a page can `place` it itself (the pages
+    then never travel back to this process); this process is told with `placed`.
+    `publish` writes the rest and swaps the folder in (see `write_site`); `abandon` removes
+    it. The output's build lock is held from start to end."""
 
     def __init__(self, root: Path, out: Path) -> None:
         check_out_dir(root, out)
@@ -143,25 +145,51 @@ class Staging:
         if self._failed is not None:
             raise self._failed
 
-    def _place(self, rel: str, data: bytes | None, known_same: frozenset[str]) -> None:
-        # plain strings, not Paths: at 10,000 pages pathlib alone costs about a second
-        target, before = os.path.join(self._new, rel), os.path.join(self._old, rel)
+    def place(self, path: str, data: bytes) -> bool:
+        """Write one file now, in whichever process calls it (a forked worker may: this
+        touches only the folder); whether its bytes changed from the previous output's. The
+        process that made the Staging must then be told (`placed`)."""
+        return self._write(safe_rel(path).as_posix(), data)
+
+    def placed(self, path: str, changed: bool) -> None:
+        """Record a file that `place` wrote (in a worker process)."""
+        rel = safe_rel(path).as_posix()
+        self._placed.add(rel)
+        if changed:
+            self._changed.add(rel)
+        else:
+            self._unchanged += 1
+
+    def _folder(self, target: str) -> None:
         folder = os.path.dirname(target)
         if folder not in self._folders:
             os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)
+
+    def _place(self, rel: str, data: bytes | None, known_same: frozenset[str]) -> None:
         self._placed.add(rel)
-        if data is None:
+        if data is None:  # unchanged, left out of the files: linked (or copied) over
+            target, before = os.path.join(self._new, rel), os.path.join(self._old, rel)
+            self._folder(target)
             if not _link(before, target):
                 shutil.copy2(before, target)
             self._unchanged += 1
-            return
-        if (rel in known_same or _same(before, data)) and _link(before, target):
+        elif self._write(rel, data, rel in known_same):
+            self._changed.add(rel)
+        else:
             self._unchanged += 1
-            return
+
+    def _write(self, rel: str, data: bytes, same: bool = False) -> bool:
+        """Write a file, or hard-link the previous output's when its bytes are the same (or
+        known to be, `same`); whether it changed."""
+        # plain strings, not Paths: at 10,000 pages pathlib alone costs about a second
+        target, before = os.path.join(self._new, rel), os.path.join(self._old, rel)
+        self._folder(target)
+        if (same or _same(before, data)) and _link(before, target):
+            return False
         with open(target, "wb") as fh:
             fh.write(data)
-        self._changed.add(rel)
+        return True
 
     def publish(self, files: dict[str, bytes],
                 kept: frozenset[str] = frozenset(),

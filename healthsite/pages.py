@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import topicmap
 from .cache import read_pickle, write_pickle
@@ -20,6 +21,21 @@ from .markup import Rendered
 from .parallel import each_indexed
 from .related import ReadingNext
 from .templating import Templates, article_view, render, site_view, static_files, topic_url
+
+Made = tuple[bytes | None, str, list[Problem], bool | None]  # see render_site's `made`
+
+
+class Sink(Protocol):
+    """Where rendered pages go (output.Staging)."""
+
+    def put(self, path: str, data: bytes) -> None:
+        """Write a page (in this process, in the background)."""
+
+    def place(self, path: str, data: bytes) -> bool:
+        """Write a page now, in whichever process renders it; whether it is new or changed."""
+
+    def placed(self, path: str, changed: bool) -> None:
+        """Record (in this process) a page that `place` wrote in another."""
 
 
 class PageMemo:
@@ -36,6 +52,7 @@ class PageMemo:
         self.fresh: set[str] = set()  # pages rendered by the latest build
         self.read_back: set[str] = set()  # pages read from the previous output and verified
         self.kept: set[str] = set()  # pages left as they are in an intact previous output
+        self.placed: set[str] = set()  # pages a worker process wrote to the output itself
         self.previous: Path | None = None  # the output folder the saved memo describes
         self.trusted = False  # the previous output is known intact: unchanged pages stay put
         self.context = ""  # the digest of what every page shares, when `own` was recorded
@@ -66,9 +83,10 @@ class PageMemo:
         self.read_back.add(path)
         return data
 
-    def put(self, path: str, key: str, data: bytes, digest: str, problems: bool) -> None:
-        """Record a page just rendered (`digest`: the SHA-256 of its bytes); one that had
-        problems is not kept for reuse, so the next build renders and reports it again."""
+    def put(self, path: str, key: str, data: bytes | None, digest: str, problems: bool) -> None:
+        """Record a page just rendered (`digest`: the SHA-256 of its bytes, which are None
+        when not kept here); one that had problems is not kept for reuse, so the next build
+        renders and reports it again."""
         if problems:
             self.pages.pop(path, None)
         else:
@@ -98,7 +116,7 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
                 complete: Callable[[str], Rendered] | None = None,
                 body_keys: dict[str, str] | None = None,
                 links: str | None = None,
-                emit: Callable[[str, bytes], None] | None = None) -> dict[str, bytes]:
+                sink: Sink | None = None) -> dict[str, bytes]:
     """Render every page (unless its inputs are unchanged in `memo`) and copy every static
     file. Each page rendered is checked for resources from other sites (`check_file`) as it
     is rendered; static files are left to the caller.
@@ -117,8 +135,10 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     output, every list page, and every article page whose own inputs did not change, is kept
     without working out its key at all.
 
-    `emit` is given each page as soon as it is rendered (to be written while the rest are
-    still rendering)."""
+    `sink` is given each page as soon as it is rendered (to be written while the rest are
+    still rendering). A page rendered in a worker process is written there (`Sink.place`),
+    unless it has problems, and not handed back: it is then in `memo.placed`, not in the
+    files returned."""
     memo = memo if memo is not None else PageMemo()
     assets = static_files(config.root)
     updated = max((a.meta.reviewed for a in graph.articles.values()), default=dt.date(2000, 1, 1))
@@ -140,29 +160,42 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
             out[path] = data
         return data is not None
 
-    def made(path: str, name: str, context: dict[str, Any], what: str
-             ) -> tuple[bytes | None, str, list[Problem]]:
-        """A page rendered and checked (in a worker process, for article pages when there
-        are many): its bytes, their digest, and its problems."""
+    here = os.getpid()
+
+    def made(path: str, name: str, context: dict[str, Any], what: str) -> Made:
+        """A page rendered and checked (in a worker process when there are many): its bytes
+        (None if it could not be rendered, or was written by the worker), their digest, its
+        problems, and whether a worker wrote it (None), as a new file (True) or not."""
         found = ProblemList(problems.overrides)
         data = render(tpl, name, context, what, found)
         if data is None:
-            return None, "", found.items()
+            return None, "", found.items(), None
         check_file(path, data, found)
-        return data, hashlib.sha256(data).hexdigest(), found.items()
+        digest = hashlib.sha256(data).hexdigest()
+        if sink is not None and not found and os.getpid() != here:
+            try:  # in a worker: the bytes need not travel back
+                return None, digest, [], sink.place(path, data)
+            except OSError:
+                pass  # this process writes it (and reports what goes wrong)
+        return data, digest, found.items(), None
 
     def keep(path: str, key: str, data: bytes | None, digest: str,
-             found: list[Problem]) -> None:
+             found: list[Problem], placed: bool | None) -> None:
         problems.extend(found)
-        if data is not None:
+        if placed is not None:
+            assert sink is not None
+            sink.placed(path, placed)
+            memo.put(path, key, None, digest, False)
+            memo.placed.add(path)
+        elif data is not None:
             memo.put(path, key, data, digest, bool(found))
             out[path] = data
-            if emit is not None:
-                emit(path, data)
+            if sink is not None:
+                sink.put(path, data)
 
     # pages to render: (path, memo key or "" to make it with the page, how to render it);
     # rendered across all cores when there are many, the site's lists first (the largest)
-    todo: list[tuple[str, str, Callable[[], tuple[bytes | None, str, list[Problem]]]]] = []
+    todo: list[tuple[str, str, Callable[[], Made]]] = []
 
     # Every list page shows only what `links` covers (cards, topics, dates), so when it and
     # the shared parts are as they were for the intact previous output, such a page is kept
@@ -254,7 +287,7 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
               for s in nxt.by_article.get(slug, ())), "backlinks",
             *(card(b) for b in graph.links_in.get(slug, ()))]))
 
-    def article_page(slug: str) -> tuple[bytes | None, str, list[Problem]]:
+    def article_page(slug: str) -> Made:
         article = graph.articles[slug]
         context = {"site": site, "page": article_view(config, graph, slug, nxt, site, complete)}
         return made(article.out_path, "article.html", context, article.path)
@@ -275,7 +308,7 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
         if not reuse(article.out_path, key):
             todo.append((article.out_path, key, functools.partial(article_page, slug)))
 
-    def task(i: int) -> tuple[str, tuple[bytes | None, str, list[Problem]]]:
+    def task(i: int) -> tuple[str, Made]:
         # in a worker process when there are many; an article page left unkeyed above (on a
         # first build) is keyed here too
         path, key, render_page = todo[i]

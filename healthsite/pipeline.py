@@ -78,12 +78,17 @@ class BuildResult:
     reading_next: ReadingNext | None = None
     files: dict[str, bytes] = field(default_factory=dict)  # every file, except:
     kept: frozenset[str] = frozenset()  # pages left unchanged, unread, in the previous output
+    placed: frozenset[str] = frozenset()  # pages worker processes wrote to the new output
     grades: dict[str, Readability] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     out_dir: Path | None = None
     summary: dict[str, float] = field(default_factory=dict)  # what the summary line says
     up_to_date: bool = False  # nothing changed: the previous output and problems stand
+
+    def paths(self) -> list[str]:
+        """Every file of the output, whether in `files`, `kept` or `placed`."""
+        return [*self.files, *self.kept, *self.placed]
 
 
 def today() -> dt.date:
@@ -142,16 +147,16 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     previous = prior.record.manifest if prior.record and prior.intact else None
     pages = state.pages
     pages.rendered, pages.fresh, pages.read_back, pages.kept = 0, set(), set(), set()
+    pages.placed = set()
     pages.trusted = previous is not None
     # a build that writes a new folder fills it while the pages are still being rendered
     staging = _staging(config.root, out) if opts.write and previous is None else None
     try:
         result.files = render_site(config, graph, nxt, glossary, templates, problems, pages,
-                                   complete, body_keys, links, staging.put if staging else None)
-        result.kept = frozenset(pages.kept)
+                                   complete, body_keys, links, staging)
+        result.kept, result.placed = frozenset(pages.kept), frozenset(pages.placed)
         result.counts["pages_rendered"] = pages.rendered
-        result.summary["pages"] = sum(1 for k in (*result.files, *result.kept)
-                                      if k.endswith(".html"))
+        result.summary["pages"] = sum(1 for k in result.paths() if k.endswith(".html"))
         state.render_cache.save()  # bodies that had to be rendered again, if any
         # pages were checked when they were rendered (by this build or an earlier one)
         check_output({k: v for k, v in result.files.items() if k not in pages.pages}, problems)

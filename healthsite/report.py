@@ -73,8 +73,8 @@ def build_report(result: BuildResult) -> dict[str, Any]:
         "version": JSON_VERSION,
         "counts": {
             "articles": sum(1 for a in articles if a["kind"] == "article"),
-            "pages": sum(1 for k in result.files if k.endswith(".html")),
-            "files": len(result.files),
+            "pages": sum(1 for k in result.paths() if k.endswith(".html")),
+            "files": len(result.paths()),
             "topics": len(g.topics) if g else 0,
             "errors": result.problems.errors,
             "warnings": result.problems.warnings,

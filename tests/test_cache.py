@@ -330,6 +330,34 @@ def test_incremental_builds_equal_builds_from_scratch(tmp_path: Path) -> None:
             assert incremental.counts["files_changed"] == 1, what
 
 
+def test_pages_written_by_worker_processes_equal_pages_written_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page rendered in a worker process is written there, not handed back: the output
+    is what one process writes, and a page whose bytes did not change is still carried over
+    from the previous output by a hard link."""
+    from healthsite import parallel
+
+    root = synthetic(tmp_path, 210, search=False)
+    first = build_site(Options(root=root))
+    forked = parallel.cores() >= 2 and parallel.can_fork()
+    # every page (the static files are copied here)
+    assert first.counts["pages_rendered"] == 278
+    assert len(first.placed) == (278 if forked else 0)
+    assert first.summary["pages"] == 210 + 60 + 5  # counted with the rest
+    assert not set(first.placed) & set(first.files)
+    monkeypatch.setattr(parallel, "cores", lambda: 1)
+    alone = build_site(Options(root=root, out=tmp_path / "alone", cache=False))
+    assert not alone.placed
+    assert _files(root / "_site") == _files(tmp_path / "alone")
+    monkeypatch.undo()
+    page = root / "_site" / "a00007" / "index.html"
+    inode = page.stat().st_ino
+    # rendered again (no cache) into a new folder next to an output it cannot trust as is
+    second = build_site(Options(root=root, cache=False))
+    assert second.counts["files_changed"] == 0 and second.placed == first.placed
+    assert page.stat().st_ino == inode
+
+
 def test_engine_fingerprint_follows_the_installed_library_versions(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from importlib.metadata import version
