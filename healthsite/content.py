@@ -200,22 +200,27 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
             digest = hashlib.sha256(data).hexdigest()
         key = hashlib.sha256(f"{rel}\0{settings}\0{digest}".encode()).hexdigest()
         hit = cache.get(key) if cache is not None else None
-        if hit is None and data is None:
-            data = _read(path, rel, problems)
-            if data is None:
-                continue
         found.append((rel, path, key, hit, data))
-    # files not parsed before are parsed across all cores when there are many
+    # files not parsed before are read (if not read above) and parsed across all cores when
+    # there are many
     todo = [i for i, entry in enumerate(found) if entry[3] is None]
 
-    def parse(j: int) -> Parsed:
-        rel, _, _, _, data = found[todo[j]]
-        assert data is not None
+    def parse(j: int) -> Parsed | None:
+        rel, path, _, _, data = found[todo[j]]
+        if data is None:
+            data = _read(path, rel, ProblemList())
+            if data is None:
+                return None  # read (and reported) again below
         return parse_file(data, rel, topics, config.review_interval_months)
 
     fresh = dict(zip(todo, map_indexed(parse, len(todo)), strict=True))
     for i, (rel, path, key, hit, _) in enumerate(found):
         parsed = hit if hit is not None else fresh[i]
+        if parsed is None:  # unreadable where it was parsed: try here, reporting why
+            data = _read(path, rel, problems)
+            if data is None:
+                continue
+            parsed = parse_file(data, rel, topics, config.review_interval_months)
         used[key] = parsed
         if parsed.problems:
             problems.extend(parsed.problems)

@@ -10,6 +10,7 @@ import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO, good_files
@@ -356,6 +357,33 @@ def test_pages_written_by_worker_processes_equal_pages_written_here(
     second = build_site(Options(root=root, cache=False))
     assert second.counts["files_changed"] == 0 and second.placed == first.placed
     assert page.stat().st_ino == inode
+
+
+def test_a_file_unreadable_when_parsed_is_reported_once(
+        make_site: MakeSite, today: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files the input scan has read are read again where they are parsed (in the worker
+    processes, for many); one that cannot be read there is read again here, which reports
+    why (once), and it is not kept in the parse cache."""
+    from healthsite import content
+
+    root = make_site(good_files())
+    real = content._read
+
+    def failing(path: str, rel: str, problems: Any) -> bytes | None:
+        if rel == "content/iron.md":
+            problems.add("io", "cannot read the file: Permission denied", rel)
+            return None
+        return real(path, rel, problems)
+
+    monkeypatch.setattr(content, "_read", failing)
+    first = build_site(Options(root=root, write=False))
+    assert [(p.code, p.path) for p in first.problems.items() if p.code == "io"] == \
+        [("io", "content/iron.md")]
+    assert first.graph is not None and "iron" not in first.graph.articles
+    monkeypatch.setattr(content, "_read", real)
+    second = build_site(Options(root=root, write=False))
+    assert second.graph is not None and "iron" in second.graph.articles
+    assert not [p for p in second.problems.items() if p.code == "io"]
 
 
 def test_engine_fingerprint_follows_the_installed_library_versions(
