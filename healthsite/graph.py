@@ -78,15 +78,12 @@ def build_graph(config: SiteConfig, articles: list[Article], drafts: set[str],
     for a in published.values():
         for t in a.meta.topics:
             topic_articles[t].append(a.slug)
-    children: dict[str, list[str]] = defaultdict(list)
-    for topic in config.topics:
-        if topic.parent is not None:
-            children[topic.parent].append(topic.slug)
+    topics, children = topic_maps(config)
     graph = TopicGraph(
         articles=MappingProxyType(published),
         rendered=MappingProxyType({k: rendered[k] for k in published}),
-        topics=MappingProxyType({t.slug: t for t in config.topics}),
-        children=MappingProxyType({k: tuple(v) for k, v in children.items()}),
+        topics=MappingProxyType(topics),
+        children=MappingProxyType(children),
         topic_articles=MappingProxyType({k: tuple(sorted(v)) for k, v in topic_articles.items()}),
         links_out=MappingProxyType({k: tuple(v) for k, v in links_out.items()}),
         links_in=MappingProxyType({k: tuple(sorted(v)) for k, v in links_in.items()}),
@@ -94,6 +91,15 @@ def build_graph(config: SiteConfig, articles: list[Article], drafts: set[str],
     )
     _check_structure(graph, set(config.footer), problems)
     return graph
+
+
+def topic_maps(config: SiteConfig) -> tuple[dict[str, Topic], dict[str, tuple[str, ...]]]:
+    """The topics by slug, and each topic's sub-topics in the order site.yaml gives them."""
+    children: dict[str, list[str]] = defaultdict(list)
+    for topic in config.topics:
+        if topic.parent is not None:
+            children[topic.parent].append(topic.slug)
+    return {t.slug: t for t in config.topics}, {k: tuple(v) for k, v in children.items()}
 
 
 def _check_links(a: Article, r: Rendered, by_path: dict[str, Article],

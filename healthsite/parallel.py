@@ -32,16 +32,19 @@ def cores() -> int:
 
 def map_indexed(task: Callable[[int], T], n: int,
                 progress: Callable[[int], None] | None = None,
-                prepare: Callable[[], None] | None = None) -> list[T]:
+                prepare: Callable[[], None] | None = None,
+                meanwhile: Callable[[], object] | None = None) -> list[T]:
     """[task(0), ..., task(n - 1)], across all cores when n is large enough and processes
-    can be forked (`prepare` runs first, in this process, only then). `progress` is called
-    with the number done every 100 items."""
-    return list(each_indexed(task, n, progress, prepare))
+    can be forked (`prepare` runs first, in this process, only then; `meanwhile` runs in
+    this process while the workers are busy, only then). `progress` is called with the
+    number done every 100 items."""
+    return list(each_indexed(task, n, progress, prepare, meanwhile))
 
 
 def each_indexed(task: Callable[[int], T], n: int,
                  progress: Callable[[int], None] | None = None,
-                 prepare: Callable[[], None] | None = None) -> Iterator[T]:
+                 prepare: Callable[[], None] | None = None,
+                 meanwhile: Callable[[], object] | None = None) -> Iterator[T]:
     """`map_indexed`, handing out each result, in order, as soon as it is done."""
     workers = cores()
     if n < PARALLEL_MIN or workers < 2 or not can_fork():
@@ -59,7 +62,10 @@ def each_indexed(task: Callable[[int], T], n: int,
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             chunk = max(8, n // (workers * 8))
-            for i, result in enumerate(pool.imap(_run, range(n), chunksize=chunk)):
+            results = pool.imap(_run, range(n), chunksize=chunk)
+            if meanwhile is not None:
+                meanwhile()
+            for i, result in enumerate(results):
                 if progress is not None and i % 100 == 0:
                     progress(i)
                 yield result

@@ -36,7 +36,7 @@ from .output import OutputError, Staging, Written, update_site
 from .pages import PageMemo, render_site
 from .parallel import Background, map_indexed
 from .readability import Readability
-from .related import Memo, ReadingNext, compute, pack, unpack
+from .related import Memo, Prepared, ReadingNext, compute, outline, pack, unpack
 from .search import INDEX_DIR, index_or_reuse
 from .templating import load_templates
 
@@ -126,7 +126,9 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     glossary = load_glossary(config, problems)
     clock.lap("load")
     drafts = set() if opts.drafts else {a.slug for a in articles if a.meta.draft}
-    rendered, body_keys, complete = _markdown(config, articles, glossary, state, opts)
+    early = _prepared(config, articles, drafts, day, state, opts.cache)
+    rendered, body_keys, complete = _markdown(config, articles, glossary, state, opts,
+                                              early.index if early else None)
     for r in rendered.values():
         problems.extend(r.problems)
     result.counts["articles_rendered"] = state.render_cache.misses
@@ -134,7 +136,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     graph = result.graph = build_graph(config, articles, drafts, rendered, problems,
                                        corpus.unloadable)
     links = _graph_key(config, graph, day, corpus.unloadable)
-    nxt = result.reading_next = _related(graph, config, day, state, opts.cache, links)
+    nxt = result.reading_next = _related(graph, config, day, state, opts.cache, links, early)
     clock.lap("graph")
     result.grades = check_articles(config, graph, nxt, day, problems, complete)
     clock.lap("checks")
@@ -230,19 +232,30 @@ def _graph_key(config: SiteConfig, graph: TopicGraph, day: dt.date,
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def _prepared(config: SiteConfig, articles: list[Article], drafts: set[str], day: dt.date,
+              state: BuildState, cache: bool) -> Prepared | None:
+    """When every article will be ranked for reading next (no memo of an earlier build),
+    what ranking needs from the front matter, so that its index can be built while the
+    bodies are rendered in worker processes (0.8 s at 10,000 articles)."""
+    if cache and state.related:
+        return None
+    published = {a.slug: a for a in articles if a.slug not in drafts}
+    return Prepared(outline(published, config), config, day)
+
+
 def _related(graph: TopicGraph, config: SiteConfig, day: dt.date, state: BuildState,
-             cache: bool, links: str) -> ReadingNext:
+             cache: bool, links: str, early: Prepared | None = None) -> ReadingNext:
     """Reading next: all of it as last time when the graph's digest (`links`) is the same,
     else ranked again only for the articles whose inputs changed."""
     if not cache:
-        return compute(graph, config, day)
+        return compute(graph, config, day, prepared=early)
     assert state.related is not None
     memo = state.related
     slugs = [s for s, a in graph.articles.items() if a.is_article]
     if state.related_key == links and len(memo) == len(slugs) and all(s in memo for s in slugs):
         return ReadingNext({s: memo[s][1] for s in slugs}, 0)
     before = dict(memo)
-    nxt = compute(graph, config, day, memo)
+    nxt = compute(graph, config, day, memo, early)
     if memo != before or state.related_key != links:
         state.related_key = links
         _keep(config.root, "related", {"key": links, "memo": pack(memo)})
@@ -335,18 +348,19 @@ def _prior(opts: Options, root: Path, out: Path, day: dt.date, state: BuildState
 
 
 def _markdown(config: SiteConfig, articles: list[Article], glossary: list[GlossaryEntry],
-              state: BuildState, opts: Options
+              state: BuildState, opts: Options, meanwhile: Callable[[], object] | None = None
               ) -> tuple[dict[str, Rendered], dict[str, str], Callable[[str], Rendered]]:
     """Every article's rendering (from the cache where its inputs are unchanged), the cache
     key of each, and a function giving one with its HTML and text (which the cache reads
-    only when asked, or renders again if it lost them)."""
+    only when asked, or renders again if it lost them). `meanwhile` is done while worker
+    processes render, if they do."""
     renderer = Renderer(dict(config.services), {a.path: a for a in articles}, glossary,
                         config.base_path + "glossary/", config.raw_html)
     words = len(readability.known())
     environment = environment_key(config, articles, glossary)
     body_keys = {a.slug: article_key(a, environment) for a in articles}
     rendered = render_articles(articles, renderer, state.render_cache, body_keys,
-                               opts.progress)
+                               opts.progress, meanwhile)
     if opts.cache and len(readability.known()) != words:
         _keep(config.root, SYLLABLES, readability.known())
     by_slug = {a.slug: a for a in articles}
@@ -402,14 +416,15 @@ PAGE_MEMO = ".cache/pages.pickle"  # which page views the last written output wa
 
 def render_articles(articles: list[Article], renderer: Renderer, cache: RenderCache,
                     keys: dict[str, str],
-                    progress: Callable[[str, int, int], None] | None = None
-                    ) -> dict[str, Rendered]:
+                    progress: Callable[[str, int, int], None] | None = None,
+                    meanwhile: Callable[[], object] | None = None) -> dict[str, Rendered]:
     """Markdown for every article (`keys`: the cache key of each), reusing cached bodies
-    whose inputs did not change; a large batch is rendered across all cores."""
+    whose inputs did not change; a large batch is rendered across all cores (while this
+    process does `meanwhile`)."""
     cache.hits = cache.misses = 0
     found = {a.slug: cache.get(keys[a.slug]) for a in articles}
     todo = [(a, keys[a.slug]) for a in articles if found[a.slug] is None]
-    for (a, key), r in zip(todo, _render_many(renderer, todo, progress), strict=True):
+    for (a, key), r in zip(todo, _render_many(renderer, todo, progress, meanwhile), strict=True):
         found[a.slug] = r
         cache.put(key, r)
     cache.keep_only(set(keys.values()))
@@ -418,7 +433,8 @@ def render_articles(articles: list[Article], renderer: Renderer, cache: RenderCa
 
 
 def _render_many(renderer: Renderer, todo: list[tuple[Article, str]],
-                 progress: Callable[[str, int, int], None] | None) -> list[Rendered]:
+                 progress: Callable[[str, int, int], None] | None,
+                 meanwhile: Callable[[], object] | None = None) -> list[Rendered]:
     """Render articles, across all cores when there are many; workers hand back the words
     whose syllables they counted, to be kept for later builds."""
 
@@ -431,7 +447,7 @@ def _render_many(renderer: Renderer, todo: list[tuple[Article, str]],
 
     out = []
     # the dictionaries are loaded once, before forking, instead of once per worker
-    for r, words in map_indexed(one, len(todo), show, prepare=readability.preload):
+    for r, words in map_indexed(one, len(todo), show, readability.preload, meanwhile):
         readability.learn(words)
         out.append(r)
     return out

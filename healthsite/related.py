@@ -25,12 +25,13 @@ import heapq
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-from .config import SiteConfig
-from .graph import TopicGraph
+from .config import SiteConfig, Topic
+from .content import Article
+from .graph import TopicGraph, topic_maps
 from .parallel import map_indexed
 
 Feature = tuple[str, str]
@@ -57,7 +58,61 @@ class ReadingNext:
     pairs_examined: int
 
 
-def suggestible(graph: TopicGraph, today: dt.date) -> set[str]:
+class Outline(Protocol):
+    """The part of the topic graph that follows from the front matter alone (a TopicGraph
+    is one; so is `outline`'s, made before the bodies are rendered)."""
+
+    @property
+    def articles(self) -> Mapping[str, Article]: ...
+
+    @property
+    def topics(self) -> Mapping[str, Topic]: ...
+
+    @property
+    def children(self) -> Mapping[str, tuple[str, ...]]: ...
+
+
+class _Outline(NamedTuple):
+    articles: Mapping[str, Article]
+    topics: Mapping[str, Topic]
+    children: Mapping[str, tuple[str, ...]]
+
+
+def outline(articles: Mapping[str, Article], config: SiteConfig) -> Outline:
+    """The published articles (by slug, in the order the graph will have them) with the
+    topic tree, before the graph is built."""
+    return _Outline(articles, *topic_maps(config))
+
+
+class Prepared:
+    """What ranking needs that follows from the front matter alone: the suggestible
+    articles, their features and (made when first asked, as it is the costly part) the
+    weights and the subset index. Made before the bodies are rendered, the index can be
+    built while worker processes render them (see pipeline)."""
+
+    def __init__(self, site: Outline, config: SiteConfig, today: dt.date) -> None:
+        self.site, self.config, self.today = site, config, today
+        self.pool = suggestible(site, today)
+        self.features = article_features(site)
+        self._index: tuple[dict[Feature, float], _Index] | None = None
+
+    def index(self) -> tuple[dict[Feature, float], _Index]:
+        if self._index is None:
+            weights = _weights(self.features, self.pool, self.config)
+            self._index = weights, _Index(self.features, weights, self.pool)
+        return self._index
+
+    def fits(self, graph: Outline, config: SiteConfig, today: dt.date) -> bool:
+        """Whether this was made from the same articles, topic tree, settings and day."""
+        mine = self.site.articles
+        return (config is self.config and today == self.today
+                and len(mine) == len(graph.articles)
+                and all(graph.articles.get(s) is a for s, a in mine.items())
+                and dict(self.site.topics) == dict(graph.topics)
+                and dict(self.site.children) == dict(graph.children))
+
+
+def suggestible(graph: Outline, today: dt.date) -> set[str]:
     """Articles that may be suggested: published health articles not overdue for review."""
     return {s for s, a in graph.articles.items() if a.is_article and a.meta.next_review >= today}
 
@@ -87,11 +142,12 @@ def unpack(data: object) -> Memo:
 
 
 def compute(graph: TopicGraph, config: SiteConfig, today: dt.date,
-            memo: Memo | None = None) -> ReadingNext:
+            memo: Memo | None = None, prepared: Prepared | None = None) -> ReadingNext:
     """Reading next for every published article. With a `memo` (read and refilled), only
-    articles whose inputs changed are ranked again."""
-    pool = suggestible(graph, today)
-    features = article_features(graph)
+    articles whose inputs changed are ranked again. `prepared` is used if it fits."""
+    if prepared is None or not prepared.fits(graph, config, today):
+        prepared = Prepared(graph, config, today)
+    pool, features = prepared.pool, prepared.features
     # features follow from an article's topics and the topic tree, so those stand for them
     site = hashlib.sha256(repr((
         config.reading_next_count, config.weights, MAX_FEATURES,
@@ -113,8 +169,7 @@ def compute(graph: TopicGraph, config: SiteConfig, today: dt.date,
             todo.append(slug)
     examined = 0
     if todo:
-        weights = _weights(features, pool, config)
-        index = _Index(features, weights, pool)
+        weights, index = prepared.index()
 
         def rank(i: int) -> tuple[tuple[Suggestion, ...], int]:
             slug = todo[i]
@@ -133,7 +188,7 @@ def compute(graph: TopicGraph, config: SiteConfig, today: dt.date,
     return ReadingNext({slug: out[slug] for slug in keys}, examined)
 
 
-def article_features(graph: TopicGraph) -> dict[str, frozenset[Feature]]:
+def article_features(graph: Outline) -> dict[str, frozenset[Feature]]:
     """Every article's features: for each of its topics, the topic itself, the area the
     topic heads (when it has sub-topics) and its parent's area."""
     per_topic = _topic_features(graph)
@@ -141,7 +196,7 @@ def article_features(graph: TopicGraph) -> dict[str, frozenset[Feature]]:
             for s, a in graph.articles.items()}
 
 
-def _topic_features(graph: TopicGraph) -> dict[str, frozenset[Feature]]:
+def _topic_features(graph: Outline) -> dict[str, frozenset[Feature]]:
     out: dict[str, frozenset[Feature]] = {}
     for t, topic in graph.topics.items():
         f: set[Feature] = {("d", t)}

@@ -122,6 +122,34 @@ def test_every_article_gets_suggestions_and_output_is_deterministic() -> None:
     assert synthetic(300) == (first, count)
 
 
+def test_ranking_prepared_before_the_graph_is_used_only_where_it_fits() -> None:
+    """What ranking needs from the front matter can be made before the bodies are rendered
+    (its index built meanwhile); it gives the same suggestions, and one made from other
+    articles, another day or other settings is not used."""
+    config, graph = synthetic_graph(300, topics=12, seed=9)
+    day = dt.date(2026, 6, 1)
+    fresh = compute(graph, config, day)
+    early = related.Prepared(related.outline(dict(graph.articles), config), config, day)
+    assert early.fits(graph, config, day)
+    early.index()  # as if built while the bodies were rendered
+    assert compute(graph, config, day, prepared=early) == fresh
+    # an index made from different articles would rank wrongly; it is not used
+    slug = next(iter(graph.articles))
+    a = graph.articles[slug]
+    moved = dataclasses.replace(a, meta=dataclasses.replace(a.meta, topics=("t0", "t1")))
+    others = related.Prepared(related.outline({**graph.articles, slug: moved}, config),
+                              config, day)
+    assert not others.fits(graph, config, day)
+    assert compute(graph, config, day, prepared=others) == fresh
+    later = dt.date(2030, 1, 1)
+    assert not early.fits(graph, config, later)
+    assert compute(graph, config, later, prepared=early) == compute(graph, config, later)
+    assert not early.fits(graph, dataclasses.replace(config, reading_next_count=3), day)
+    fewer = related.Prepared(related.outline(dict(list(graph.articles.items())[1:]), config),
+                             config, day)
+    assert not fewer.fits(graph, config, day)
+
+
 def test_memo_reuses_only_what_did_not_change() -> None:
     config, graph = synthetic_graph(300, topics=12, seed=5)
     day = dt.date(2026, 6, 1)
