@@ -164,14 +164,15 @@ def content_files(root: Path) -> list[str]:
 def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
                   cache: dict[str, Parsed] | None = None,
                   digests: dict[str, str] | None = None,
-                  bodies: Callable[[str], str | None] | None = None) -> Corpus:
+                  bodies: Callable[[str], str | None] | None = None,
+                  meanwhile: Callable[[], object] | None = None) -> Corpus:
     """Every content/**/*.md file as an Article, sorted by slug; bad files are reported.
 
     `cache` maps a digest of (path, bytes, topics, review interval) to the file parsed; it
     is read and filled, so an unchanged file is not parsed again. `digests` may give the
     SHA-256 of files already read (then an unchanged file is not even read). A cached
     entry without its body gets it from `bodies` when first asked (or, if that lost it,
-    from the file)."""
+    from the file). `meanwhile` is done while worker processes parse, if they do."""
     root, base_path = config.root, config.base_path
     top = os.fspath(root)
     topics = {t.slug for t in config.topics}
@@ -213,7 +214,7 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
                 return None  # read (and reported) again below
         return parse_file(data, rel, topics, config.review_interval_months)
 
-    fresh = dict(zip(todo, map_indexed(parse, len(todo)), strict=True))
+    fresh = dict(zip(todo, map_indexed(parse, len(todo), meanwhile=meanwhile), strict=True))
     for i, (rel, path, key, hit, _) in enumerate(found):
         parsed = hit if hit is not None else fresh[i]
         if parsed is None:  # unreadable where it was parsed: try here, reporting why

@@ -208,10 +208,13 @@ def _load(config: SiteConfig, day: dt.date, problems: ProblemList, state: BuildS
           cache: bool, digests: dict[str, str] | None) -> Corpus:
     """The articles, parsed again only where a file's bytes changed since the last build."""
     if not cache:
-        return load_articles(config, day, problems)
+        return load_articles(config, day, problems, meanwhile=readability.preload)
     store, bodies = state.parsed, state.parsed_bodies
     assert store is not None and bodies is not None
-    corpus = load_articles(config, day, problems, store.entries, digests, bodies.get)
+    # (the syllable dictionary, which rendering many bodies needs, is read while many
+    # files are parsed)
+    corpus = load_articles(config, day, problems, store.entries, digests, bodies.get,
+                           readability.preload)
     for key, parsed in store.entries.items():
         if parsed.body is not None:  # parsed just now: keep the body apart
             bodies.put(key, parsed.body)

@@ -59,3 +59,14 @@ def test_background_never_asked_lets_its_child_go() -> None:
 def test_map_indexed_equals_a_loop_across_processes() -> None:
     n = parallel.PARALLEL_MIN * 2
     assert map_indexed(lambda i: (i, i * i), n) == [(i, i * i) for i in range(n)]
+
+
+def test_meanwhile_is_done_here_while_workers_work_and_only_then() -> None:
+    done: list[int] = []
+    n = parallel.PARALLEL_MIN * 2
+    assert map_indexed(lambda i: i, n, meanwhile=lambda: done.append(os.getpid())) == \
+        list(range(n))
+    assert done == ([os.getpid()] if _forks() else [])
+    done.clear()
+    map_indexed(lambda i: i, 3, meanwhile=lambda: done.append(os.getpid()))
+    assert done == []  # too few to spread: nothing runs meanwhile
