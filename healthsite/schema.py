@@ -49,9 +49,10 @@ def check(
     data: Any, schema: dict[str, Field], loc: Located, path: tuple[Hashable, ...],
     report: Report, prefix: str, what: str,
 ) -> dict[str, Any]:
-    """Validate a mapping; return the valid values with defaults filled in."""
-    line, col = loc.at(*path)
+    """Validate a mapping; return the valid values with defaults filled in. (Positions are
+    looked up only to report a problem: a valid file, the usual case, needs none.)"""
     if not isinstance(data, dict):
+        line, col = loc.at(*path)
         report(f"{prefix}-type", f"{what} must be a mapping of keys to values, not {_name(data)}",
                line, col, "write one 'key: value' per line")
         return {k: _fallback(f) for k, f in schema.items() if not f.required}
@@ -64,6 +65,7 @@ def check(
     for key, f in schema.items():
         if key not in data or data[key] is None:
             if f.required and key not in data:
+                line, col = loc.at(*path)
                 report(f"{prefix}-missing", f"missing required key '{key}' in {what}",
                        line, col, f"add '{key}:', {f.doc}")
             elif f.required:
@@ -80,15 +82,14 @@ def _value(
     value: Any, f: Field, loc: Located, path: tuple[Hashable, ...], report: Report,
     prefix: str, what: str,
 ) -> Any:
-    line, col = loc.at(*path)
     if f.kind == "model":
         assert f.model is not None
         return check(value, f.model, loc, path, report, prefix, what)
     if f.kind == "model_list":
         assert f.model is not None
         if not isinstance(value, list):
-            report(f"{prefix}-type", f"{what} must be a list, not {_name(value)}", line, col,
-                   "start each item on its own line with '- '")
+            report(f"{prefix}-type", f"{what} must be a list, not {_name(value)}",
+                   *loc.at(*path), "start each item on its own line with '- '")
             return []
         return [check(v, f.model, loc, (*path, i), report, prefix, f"{what} item {i + 1}")
                 for i, v in enumerate(value)]
@@ -96,15 +97,16 @@ def _value(
         if isinstance(value, str) and f.item == "str":
             value = [value]  # a single value where a list is expected: accept it
         if not isinstance(value, list):
-            report(f"{prefix}-type", f"{what} must be a list, not {_name(value)}", line, col,
-                   "write [a, b] or one '- item' per line")
+            report(f"{prefix}-type", f"{what} must be a list, not {_name(value)}",
+                   *loc.at(*path), "write [a, b] or one '- item' per line")
             return []
         item = Field(f.item, f.doc, choices=f.choices)
         return [v for i, v in enumerate(value)
                 if _ok(v, item, loc, (*path, i), report, prefix, f"{what} item {i + 1}")]
     if f.kind == "map":
         if not isinstance(value, dict):
-            report(f"{prefix}-type", f"{what} must be a mapping, not {_name(value)}", line, col, "")
+            report(f"{prefix}-type", f"{what} must be a mapping, not {_name(value)}",
+                   *loc.at(*path), "")
             return {}
         item = Field(f.item, f.doc, choices=f.choices)
         return {k: v for k, v in value.items()
@@ -112,28 +114,30 @@ def _value(
     return value if _ok(value, f, loc, path, report, prefix, what) else _fallback(f)
 
 
+_GOOD: dict[str, Callable[[Any, Field], bool]] = {
+    "str": lambda v, f: isinstance(v, str),
+    "int": lambda v, f: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v, f: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "bool": lambda v, f: isinstance(v, bool),
+    "date": lambda v, f: isinstance(v, dt.date),
+    "choice": lambda v, f: isinstance(v, str) and v in f.choices,
+}
+
+
 def _ok(value: Any, f: Field, loc: Located, path: tuple[Hashable, ...], report: Report,
         prefix: str, what: str) -> bool:
-    line, col = loc.at(*path)
-    good = {
-        "str": lambda v: isinstance(v, str),
-        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        "bool": lambda v: isinstance(v, bool),
-        "date": lambda v: isinstance(v, dt.date),
-        "choice": lambda v: isinstance(v, str) and v in f.choices,
-    }[f.kind](value)
-    if not good:
+    if not _GOOD[f.kind](value, f):
         hint = _hint(value, f)
         report(f"{prefix}-type", f"{what} must be {_TYPE_NAMES[f.kind]}, not {_show(value)}",
-               line, col, hint)
+               *loc.at(*path), hint)
         return False
     if f.minimum is not None and value < f.minimum:
-        report(f"{prefix}-type", f"{what} must be at least {f.minimum:g}, not {value}", line,
-               col, "")
+        report(f"{prefix}-type", f"{what} must be at least {f.minimum:g}, not {value}",
+               *loc.at(*path), "")
         return False
     if f.kind == "str" and not value.strip():
-        report(f"{prefix}-type", f"{what} must not be empty", line, col, f"fill in {f.doc}")
+        report(f"{prefix}-type", f"{what} must not be empty", *loc.at(*path),
+               f"fill in {f.doc}")
         return False
     return True
 
