@@ -19,6 +19,9 @@ from .parallel import map_indexed
 from .yamlio import YamlError, parse
 
 CONTENT_DIR = "content"
+# a digest the input scan left to be worked out by whoever reads the file anyway (see
+# snapshot.scan_inputs and load_articles)
+PENDING = "pending"
 GLOSSARY_FILE = "content/glossary.yaml"
 MAX_BYTES = 2_000_000
 # URL names the site itself uses; an article may not take them.
@@ -146,6 +149,7 @@ class Corpus:
 
     articles: tuple[Article, ...]
     unloadable: frozenset[str]
+    hashed: dict[str, str] = field(default_factory=dict)  # digests of files it read first
 
 
 def content_files(root: Path) -> list[str]:
@@ -170,7 +174,9 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
 
     `cache` maps a digest of (path, bytes, topics, review interval) to the file parsed; it
     is read and filled, so an unchanged file is not parsed again. `digests` may give the
-    SHA-256 of files already read (then an unchanged file is not even read). A cached
+    SHA-256 of files already read (then an unchanged file is not even read), or PENDING for
+    a file the input scan left to be hashed here, where it is read anyway (its digest is
+    then in the corpus's `hashed`). A cached
     entry without its body gets it from `bodies` when first asked (or, if that lost it,
     from the file). `meanwhile` is done while worker processes parse, if they do."""
     root, base_path = config.root, config.base_path
@@ -184,44 +190,56 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     used: dict[str, Parsed] = {}
     content_dir = (root / CONTENT_DIR).resolve()
     known = digests or {}
+    # (rel, path, cache key or "" when the digest is not known yet, hit, bytes if read)
     found: list[tuple[str, str, str, Parsed | None, bytes | None]] = []
     for rel in paths:
         path = f"{top}/{rel}"  # (rel is relative and clean: content_files made it)
         data, digest = None, known.get(rel)
         scanned = digest is not None and len(digest) == 64  # a plain file (links are marked)
-        if not scanned and os.path.islink(path) \
+        if not scanned and digest != PENDING and os.path.islink(path) \
                 and not Path(path).resolve().is_relative_to(content_dir):
             problems.add("io", "a symbolic link that points outside content/", rel,
                          hint="copy the file into content/ instead")
             continue
-        if not scanned or cache is None:
+        if digest == PENDING or cache is None:  # nothing to look up: read and hash it below
+            found.append((rel, path, "", None, None))
+            continue
+        if not scanned:
             data = _read(path, rel, problems)
             if data is None:
                 continue
             digest = hashlib.sha256(data).hexdigest()
         key = hashlib.sha256(f"{rel}\0{settings}\0{digest}".encode()).hexdigest()
-        hit = cache.get(key) if cache is not None else None
+        hit = cache.get(key)
         found.append((rel, path, key, hit, data))
-    # files not parsed before are read (if not read above) and parsed across all cores when
-    # there are many
+    # files not parsed before are read (if not read above), hashed (if their digest is not
+    # known) and parsed across all cores when there are many
     todo = [i for i, entry in enumerate(found) if entry[3] is None]
 
-    def parse(j: int) -> Parsed | None:
-        rel, path, _, _, data = found[todo[j]]
+    def parse(j: int) -> tuple[str, Parsed | None]:
+        rel, path, key, _, data = found[todo[j]]
         if data is None:
             data = _read(path, rel, ProblemList())
             if data is None:
-                return None  # read (and reported) again below
-        return parse_file(data, rel, topics, config.review_interval_months)
+                return "", None  # read (and reported) again below
+        return "" if key else hashlib.sha256(data).hexdigest(), \
+            parse_file(data, rel, topics, config.review_interval_months)
 
     fresh = dict(zip(todo, map_indexed(parse, len(todo), meanwhile=meanwhile), strict=True))
+    hashed: dict[str, str] = {}
     for i, (rel, path, key, hit, _) in enumerate(found):
-        parsed = hit if hit is not None else fresh[i]
-        if parsed is None:  # unreadable where it was parsed: try here, reporting why
-            data = _read(path, rel, problems)
-            if data is None:
-                continue
-            parsed = parse_file(data, rel, topics, config.review_interval_months)
+        parsed = hit
+        if parsed is None:
+            digest, parsed = fresh[i]
+            if parsed is None:  # unreadable where it was parsed: try here, reporting why
+                data = _read(path, rel, problems)
+                if data is None:
+                    continue
+                digest = hashlib.sha256(data).hexdigest()
+                parsed = parse_file(data, rel, topics, config.review_interval_months)
+            if not key:
+                hashed[rel] = digest
+                key = hashlib.sha256(f"{rel}\0{settings}\0{digest}".encode()).hexdigest()
         used[key] = parsed
         if parsed.problems:
             problems.extend(parsed.problems)
@@ -253,7 +271,7 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     loaded = {a.path for a in articles.values()}
     failed = set(paths) - loaded
     return Corpus(tuple(articles[k] for k in sorted(articles)),
-                  frozenset(failed | {PurePosixPath(p).stem for p in failed}))
+                  frozenset(failed | {PurePosixPath(p).stem for p in failed}), hashed)
 
 
 def _body(bodies: Callable[[str], str | None] | None, key: str, path: str, rel: str,

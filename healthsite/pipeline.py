@@ -122,6 +122,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
                                else None)
     corpus = _load(config, day, problems, state, opts.cache,
                    prior.inputs.digests if prior.inputs else None)
+    prior.settle(corpus.hashed, config.root)
     articles = list(corpus.articles)
     glossary = load_glossary(config, problems)
     clock.lap("load")
@@ -315,6 +316,20 @@ class _Prior:
     inputs: snapshot.Scan | None = None
     key: str = ""  # the fingerprint of this build's inputs, engine and options
     output: Background[bool] | None = None  # whether the output is as the record left it
+    options: str = ""  # what the fingerprint covers besides the inputs (a written build)
+
+    def settle(self, hashed: dict[str, str], root: Path) -> None:
+        """Complete the inputs' digests that the scan left to the articles' loader (its
+        `hashed`; any it did not read are read here), then the fingerprint."""
+        scan = self.inputs
+        if scan is None or not scan.pending:
+            return
+        for rel, digest in hashed.items():
+            if rel in scan.pending:
+                scan.settle(rel, digest)
+        scan.settle_rest(root)
+        if self.options:
+            self.key = snapshot.fingerprint(scan.digests, self.options)
 
     @property
     def intact(self) -> bool:
@@ -336,11 +351,15 @@ def _prior(opts: Options, root: Path, out: Path, day: dt.date, state: BuildState
         prior.record = snapshot.load(root)
     known = state.known if state.known is not None else \
         prior.record.inputs if prior.record else None
-    prior.inputs = snapshot.scan_inputs(root, known)
+    # a first build (nothing known, nothing parsed) leaves the articles to be hashed by the
+    # workers that read them to parse them, instead of reading every one twice
+    first = known is None and not any((root / CACHE_DIR / "parsed").glob("*.pickle"))
+    prior.inputs = snapshot.scan_inputs(root, known, _article_file if first else None)
     state.known = prior.inputs.known
     if opts.write:
-        prior.key = snapshot.fingerprint(prior.inputs.digests,
-                                         repr((str(out.resolve()), opts.drafts, day)))
+        prior.options = repr((str(out.resolve()), opts.drafts, day))
+        if not prior.inputs.pending:
+            prior.key = snapshot.fingerprint(prior.inputs.digests, prior.options)
         if prior.record is not None:
             manifest = prior.record.manifest
             # whether the output is as recorded: 20,000 system calls at 10,000 pages; when
@@ -348,6 +367,10 @@ def _prior(opts: Options, root: Path, out: Path, day: dt.date, state: BuildState
             prior.output = Background(lambda: snapshot.still(out, manifest),
                                       now=prior.record.fingerprint == prior.key)
     return prior
+
+
+def _article_file(rel: str) -> bool:
+    return rel.startswith("content/") and rel.endswith(".md")
 
 
 def _markdown(config: SiteConfig, articles: list[Article], glossary: list[GlossaryEntry],

@@ -19,11 +19,12 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import engine_fingerprint, read_pickle, write_pickle
+from .content import PENDING
 from .errors import Problem
 
 RECORD = ".cache/build.pickle"
@@ -50,26 +51,54 @@ RACY_NS = 2_000_000_000  # files changed this close to a scan are hashed again n
 @dataclass
 class Scan:
     """A site's inputs: the digest of every file (and folder and link) by path, and what
-    the next scan may take on trust."""
+    the next scan may take on trust. Files whose digest is PENDING are in `pending` (their
+    stat, and whether it may be trusted next time) until `settle` is told it."""
 
     digests: dict[str, str]
     known: Known
+    pending: dict[str, tuple[tuple[int, int, int, int], bool]] = field(default_factory=dict)
+
+    def settle(self, rel: str, digest: str) -> None:
+        """The digest of a file left pending, found by whoever read it."""
+        sig, trusted = self.pending.pop(rel)
+        self.digests[rel] = digest
+        if trusted:
+            self.known[rel] = (sig, digest)
+
+    def settle_rest(self, root: Path) -> None:
+        """Read and hash the files still pending (one no reader could read: as the scan
+        itself would record it)."""
+        for rel in list(self.pending):
+            try:
+                with open(os.path.join(root, rel), "rb") as fh:
+                    value = hashlib.sha256(fh.read()).hexdigest()
+            except OSError as e:
+                self.pending.pop(rel)
+                self.digests[rel] = f"unreadable:{e.errno}"
+                continue
+            self.settle(rel, value)
 
 
-def scan_inputs(root: Path, known: Known | None = None) -> Scan:
+def scan_inputs(root: Path, known: Known | None = None,
+                defer: Callable[[str], bool] | None = None) -> Scan:
     """Every input file of a site by path with the SHA-256 of its bytes. Folders and
     symbolic links are recorded too, so adding an empty folder named like an article, or
     pointing a link elsewhere, is a change.
 
     A file whose size, modification and change times and inode are those `known` from the
     last scan keeps its digest without being read (as git's index does); a file changed
-    within two seconds of a scan is never taken on trust (a "racy" time stamp)."""
+    within two seconds of a scan is never taken on trust (a "racy" time stamp).
+
+    A plain file for which `defer` says so, and that is not taken on trust, is not read:
+    its digest is PENDING, to be `settle`d by the reader that needs its bytes anyway (on a
+    first build, the workers that parse the articles)."""
     found: dict[str, str] = {}
     trusted: Known = {}
+    pending: dict[str, tuple[tuple[int, int, int, int], bool]] = {}
     known = known or {}
     start = time.time_ns()
 
-    def digest(rel: str, path: str) -> str:
+    def digest(rel: str, path: str, later: bool = False) -> str:
         try:
             st = os.stat(path)
         except OSError as e:
@@ -80,6 +109,9 @@ def scan_inputs(root: Path, known: Known | None = None) -> Scan:
         hit = known.get(rel)
         if hit is not None and hit[0] == sig:
             value = hit[1]
+        elif later:
+            pending[rel] = (sig, max(st.st_mtime_ns, st.st_ctime_ns) < start - RACY_NS)
+            return PENDING
         else:
             try:
                 with open(path, "rb") as fh:
@@ -101,8 +133,9 @@ def scan_inputs(root: Path, known: Known | None = None) -> Scan:
                 # the entry knows from the folder listing whether it is a link (no lstat)
                 link = "link:" + os.readlink(entry.path) + ":" if entry.is_symlink() else ""
                 rel = f"{rel_folder}/{entry.name}"
-                found[rel] = link + digest(rel, entry.path)
-    return Scan(found, trusted)
+                later = not link and defer is not None and defer(rel)
+                found[rel] = link + digest(rel, entry.path, later)
+    return Scan(found, trusted, pending)
 
 
 def _walk(top: str) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:

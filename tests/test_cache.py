@@ -386,6 +386,31 @@ def test_a_file_unreadable_when_parsed_is_reported_once(
     assert not [p for p in second.problems.items() if p.code == "io"]
 
 
+def test_a_first_build_hashes_the_articles_where_it_parses_them(make_site: MakeSite,
+                                                                today: None) -> None:
+    """With nothing known and nothing parsed, the input scan leaves the articles' digests to
+    the workers that read them to parse them; the record holds what a full scan finds, so
+    the next build trusts the same files and, with nothing changed, does nothing."""
+    import time
+
+    from healthsite import snapshot
+    from healthsite.content import PENDING
+    from healthsite.pipeline import _article_file
+
+    root = make_site(good_files())
+    time.sleep(2.1)  # older than a scan's racy window: the next scan may trust them
+    scan = snapshot.scan_inputs(root, None, _article_file)
+    assert scan.pending and all(scan.digests[rel] == PENDING for rel in scan.pending)
+    build_site(Options(root=root))
+    record = snapshot.load(root)
+    full = snapshot.scan_inputs(root)  # every file read and hashed here
+    assert record is not None and record.inputs == full.known
+    assert set(scan.pending) <= set(record.inputs)
+    assert build_site(Options(root=root)).up_to_date
+    (root / "content" / "iron.md").write_text((root / "content" / "iron.md").read_text()
+                                              + "\nMore.\n")
+    assert not build_site(Options(root=root)).up_to_date
+
 def test_engine_fingerprint_follows_the_installed_library_versions(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from importlib.metadata import version
