@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -61,13 +62,17 @@ def build_graph(config: SiteConfig, articles: list[Article], drafts: set[str],
     by_path = {a.path: a for a in articles}
     published = {a.slug: a for a in articles if a.slug not in drafts}
     links_out: dict[str, list[str]] = {}
-    links_in: dict[str, set[str]] = defaultdict(set)
+    links_in: dict[str, list[str]] = defaultdict(list)
     for a in published.values():
         targets = _check_links(a, rendered[a.slug], by_path, rendered, drafts, problems,
                                unloadable)
         links_out[a.slug] = [t for t in dict.fromkeys(targets) if t != a.slug]
         for t in links_out[a.slug]:
-            links_in[t].add(a.slug)
+            links_in[t].append(a.slug)  # each source once (links_out has no repeats)
+    # the sources come in the articles' order: sorted already when the articles are (as the
+    # loader gives them), so sorting each list again is left out
+    ordered = all(x <= y for x, y in zip(published, itertools.islice(published, 1, None),
+                                         strict=False))
     picks = {a.slug: _check_picks(a, published, drafts, unloadable, problems)
              for a in published.values()}
     for slug in sorted(config.footer):
@@ -86,7 +91,8 @@ def build_graph(config: SiteConfig, articles: list[Article], drafts: set[str],
         children=MappingProxyType(children),
         topic_articles=MappingProxyType({k: tuple(sorted(v)) for k, v in topic_articles.items()}),
         links_out=MappingProxyType({k: tuple(v) for k, v in links_out.items()}),
-        links_in=MappingProxyType({k: tuple(sorted(v)) for k, v in links_in.items()}),
+        links_in=MappingProxyType({k: tuple(v if ordered else sorted(v))
+                                   for k, v in links_in.items()}),
         picks=MappingProxyType(picks),
     )
     _check_structure(graph, set(config.footer), problems)

@@ -61,3 +61,20 @@ def test_unknown_editors_pick_is_reported_with_suggestion(make_site: MakeSite,
     assert problem_lines(make_site(files)) == [
         "content/overview.md:9:8: error[unknown-article]: 'next:' names unknown article 'irn' "
         "(did you mean 'iron'?)"]
+
+
+def test_backlinks_are_sorted_whatever_order_the_articles_come_in() -> None:
+    """The loader gives articles sorted by slug, so backlists come out sorted as collected;
+    articles given in another order still get them sorted."""
+    from test_related import synthetic_graph
+
+    from healthsite.errors import ProblemList
+    from healthsite.graph import build_graph
+
+    config, graph = synthetic_graph(120, seed=11)
+    articles = list(graph.articles.values())
+    shuffled = build_graph(config, articles[::-1], set(), dict(graph.rendered), ProblemList())
+    assert any(len(v) > 1 for v in graph.links_in.values())
+    for g in (graph, shuffled):
+        assert all(list(v) == sorted(v) for v in g.links_in.values())
+    assert dict(shuffled.links_in) == dict(graph.links_in)
