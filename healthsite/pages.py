@@ -258,7 +258,9 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
              for e in glossary]})
     if config.search:
         page("search/index.html", "search.html", "the search page", tuple, dict)
-    page("topic-map/index.html", "topic-map.html", "the topic map", lists,
+    # (the topic map draws the links between articles too)
+    page("topic-map/index.html", "topic-map.html", "the topic map",
+         lambda: (lists(), list(graph.links_out.items())),
          lambda: {"svg": topicmap.draw(graph), "tree": topic_tree_once()}, covered=True)
     page("404.html", "404.html", "the 404 page", tuple, dict)
 
