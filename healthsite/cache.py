@@ -301,6 +301,16 @@ def write_pickle(path: Path, tag: str, obj: Any) -> None:
         pass
 
 
+def recall_memo(root: Path, name: str) -> dict[Any, Any]:
+    """A memo kept by an earlier build in .cache/ (empty when missing or damaged)."""
+    found = read_pickle(root / CACHE_DIR / f"{name}.pickle", name)
+    return found if isinstance(found, dict) else {}
+
+
+def keep_memo(root: Path, name: str, memo: dict[Any, Any]) -> None:
+    write_pickle(root / CACHE_DIR / f"{name}.pickle", name, memo)
+
+
 def disk_cache(root: Path) -> Path:
     """The rendered-Markdown cache folder of a site."""
     return root / CACHE_DIR / "render"

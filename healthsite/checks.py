@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sized
 
 from .config import SiteConfig
+from .content import Article
 from .errors import Level, ProblemList
 from .graph import TopicGraph
 from .markup import Rendered
@@ -24,37 +25,48 @@ def check_articles(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext, toda
     `complete` gives an article's rendering with its text when the graph holds it without."""
     grades: dict[str, Readability] = {}
     for slug, a in graph.articles.items():
-        r = graph.rendered[slug]
-        if len(a.meta.summary) > SUMMARY_MAX:
-            line, col = a.meta.at("summary")
-            problems.add("summary-length", f"the summary has {len(a.meta.summary)} characters",
-                         a.path, line, col, level=Level.WARNING,
-                         hint=f"keep it under {SUMMARY_MAX} so search results show it whole")
-        if not r.care_kinds & URGENT_KINDS:
-            text = (complete(slug) if complete is not None else r).text
-            _alarm(config, a.path, a.body, a.body_line, text, r.care_kinds, problems)
-        if not a.is_article:
-            continue
-        if len(a.meta.sources) < config.min_sources:
-            line, col = a.meta.at("sources")
-            problems.add("min-sources", f"{len(a.meta.sources)} source(s); the site requires at "
-                         f"least {config.min_sources}", a.path, line, col,
-                         hint="cite guidelines or reviews under 'sources:'")
-        if a.meta.next_review < today:
-            given = ("next_review",) in a.meta.positions
-            line, col = a.meta.at("next_review" if given else "reviewed")
-            problems.add("review-overdue", f"review was due on {a.meta.next_review}", a.path,
-                         line, col, level=Level.WARNING,
-                         hint="review the article and update 'reviewed:'")
-        if not nxt.by_article.get(slug):
-            problems.add("no-reading-next", "no other article could be suggested to read next",
-                         a.path, level=Level.WARNING, hint="add topics shared with other articles")
-        grades[slug] = Readability(r.grade, r.words)
-        if grades[slug].grade > config.target_grade:
-            problems.add("readability", f"reading grade {grades[slug].grade:g} is above the "
-                         f"site target of {config.target_grade:g}", a.path, 1, 1,
-                         level=Level.WARNING, hint="use shorter sentences and plainer words")
+        grade = check_article(config, a, graph.rendered[slug], nxt.by_article.get(slug, ()),
+                              today, problems, complete)
+        if grade is not None:
+            grades[slug] = grade
     return grades
+
+
+def check_article(config: SiteConfig, a: Article, r: Rendered, suggested: Sized, today: dt.date,
+                  problems: ProblemList, complete: Callable[[str], Rendered] | None = None
+                  ) -> Readability | None:
+    """The content checks of one published article (`r`: its rendering, `suggested`: its
+    reading next); its readability, when it is a health article."""
+    if len(a.meta.summary) > SUMMARY_MAX:
+        line, col = a.meta.at("summary")
+        problems.add("summary-length", f"the summary has {len(a.meta.summary)} characters",
+                     a.path, line, col, level=Level.WARNING,
+                     hint=f"keep it under {SUMMARY_MAX} so search results show it whole")
+    if not r.care_kinds & URGENT_KINDS:
+        text = (complete(a.slug) if complete is not None else r).text
+        _alarm(config, a.path, a.body, a.body_line, text, r.care_kinds, problems)
+    if not a.is_article:
+        return None
+    if len(a.meta.sources) < config.min_sources:
+        line, col = a.meta.at("sources")
+        problems.add("min-sources", f"{len(a.meta.sources)} source(s); the site requires at "
+                     f"least {config.min_sources}", a.path, line, col,
+                     hint="cite guidelines or reviews under 'sources:'")
+    if a.meta.next_review < today:
+        given = ("next_review",) in a.meta.positions
+        line, col = a.meta.at("next_review" if given else "reviewed")
+        problems.add("review-overdue", f"review was due on {a.meta.next_review}", a.path,
+                     line, col, level=Level.WARNING,
+                     hint="review the article and update 'reviewed:'")
+    if not suggested:
+        problems.add("no-reading-next", "no other article could be suggested to read next",
+                     a.path, level=Level.WARNING, hint="add topics shared with other articles")
+    grade = Readability(r.grade, r.words)
+    if grade.grade > config.target_grade:
+        problems.add("readability", f"reading grade {grade.grade:g} is above the "
+                     f"site target of {config.target_grade:g}", a.path, 1, 1,
+                     level=Level.WARNING, hint="use shorter sentences and plainer words")
+    return grade
 
 
 def _alarm(config: SiteConfig, path: str, body: str, body_line: int, text: str,

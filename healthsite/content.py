@@ -182,9 +182,7 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     root, base_path = config.root, config.base_path
     top = os.fspath(root)
     topics = {t.slug for t in config.topics}
-    # (hashed once: the topic list is long, and each file's key covers it)
-    settings = hashlib.sha256(repr((sorted(topics), config.review_interval_months)).encode()
-                              ).hexdigest()
+    settings = parse_settings(config)
     articles: dict[str, Article] = {}
     paths = content_files(root)
     used: dict[str, Parsed] = {}
@@ -209,7 +207,8 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
             if data is None:
                 continue
             digest = hashlib.sha256(data).hexdigest()
-        key = hashlib.sha256(f"{rel}\0{settings}\0{digest}".encode()).hexdigest()
+        assert digest is not None  # (scanned, or just hashed)
+        key = parse_key(rel, settings, digest)
         hit = cache.get(key)
         found.append((rel, path, key, hit, data))
     # files not parsed before are read (if not read above), hashed (if their digest is not
@@ -239,32 +238,21 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
                 parsed = parse_file(data, rel, topics, config.review_interval_months)
             if not key:
                 hashed[rel] = digest
-                key = hashlib.sha256(f"{rel}\0{settings}\0{digest}".encode()).hexdigest()
+                key = parse_key(rel, settings, digest)
         used[key] = parsed
         if parsed.problems:
             problems.extend(parsed.problems)
-        meta = parsed.meta
-        if meta is None:
-            continue
-        if meta.reviewed > today:
-            line, col = meta.at("reviewed")
-            problems.add("bad-date", f"'reviewed' date {meta.reviewed} is in the future", rel,
-                         line, col, hint="use the date the review actually happened")
-        slug = meta.slug or rel[rel.rfind("/") + 1: -len(".md")]  # the file's stem
-        why = slug_problem(slug)
-        if why:
-            problems.add("bad-slug", why, rel, 1, 1,
-                         hint="rename the file, or set slug:, to something like 'iron-tests'")
-            continue
-        if slug in articles:
-            problems.add("duplicate-slug", f"'{slug}' is already used by {articles[slug].path}",
-                         rel, 1, 1, hint="rename one of the files or set a different slug:")
-            continue
-        url = base_path + slug + "/"
-        body: str | Callable[[], str] = parsed.body if parsed.body is not None else \
+        body: str | Callable[[], str] | None = None if parsed.body is not None else \
             functools.partial(_body, bodies, key, path, rel, topics, config)
-        articles[slug] = Article(rel, slug, url, f"{slug}/index.html", meta, body,
-                                 parsed.body_line, key, parsed.meta_key)
+        article = make_article(rel, key, parsed, base_path, today, problems, body)
+        if article is None:
+            continue
+        if article.slug in articles:
+            problems.add("duplicate-slug", f"'{article.slug}' is already used by "
+                         f"{articles[article.slug].path}", rel, 1, 1,
+                         hint="rename one of the files or set a different slug:")
+            continue
+        articles[article.slug] = article
     if cache is not None:
         cache.clear()
         cache.update(used)
@@ -272,6 +260,45 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     failed = set(paths) - loaded
     return Corpus(tuple(articles[k] for k in sorted(articles)),
                   frozenset(failed | {PurePosixPath(p).stem for p in failed}), hashed)
+
+
+def parse_settings(config: SiteConfig) -> str:
+    """A digest of the settings a content file's parse depends on (hashed once: the topic
+    list is long, and each file's key covers it)."""
+    topics = sorted(t.slug for t in config.topics)
+    return hashlib.sha256(repr((topics, config.review_interval_months)).encode()).hexdigest()
+
+
+def parse_key(rel: str, settings: str, digest: str) -> str:
+    """The parse cache's key for a file: its path, the parse settings and its bytes' digest."""
+    return hashlib.sha256(f"{rel}\0{settings}\0{digest}".encode()).hexdigest()
+
+
+def make_article(rel: str, key: str, parsed: Parsed, base_path: str, today: dt.date,
+                 problems: ProblemList, body: str | Callable[[], str] | None = None
+                 ) -> Article | None:
+    """The Article a parsed file makes (None, reported, when it has no usable front matter
+    or slug). `key` is its parse key; `body` replaces the parsed body (when kept apart)."""
+    meta = parsed.meta
+    if meta is None:
+        return None
+    if meta.reviewed > today:
+        line, col = meta.at("reviewed")
+        problems.add("bad-date", f"'reviewed' date {meta.reviewed} is in the future", rel,
+                     line, col, hint="use the date the review actually happened")
+    slug = meta.slug or rel[rel.rfind("/") + 1: -len(".md")]  # the file's stem
+    why = slug_problem(slug)
+    if why:
+        problems.add("bad-slug", why, rel, 1, 1,
+                     hint="rename the file, or set slug:, to something like 'iron-tests'")
+        return None
+    return Article(rel, slug, article_url(base_path, slug), f"{slug}/index.html", meta,
+                   body if body is not None else parsed.body or "", parsed.body_line, key,
+                   parsed.meta_key)
+
+
+def article_url(base_path: str, slug: str) -> str:
+    return base_path + slug + "/"
 
 
 def _body(bodies: Callable[[str], str | None] | None, key: str, path: str, rel: str,

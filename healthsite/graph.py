@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Protocol
 
 from .config import SiteConfig, Topic
 from .content import Article
@@ -59,21 +61,20 @@ def build_graph(config: SiteConfig, articles: list[Article], drafts: set[str],
     """Index the published articles and check every link between them.
 
     Links to files in `unloadable` (already reported as broken) are not reported again."""
-    by_path = {a.path: a for a in articles}
+    by_path = {a.path: a.slug for a in articles}
     published = {a.slug: a for a in articles if a.slug not in drafts}
     links_out: dict[str, list[str]] = {}
     links_in: dict[str, list[str]] = defaultdict(list)
     for a in published.values():
-        targets = _check_links(a, rendered[a.slug], by_path, rendered, drafts, problems,
-                               unloadable)
-        links_out[a.slug] = [t for t in dict.fromkeys(targets) if t != a.slug]
+        links_out[a.slug] = check_links(a, rendered[a.slug], by_path, rendered, drafts,
+                                        problems, unloadable)
         for t in links_out[a.slug]:
             links_in[t].append(a.slug)  # each source once (links_out has no repeats)
     # the sources come in the articles' order: sorted already when the articles are (as the
     # loader gives them), so sorting each list again is left out
     ordered = all(x <= y for x, y in zip(published, itertools.islice(published, 1, None),
                                          strict=False))
-    picks = {a.slug: _check_picks(a, published, drafts, unloadable, problems)
+    picks = {a.slug: check_picks(a, published, drafts, unloadable, problems)
              for a in published.values()}
     for slug in sorted(config.footer):
         if slug not in published:
@@ -108,12 +109,26 @@ def topic_maps(config: SiteConfig) -> tuple[dict[str, Topic], dict[str, tuple[st
     return {t.slug: t for t in config.topics}, {k: tuple(v) for k, v in children.items()}
 
 
-def _check_links(a: Article, r: Rendered, by_path: dict[str, Article],
-                 rendered: dict[str, Rendered], drafts: set[str],
-                 problems: ProblemList, unloadable: frozenset[str]) -> list[str]:
+class _Anchored(Protocol):
+    @property
+    def anchors(self) -> frozenset[str]: ...
+
+
+class Pages(Protocol):
+    """Articles' renderings (or what is known of them) by slug."""
+
+    def __getitem__(self, slug: str, /) -> _Anchored: ...
+
+
+def check_links(a: Article, r: Rendered, by_path: Mapping[str, str],
+                rendered: Pages, drafts: Collection[str],
+                problems: ProblemList, unloadable: frozenset[str]) -> list[str]:
+    """Report the article's broken links; return the articles it links to (slugs, in order,
+    each once, not itself). `by_path` gives every loaded article's slug by file, `rendered`
+    (by slug) the ids each page has."""
     targets: list[str] = []
     for link in r.links:
-        target = a if link.target is None else by_path.get(link.target)
+        target = a.slug if link.target is None else by_path.get(link.target)
         if target is None and link.target in unloadable:
             continue
         if target is None:
@@ -121,22 +136,24 @@ def _check_links(a: Article, r: Rendered, by_path: dict[str, Article],
                          link.col, hint=did_you_mean(link.target or "", by_path)
                          or "check the file name under content/")
             continue
-        if link.anchor and link.anchor not in rendered[target.slug].anchors:
-            anchors = rendered[target.slug].anchors
+        if link.anchor and link.anchor not in rendered[target].anchors:
+            anchors = rendered[target].anchors
             problems.add("broken-anchor", f"link to '{link.raw}': no '#{link.anchor}' in "
-                         f"{target.path}", a.path, link.line, link.col,
+                         f"{link.target or a.path}", a.path, link.line, link.col,
                          hint=did_you_mean(link.anchor, anchors) or "link to a heading's id")
             continue
-        if target.slug in drafts and a.slug not in drafts:
+        if target in drafts and a.slug not in drafts:
             problems.add("link-to-draft", f"link to '{link.raw}', which is a draft", a.path,
                          link.line, link.col, hint="publish it first, or remove the link")
             continue
-        targets.append(target.slug)
-    return targets
+        targets.append(target)
+    return [t for t in dict.fromkeys(targets) if t != a.slug]
 
 
-def _check_picks(a: Article, published: dict[str, Article], drafts: set[str],
-                 unloadable: frozenset[str], problems: ProblemList) -> tuple[str, ...]:
+def check_picks(a: Article, published: Collection[str], drafts: Collection[str],
+                unloadable: frozenset[str], problems: ProblemList) -> tuple[str, ...]:
+    """Report the article's editor's picks (`next:`) that name no published article;
+    return the good ones, each once. `published` holds the published articles' slugs."""
     good: list[str] = []
     for i, slug in enumerate(a.meta.next):
         if slug in published and slug != a.slug:
@@ -154,9 +171,15 @@ def _check_picks(a: Article, published: dict[str, Article], drafts: set[str],
 
 def _check_structure(g: TopicGraph, footer: set[str], problems: ProblemList) -> None:
     for slug, a in g.articles.items():
-        if not a.meta.topics and not g.links_in.get(slug) and slug not in footer:
-            problems.add("orphan", "no topic and no page links here: readers cannot find it",
-                         a.path, level=Level.WARNING, hint="add a topic or link to it")
-        if a.is_article and not g.links_out.get(slug):
-            problems.add("dead-end", "this article links to no other article", a.path,
-                         level=Level.WARNING, hint="link to a related article: [text](other.md)")
+        check_place(a, g.links_in.get(slug, ()), g.links_out.get(slug, ()), footer, problems)
+
+
+def check_place(a: Article, links_in: Collection[str], links_out: Collection[str],
+                footer: Collection[str], problems: ProblemList) -> None:
+    """Report an article readers cannot find, or that leads nowhere."""
+    if not a.meta.topics and not links_in and a.slug not in footer:
+        problems.add("orphan", "no topic and no page links here: readers cannot find it",
+                     a.path, level=Level.WARNING, hint="add a topic or link to it")
+    if a.is_article and not links_out:
+        problems.add("dead-end", "this article links to no other article", a.path,
+                     level=Level.WARNING, hint="link to a related article: [text](other.md)")

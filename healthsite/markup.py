@@ -14,6 +14,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as etree
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -128,12 +129,13 @@ class _Doc:
 class Renderer:
     """Renders article bodies; one instance is reused for every article of a build."""
 
-    def __init__(self, services: dict[str, str], by_path: dict[str, Article],
+    def __init__(self, services: dict[str, str], urls: Mapping[str, str],
                  glossary: list[GlossaryEntry], glossary_url: str,
                  raw_html: str = "sanitize") -> None:
+        """`urls`: every article's URL by its file (links to files are made links to pages)."""
         self.services = services
         self.raw_html = raw_html
-        self.by_path = by_path
+        self.urls = urls
         self.glossary = glossary
         self.glossary_url = glossary_url
         names = sorted(((n, e) for e in glossary for n in (e.term, *e.also)),
@@ -388,10 +390,10 @@ class _Links(_ForRenderer, Treeprocessor):
             return href
         target = posixpath.normpath(posixpath.join(posixpath.dirname(doc.article.path), path))
         doc.links.append(Link(target, anchor, line, col, href))
-        found = self.r.by_path.get(target)
+        found = self.r.urls.get(target)
         if found is None:
             return href  # reported by the graph stage with a suggestion
-        return found.url + (f"#{anchor}" if anchor else "")
+        return found + (f"#{anchor}" if anchor else "")
 
 
 class _Terms(_ForRenderer, Treeprocessor):

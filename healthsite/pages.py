@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -57,6 +57,7 @@ class PageMemo:
         self.trusted = False  # the previous output is known intact: unchanged pages stay put
         self.context = ""  # the digest of what every page shares, when `own` was recorded
         self.own: dict[str, str] = {}  # article page: what only that page is made from
+        self.site: dict[str, Any] = {}  # the site-wide view the latest pages were made with
 
     def unchanged(self, path: str, key: str) -> bool:
         """Whether the page, unchanged, can stay in the intact previous output unread."""
@@ -93,6 +94,12 @@ class PageMemo:
             self.pages[path] = (key, digest, data)
         self.rendered += 1
         self.fresh.add(path)
+
+    def forget(self, paths: Iterable[str]) -> None:
+        """Drop pages written since the memo was saved (by a build that did not keep it)."""
+        for path in paths:
+            self.pages.pop(path, None)
+            self.own.pop(path, None)
 
     def save(self, file: Path, identity: str) -> None:
         """Keep the keys and digests (not the bytes) for the next build of the same identity
@@ -142,7 +149,7 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     memo = memo if memo is not None else PageMemo()
     assets = static_files(config.root)
     updated = max((a.meta.reviewed for a in graph.articles.values()), default=dt.date(2000, 1, 1))
-    site = site_view(config, graph, assets, updated)
+    site = memo.site = site_view(config, graph, assets, updated)
     base = hashlib.sha256(repr((tpl.fingerprint, site, config.topics)).encode()).hexdigest()
     out: dict[str, bytes] = {published: data for published, data in assets.values()}
     seen: set[str] = set()
@@ -167,10 +174,9 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
         (None if it could not be rendered, or was written by the worker), their digest, its
         problems, and whether a worker wrote it (None), as a new file (True) or not."""
         found = ProblemList(problems.overrides)
-        data = render(tpl, name, context, what, found)
+        data = render_page(tpl, path, name, context, what, found)
         if data is None:
             return None, "", found.items(), None
-        check_file(path, data, found)
         digest = hashlib.sha256(data).hexdigest()
         if sink is not None and not found and os.getpid() != here:
             try:  # in a worker: the bytes need not travel back
@@ -324,6 +330,15 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     for stale in set(memo.own) - seen:
         del memo.own[stale]
     return out
+
+
+def render_page(tpl: Templates, path: str, name: str, context: dict[str, Any], what: str,
+                problems: ProblemList) -> bytes | None:
+    """One page rendered from a template and checked for resources from other sites."""
+    data = render(tpl, name, context, what, problems)
+    if data is not None:
+        check_file(path, data, problems)
+    return data
 
 
 def _context(name: str, view: Callable[..., Any], *args: Any) -> dict[str, Any]:

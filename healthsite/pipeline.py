@@ -11,9 +11,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from . import readability, snapshot
+from . import delta, readability, snapshot
 from .cache import (
     CACHE_DIR,
     LazyStore,
@@ -23,8 +22,8 @@ from .cache import (
     disk_cache,
     engine_fingerprint,
     environment_key,
-    read_pickle,
-    write_pickle,
+    keep_memo,
+    recall_memo,
 )
 from .checks import check_articles, check_output
 from .config import SiteConfig, load_config
@@ -116,6 +115,16 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
         _replay(result, prior.record, out)
         clock.lap("unchanged")
         return result
+    if opts.skip_unchanged and opts.write and state.parsed is None:  # (not a preview's state)
+        patch = delta.rebuild(
+            config, out, day, prior.record, prior.inputs, prior.key, prior.options,
+            lambda: prior.intact, lambda: load_templates(config.root, ProblemList(),
+                                                         _jinja_cache(config.root)),
+            opts.strict)
+        if patch is not None:
+            _patched(result, patch, out)
+            clock.lap("delta")
+            return result
     if opts.cache:
         _read_caches(config.root, state)
     templates = load_templates(config.root, problems, _jinja_cache(config.root) if opts.cache
@@ -147,6 +156,8 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     identity = repr((str(out.resolve()), sorted(problems.overrides.items())))
     if opts.write and opts.cache and not state.pages.pages:
         state.pages.load(config.root / PAGE_MEMO, identity, out.resolve())
+        if prior.record is not None:
+            state.pages.forget(prior.record.touched)
     previous = prior.record.manifest if prior.record and prior.intact else None
     pages = state.pages
     pages.rendered, pages.fresh, pages.read_back, pages.kept = 0, set(), set(), set()
@@ -166,7 +177,15 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
         clock.lap("templates")
         if opts.write and not strict_failed(result, opts.strict):
             ready, staging = staging, None  # publishing removes the folder if it fails
-            _publish(config, out, opts, result, prior, previous, pages, identity, ready)
+
+            def facts() -> None:  # what the next build needs to rebuild only what changed
+                delta.save(config.root, delta.Header(
+                    prior.key, prior.options, prior.inputs.digests if prior.inputs else {},
+                    {a.path: a.slug for a in articles}, frozenset(drafts),
+                    corpus.unloadable, {s: g.grade for s, g in result.grades.items()},
+                    pages.site), delta.facts_of(articles, rendered, graph, nxt))
+
+            _publish(config, out, opts, result, prior, previous, pages, identity, ready, facts)
             clock.lap("write")
     finally:
         if staging is not None:
@@ -176,8 +195,9 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
 
 def _publish(config: SiteConfig, out: Path, opts: Options, result: BuildResult, prior: _Prior,
              previous: snapshot.Manifest | None, pages: PageMemo, identity: str,
-             staging: Staging | None) -> None:
-    """Write the output, then keep the page memo and the record of what was written."""
+             staging: Staging | None, facts: Callable[[], None]) -> None:
+    """Write the output, then keep the page memo, the `facts` and the record of what was
+    written."""
     result.out_dir = out
     if opts.cache:  # the record is about to change (a --no-cache build leaves it be: its
         snapshot.forget(config.root)  # output, if the same folder, then fails `still`)
@@ -191,6 +211,7 @@ def _publish(config: SiteConfig, out: Path, opts: Options, result: BuildResult, 
     result.counts.update(files_changed=len(written.changed), files_unchanged=written.unchanged)
     if opts.cache:
         pages.save(config.root / PAGE_MEMO, identity)
+        facts()
         snapshot.save(config.root, snapshot.Record(
             prior.key, list(problems.items()), result.summary, manifest,
             prior.inputs.known if prior.inputs else {}))
@@ -262,11 +283,8 @@ def _related(graph: TopicGraph, config: SiteConfig, day: dt.date, state: BuildSt
     nxt = compute(graph, config, day, memo, early)
     if memo != before or state.related_key != links:
         state.related_key = links
-        _keep(config.root, "related", {"key": links, "memo": pack(memo)})
+        keep_memo(config.root, "related", {"key": links, "memo": pack(memo)})
     return nxt
-
-
-SYLLABLES = "syllables"  # words counted so far (saves loading textstat's dictionaries)
 
 
 def _jinja_cache(root: Path) -> Path:
@@ -276,16 +294,6 @@ def _jinja_cache(root: Path) -> Path:
     if folder.is_dir() and not mine.is_dir():
         shutil.rmtree(folder, ignore_errors=True)
     return mine
-
-
-def _recall(root: Path, name: str) -> dict[Any, Any]:
-    """A memo kept by an earlier build (empty when missing or damaged)."""
-    found = read_pickle(root / CACHE_DIR / f"{name}.pickle", name)
-    return found if isinstance(found, dict) else {}
-
-
-def _keep(root: Path, name: str, memo: dict[Any, Any]) -> None:
-    write_pickle(root / CACHE_DIR / f"{name}.pickle", name, memo)
 
 
 def _write(config: SiteConfig, out: Path, result: BuildResult,
@@ -380,7 +388,7 @@ def _markdown(config: SiteConfig, articles: list[Article], glossary: list[Glossa
     key of each, and a function giving one with its HTML and text (which the cache reads
     only when asked, or renders again if it lost them). `meanwhile` is done while worker
     processes render, if they do."""
-    renderer = Renderer(dict(config.services), {a.path: a for a in articles}, glossary,
+    renderer = Renderer(dict(config.services), {a.path: a.url for a in articles}, glossary,
                         config.base_path + "glossary/", config.raw_html)
     words = len(readability.known())
     environment = environment_key(config, articles, glossary)
@@ -388,7 +396,7 @@ def _markdown(config: SiteConfig, articles: list[Article], glossary: list[Glossa
     rendered = render_articles(articles, renderer, state.render_cache, body_keys,
                                opts.progress, meanwhile)
     if opts.cache and len(readability.known()) != words:
-        _keep(config.root, SYLLABLES, readability.known())
+        keep_memo(config.root, readability.MEMO, readability.known())
     by_slug = {a.slug: a for a in articles}
 
     def complete(slug: str) -> Rendered:
@@ -409,12 +417,12 @@ def _read_caches(root: Path, state: BuildState) -> None:
     state.parsed.load()
     state.parsed_bodies = LazyStore(root / CACHE_DIR / "parsed" / "bodies", "parsed-body")
     state.render_cache.open(disk_cache(root))
-    found = _recall(root, "related")
+    found = recall_memo(root, "related")
     memo, key = found.get("memo"), found.get("key")
     state.related = unpack(memo)
     state.related_key = key if isinstance(key, str) and state.related else None
     if not readability.known():
-        readability.learn(_recall(root, SYLLABLES))
+        readability.learn(recall_memo(root, readability.MEMO))
 
 
 def _replay(result: BuildResult, record: snapshot.Record, out: Path) -> None:
@@ -427,14 +435,23 @@ def _replay(result: BuildResult, record: snapshot.Record, out: Path) -> None:
         1 for k in record.manifest if k and not k.endswith("/")))
 
 
+def _patched(result: BuildResult, patch: delta.Patch, out: Path) -> None:
+    """The result of a build that rebuilt only changed articles (see delta)."""
+    result.problems.extend(patch.problems)
+    result.summary = patch.summary
+    result.files, result.kept, result.out_dir = patch.pages, patch.kept, out
+    result.counts.update(articles_rendered=patch.articles, pages_rendered=len(patch.pages),
+                         files_changed=len(patch.written.changed),
+                         files_unchanged=patch.written.unchanged)
+
+
 def _summary(result: BuildResult) -> dict[str, float]:
     g = result.graph
     assert g is not None
-    grades = [r.grade for r in result.grades.values()]
     articles = sum(1 for a in g.articles.values() if a.is_article)
     return {"pages": 0, "articles": articles,
             "site_pages": len(g.articles) - articles, "topics": len(g.topics),
-            "grade": sum(grades) / len(grades) if grades else -1.0}
+            "grade": delta.mean_grade(r.grade for r in result.grades.values())}
 
 
 PAGE_MEMO = ".cache/pages.pickle"  # which page views the last written output was rendered from

@@ -34,6 +34,7 @@ def _words(text: str) -> list[str]:
 
 
 _KNOWN: dict[str, int] = {}  # word: syllables, kept between builds (see `learn`)
+MEMO = "syllables"  # the name of that memo in .cache/ (saves loading textstat's dictionaries)
 _NEW: dict[str, int] = {}  # words counted since the last `drain`
 
 

@@ -42,6 +42,9 @@ class Record:
     summary: dict[str, float]
     manifest: Manifest = field(default_factory=dict)
     inputs: Known = field(default_factory=dict)  # what the next scan may take on trust
+    # pages written since the page memo was saved (by delta.rebuild, which leaves it be):
+    # the next build that uses the memo renders them again
+    touched: frozenset[str] = frozenset()
 
 
 Known = dict[str, tuple[tuple[int, int, int, int], str]]  # path: (stat, digest)

@@ -7,6 +7,7 @@ Templates get explicit views (TypedDicts) with neighbours already resolved to
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import sys
@@ -212,11 +213,21 @@ def site_view(config: SiteConfig, graph: TopicGraph, assets: dict[str, tuple[str
     }
 
 
+Card = tuple[str, str, str]  # what a page shows of another article: URL, title, summary
+
+
+def card_of(graph: TopicGraph, slug: str) -> Card:
+    a = graph.articles[slug]
+    return a.url, a.title, a.meta.summary
+
+
 def article_view(config: SiteConfig, graph: TopicGraph, slug: str, nxt: ReadingNext,
-                 site: dict[str, Any],
-                 complete: Callable[[str], Rendered] | None = None) -> ArticleView:
+                 site: dict[str, Any], complete: Callable[[str], Rendered] | None = None,
+                 card: Callable[[str], Card] | None = None) -> ArticleView:
     """The resolved view of one article page (`complete` gives the rendering with its HTML
-    when the graph holds it without)."""
+    when the graph holds it without; `card` what it shows of other articles, when the
+    graph holds only this one)."""
+    card = card if card is not None else functools.partial(card_of, graph)
     a = graph.articles[slug]
     r = complete(slug) if complete is not None else graph.rendered[slug]
     topics = [TopicLinkView(url=topic_url(config, t), title=graph.topics[t].title,
@@ -229,13 +240,12 @@ def article_view(config: SiteConfig, graph: TopicGraph, slug: str, nxt: ReadingN
             crumbs.append(LinkView(url=topic_url(config, t), title=graph.topics[t].title))
     sources = [SourceView(n=i, title=s.title, publisher=s.publisher, year=s.year, url=s.url)
                for i, s in enumerate(a.meta.sources, start=1)]
-    suggestions = [SuggestionView(url=graph.articles[s.slug].url,
-                                  title=graph.articles[s.slug].title,
-                                  summary=graph.articles[s.slug].meta.summary,
+    suggestions = [SuggestionView(url=url, title=title, summary=summary,
                                   reasons=list(s.reasons))
-                   for s in nxt.by_article.get(slug, ())]
-    backlinks = [LinkView(url=graph.articles[b].url, title=graph.articles[b].title)
-                 for b in graph.links_in.get(slug, ())]
+                   for s in nxt.by_article.get(slug, ())
+                   for url, title, summary in (card(s.slug),)]
+    backlinks = [LinkView(url=url, title=title)
+                 for url, title, _ in map(card, graph.links_in.get(slug, ()))]
     canonical = site["base_url"] + a.url[len(config.base_path):]
     return ArticleView(
         slug=slug, title=a.title, summary=a.meta.summary, url=a.url, canonical=canonical,

@@ -27,7 +27,7 @@ def make_article(body: str, path: str = "content/a.md", sources: int = 2) -> Art
 def renderer(*others: Article, glossary: list[GlossaryEntry] | None = None) -> Renderer:
     services = {"emergency_number": "911", "emergency_department": "the emergency room",
                 "urgent_service": "urgent care"}
-    return Renderer(services, {a.path: a for a in others}, glossary or [], "/glossary/")
+    return Renderer(services, {a.path: a.url for a in others}, glossary or [], "/glossary/")
 
 
 def test_internal_links_are_rewritten_and_recorded() -> None:
@@ -265,7 +265,7 @@ def test_skipping_passes_render_the_sites_articles_as_python_markdown() -> None:
     assert len(articles) > 20
 
     def make() -> Renderer:
-        return Renderer(dict(config.services), {a.path: a for a in articles}, glossary,
+        return Renderer(dict(config.services), {a.path: a.url for a in articles}, glossary,
                         "/glossary/", config.raw_html)
 
     ours, theirs = make(), stock(make())

@@ -1,0 +1,266 @@
+"""Stage 0: a rebuild after articles' own text changed, and nothing else.
+
+Other pages show of an article only its front matter and the articles it links to (cards,
+lists, reading next, backlinks: what `pipeline._graph_key` covers), and other articles'
+checks look only at its slug, file, ids and whether it is a draft. So when the only files
+changed since the last written build are articles, and each keeps its front matter values,
+its links to other articles and its ids, then only its own page and its own problems can
+change.
+
+After every written build, `save` keeps what that takes to know, per article (`Facts`, by
+slug, in small shards) and for the build (`Header`). `rebuild` checks the conditions above
+as it goes: it parses and renders only the changed articles, runs their checks, renders
+their pages, and then writes those pages and patches the last build's problems, summary
+and record. If any condition fails it returns None, having written nothing, and the full
+build runs (which then finds the changed articles' pages in no cache and renders them).
+
+The page memo is not read or written here (it is large); the pages written here are listed
+in the record (`Record.touched`), and the next build that uses the memo forgets them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from . import readability, snapshot
+from .cache import CACHE_DIR, keep_memo, read_pickle, recall_memo, write_pickle
+from .checks import check_article
+from .config import SiteConfig
+from .content import (
+    Article,
+    article_url,
+    load_glossary,
+    make_article,
+    parse_file,
+    parse_key,
+    parse_settings,
+)
+from .errors import Level, Problem, ProblemList
+from .graph import TopicGraph, check_links, check_picks, check_place, topic_maps
+from .markup import Rendered, Renderer
+from .output import Written, update_site
+from .pages import render_page
+from .related import ReadingNext, Suggestion
+from .templating import Card, Templates, article_view
+
+FOLDER = "facts"
+SHARDS = 256
+
+
+class Facts(NamedTuple):
+    """What pages and checks use of one article, besides its own page."""
+
+    path: str
+    meta_key: str  # a digest of its front matter's values
+    anchors: frozenset[str]  # the ids on its page (links to it are checked against them)
+    card: Card  # what other pages show of it
+    links_out: tuple[str, ...]  # the published articles it links to (none for a draft)
+    links_in: tuple[str, ...]  # its backlinks
+    suggested: tuple[Suggestion, ...]  # its reading next
+
+    def __reduce__(self) -> tuple[Any, ...]:  # (as markup.Link: unpickled in C)
+        return tuple.__new__, (type(self), tuple(self))
+
+
+@dataclass
+class Header:
+    """What a rebuild needs to know of the last written build as a whole."""
+
+    key: str  # that build's fingerprint (its record's): the facts belong to that record
+    options: str  # its output folder, drafts option and day
+    digests: dict[str, str]  # every input file's digest
+    slugs: dict[str, str]  # every article that loaded: its slug by its file
+    drafts: frozenset[str]  # the slugs not published
+    unloadable: frozenset[str]
+    grades: dict[str, float]  # the health articles' reading grades, in the summary's order
+    site: dict[str, Any] = field(default_factory=dict)  # the site-wide view of its pages
+
+
+@dataclass
+class Patch:
+    """What a rebuild did: the build's problems and summary, and the files it wrote."""
+
+    problems: list[Problem]
+    summary: dict[str, float]
+    pages: dict[str, bytes]
+    kept: frozenset[str]
+    written: Written
+    articles: int
+
+
+def mean_grade(grades: Iterable[float]) -> float:
+    """The summary's average reading grade (-1 when there is none)."""
+    values = list(grades)
+    return sum(values) / len(values) if values else -1.0
+
+
+def _shard(slug: str) -> int:
+    return zlib.crc32(slug.encode()) % SHARDS
+
+
+def _folder(root: Path) -> Path:
+    return root / CACHE_DIR / FOLDER
+
+
+def save(root: Path, header: Header, facts: dict[str, Facts]) -> None:
+    """Keep a written build's facts for the next rebuild (after its output, before its
+    record). Failing to save only means the next edit takes a full build."""
+    parts: dict[int, dict[str, Facts]] = {}
+    for slug, f in facts.items():
+        parts.setdefault(_shard(slug), {})[slug] = f
+    folder = _folder(root)
+    for shard in range(SHARDS):
+        write_pickle(folder / f"{shard:02x}.pickle", "facts", parts.get(shard, {}))
+    write_pickle(folder / "header.pickle", "facts-header", header)
+
+
+def facts_of(articles: list[Article], rendered: Mapping[str, Rendered], graph: TopicGraph,
+             nxt: ReadingNext) -> dict[str, Facts]:
+    """Every loaded article's facts (drafts too: links to them are checked)."""
+    return {a.slug: Facts(a.path, a.meta_key, rendered[a.slug].anchors,
+                          (a.url, a.title, a.meta.summary), graph.links_out.get(a.slug, ()),
+                          graph.links_in.get(a.slug, ()), nxt.by_article.get(a.slug, ()))
+            for a in articles}
+
+
+class _Known:
+    """The saved facts, read a shard at a time as articles are asked for."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.parts: dict[int, dict[str, Facts]] = {}
+
+    def _part(self, slug: str) -> dict[str, Facts]:
+        shard = _shard(slug)
+        if shard not in self.parts:
+            found = read_pickle(self.folder / f"{shard:02x}.pickle", "facts")
+            self.parts[shard] = found if isinstance(found, dict) else {}
+        return self.parts[shard]
+
+    def __getitem__(self, slug: str) -> Facts:
+        found = self._part(slug).get(slug)
+        if not isinstance(found, Facts):
+            raise _Stale(f"no facts for '{slug}'")
+        return found
+
+
+class _Stale(Exception):
+    """The saved facts do not cover what this rebuild needs: build in full."""
+
+
+def rebuild(config: SiteConfig, out: Path, today: dt.date, record: snapshot.Record | None,
+            scan: snapshot.Scan | None, key: str, options: str, intact: Callable[[], bool],
+            templates: Callable[[], Templates | None], strict: bool) -> Patch | None:
+    """Rebuild after only articles changed, without their front matter, links or ids
+    changing; None (nothing written) when that is not the case."""
+    if record is None or scan is None or scan.pending or not key or config.search:
+        return None  # (the search index would have to be made again: a full build)
+    header = read_pickle(_folder(config.root) / "header.pickle", "facts-header")
+    if not isinstance(header, Header) or header.key != record.fingerprint \
+            or header.options != options or len(header.digests) != len(scan.digests):
+        return None
+    changed = [rel for rel, digest in scan.digests.items() if header.digests.get(rel) != digest]
+    if not changed or any(rel not in header.slugs for rel in changed):
+        return None
+    try:
+        return _rebuild(config, out, today, record, scan, key, header, changed, templates,
+                        intact, strict)
+    except _Stale:
+        return None
+
+
+def _rebuild(config: SiteConfig, out: Path, today: dt.date, record: snapshot.Record,
+             scan: snapshot.Scan, key: str, header: Header, changed: list[str],
+             templates: Callable[[], Templates | None], intact: Callable[[], bool],
+             strict: bool) -> Patch | None:
+    root = config.root
+    known = _Known(_folder(root))
+    problems = ProblemList(dict(config.levels))
+    topics = {t.slug for t in config.topics}
+    settings = parse_settings(config)
+    renderer = Renderer(dict(config.services),
+                        {p: article_url(config.base_path, s) for p, s in header.slugs.items()},
+                        load_glossary(config, ProblemList()), config.base_path + "glossary/",
+                        config.raw_html)
+    published = set(header.slugs.values()) - header.drafts
+    tree, children = topic_maps(config)
+    tpl: Templates | None = None
+    grades = dict(header.grades)
+    pages: dict[str, bytes] = {}
+    if not readability.known():
+        readability.learn(recall_memo(root, readability.MEMO))
+    words = len(readability.known())
+    for rel in changed:
+        try:
+            with open(os.path.join(root, rel), "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return None
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != scan.digests[rel]:
+            return None  # changed again since the scan
+        parsed = parse_file(data, rel, topics, config.review_interval_months)
+        problems.extend(parsed.problems)
+        a = make_article(rel, parse_key(rel, settings, digest), parsed, config.base_path,
+                         today, problems)
+        if a is None or a.slug != header.slugs[rel] or a.meta_key != known[a.slug].meta_key:
+            return None
+        facts = known[a.slug]
+        r = renderer.render(a)
+        problems.extend(r.problems)
+        if r.anchors != facts.anchors:
+            return None
+        if a.slug in header.drafts:
+            continue  # (a draft has no page, no graph checks and no content checks)
+        links_out = tuple(check_links(a, r, header.slugs, known, header.drafts, problems,
+                                      header.unloadable))
+        if links_out != facts.links_out:
+            return None
+        picks = check_picks(a, published, header.drafts, header.unloadable, problems)
+        check_place(a, facts.links_in, links_out, config.footer, problems)
+        grade = check_article(config, a, r, facts.suggested, today, problems)
+        if grade is not None:
+            if a.slug not in grades:
+                return None
+            grades[a.slug] = grade.grade
+        tpl = tpl or templates()
+        if tpl is None:
+            return None
+        graph = TopicGraph(MappingProxyType({a.slug: a}), MappingProxyType({a.slug: r}),
+                           MappingProxyType(tree), MappingProxyType(children),
+                           MappingProxyType({}), MappingProxyType({a.slug: links_out}),
+                           MappingProxyType({a.slug: facts.links_in}),
+                           MappingProxyType({a.slug: picks}))
+        view = article_view(config, graph, a.slug, ReadingNext({a.slug: facts.suggested}, 0),
+                            header.site, card=lambda slug: known[slug].card)
+        page = render_page(tpl, a.out_path, "article.html", {"site": header.site, "page": view},
+                           a.path, problems)
+        if page is None:
+            return None
+        pages[a.out_path] = page
+    # the last build's problems, but for the changed articles and their pages
+    gone = {*changed, *pages}
+    found = [p for p in record.problems if p.path not in gone] + problems.items()
+    if any(p.level is Level.ERROR for p in found) or (strict and found) or not intact():
+        return None  # not to be published (the full build reports why), or not as recorded
+    summary = {**record.summary, "grade": mean_grade(list(grades.values()))}
+    # write: as pipeline._publish, the record is forgotten first and saved last
+    snapshot.forget(root)
+    kept = frozenset(k for k in record.manifest if k and not k.endswith("/")) - set(pages)
+    written = update_site(root, out, pages, kept, record.manifest)
+    manifest = snapshot.updated(out, record.manifest, written.changed)
+    write_pickle(_folder(root) / "header.pickle", "facts-header",
+                 replace(header, key=key, digests=dict(scan.digests), grades=grades))
+    if len(readability.known()) != words:
+        keep_memo(root, readability.MEMO, readability.known())
+    snapshot.save(root, snapshot.Record(key, found, summary, manifest, scan.known,
+                                        record.touched | set(pages)))
+    return Patch(found, summary, pages, kept, written, len(changed))
