@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import hashlib
+import io
 import os
 import pickle
 import re
@@ -290,7 +291,24 @@ def read_pickle(path: Path, tag: str) -> Any:
 
 def write_pickle(path: Path, tag: str, obj: Any) -> None:
     """Save an object atomically with a checksum; failing to save only costs time later."""
-    body = pickle.dumps(((tag, engine_fingerprint()), obj), protocol=pickle.HIGHEST_PROTOCOL)
+    write_pickled(path, pickled(tag, obj))
+
+
+def pickled(tag: str, obj: Any, same: bool = False) -> bytes:
+    """What `write_pickle` writes of an object (before its checksum). `same`: the same
+    bytes for equal values, whichever objects are shared (pickle's memo left out; only
+    for values without cycles, and no sets, whose order varies between processes)."""
+    if not same:
+        return pickle.dumps(((tag, engine_fingerprint()), obj), protocol=pickle.HIGHEST_PROTOCOL)
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump(((tag, engine_fingerprint()), obj))
+    return out.getvalue()
+
+
+def write_pickled(path: Path, body: bytes) -> None:
+    """Write what `pickled` made, atomically with a checksum (as `write_pickle`)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")

@@ -20,6 +20,7 @@ in the record (`Record.touched`), and the next build that uses the memo forgets 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -31,7 +32,15 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from . import readability, snapshot
-from .cache import CACHE_DIR, keep_memo, read_pickle, recall_memo, write_pickle
+from .cache import (
+    CACHE_DIR,
+    keep_memo,
+    pickled,
+    read_pickle,
+    recall_memo,
+    write_pickle,
+    write_pickled,
+)
 from .checks import check_article
 from .config import SiteConfig
 from .content import (
@@ -52,22 +61,19 @@ from .related import ReadingNext, Suggestion
 from .templating import Card, Templates, article_view
 
 FOLDER = "facts"
-SHARDS = 256
+SHARDS = 64
 
 
 class Facts(NamedTuple):
-    """What pages and checks use of one article, besides its own page."""
+    """What pages and checks use of one article, besides its own page. (Kept as a plain
+    tuple, a dozen objects: a full build saves 10,000 of them.)"""
 
-    path: str
     meta_key: str  # a digest of its front matter's values
-    anchors: frozenset[str]  # the ids on its page (links to it are checked against them)
+    anchors: tuple[str, ...]  # the ids on its page, sorted (links to it are checked)
     card: Card  # what other pages show of it
     links_out: tuple[str, ...]  # the published articles it links to (none for a draft)
     links_in: tuple[str, ...]  # its backlinks
-    suggested: tuple[Suggestion, ...]  # its reading next
-
-    def __reduce__(self) -> tuple[Any, ...]:  # (as markup.Link: unpickled in C)
-        return tuple.__new__, (type(self), tuple(self))
+    suggested: tuple[tuple[str, float, tuple[str, ...]], ...]  # its reading next
 
 
 @dataclass
@@ -82,6 +88,7 @@ class Header:
     unloadable: frozenset[str]
     grades: dict[str, float]  # the health articles' reading grades, in the summary's order
     site: dict[str, Any] = field(default_factory=dict)  # the site-wide view of its pages
+    shards: tuple[str, ...] = ()  # the file of each shard of facts (named by its contents)
 
 
 @dataclass
@@ -110,46 +117,68 @@ def _folder(root: Path) -> Path:
     return root / CACHE_DIR / FOLDER
 
 
-def save(root: Path, header: Header, facts: dict[str, Facts]) -> None:
-    """Keep a written build's facts for the next rebuild (after its output, before its
-    record). Failing to save only means the next edit takes a full build."""
-    parts: dict[int, dict[str, Facts]] = {}
-    for slug, f in facts.items():
-        parts.setdefault(_shard(slug), {})[slug] = f
-    folder = _folder(root)
-    for shard in range(SHARDS):
-        write_pickle(folder / f"{shard:02x}.pickle", "facts", parts.get(shard, {}))
-    write_pickle(folder / "header.pickle", "facts-header", header)
-
-
 def facts_of(articles: list[Article], rendered: Mapping[str, Rendered], graph: TopicGraph,
-             nxt: ReadingNext) -> dict[str, Facts]:
-    """Every loaded article's facts (drafts too: links to them are checked)."""
-    return {a.slug: Facts(a.path, a.meta_key, rendered[a.slug].anchors,
-                          (a.url, a.title, a.meta.summary), graph.links_out.get(a.slug, ()),
-                          graph.links_in.get(a.slug, ()), nxt.by_article.get(a.slug, ()))
+             nxt: ReadingNext) -> dict[str, tuple[Any, ...]]:
+    """Every loaded article's facts (drafts too: links to them are checked), as plain
+    tuples (see Facts), without sets (so that equal facts pickle alike: see `save`)."""
+    links_out, links_in, suggested = graph.links_out, graph.links_in, nxt.by_article
+    return {a.slug: (a.meta_key, tuple(sorted(rendered[a.slug].anchors)),
+                     (a.url, a.title, a.meta.summary),
+                     links_out.get(a.slug, ()), links_in.get(a.slug, ()),
+                     tuple(map(tuple, suggested.get(a.slug, ()))))
             for a in articles}
+
+
+def save(root: Path, header: Header, facts: dict[str, tuple[Any, ...]]) -> None:
+    """Keep a written build's facts for the next rebuild (after its output, before its
+    record). Each shard's file is named by a digest of its contents, so a shard that did
+    not change is not written again (a new title changes one); the header, written last,
+    names the files, and files it does not name are removed after it. Failing to save
+    only means the next edit takes a full build."""
+    parts: list[dict[str, tuple[Any, ...]]] = [{} for _ in range(SHARDS)]
+    for slug, f in facts.items():
+        parts[_shard(slug)][slug] = f
+    folder = _folder(root)
+    try:
+        present = set(os.listdir(folder))
+    except OSError:
+        present = set()
+    names = []
+    for shard, part in enumerate(parts):
+        body = pickled("facts", part, same=True)
+        name = f"{shard:02x}-{hashlib.sha256(body).hexdigest()[:16]}.pickle"
+        if name not in present:
+            write_pickled(folder / name, body)
+        names.append(name)
+    write_pickle(folder / HEADER, "facts-header", replace(header, shards=tuple(names)))
+    for stale in present - {*names, HEADER}:
+        with contextlib.suppress(OSError):
+            os.unlink(folder / stale)
+
+
+HEADER = "header.pickle"
 
 
 class _Known:
     """The saved facts, read a shard at a time as articles are asked for."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.parts: dict[int, dict[str, Facts]] = {}
+    def __init__(self, folder: Path, shards: tuple[str, ...]) -> None:
+        self.folder, self.shards = folder, shards
+        self.parts: dict[int, dict[str, tuple[Any, ...]]] = {}
 
-    def _part(self, slug: str) -> dict[str, Facts]:
+    def _part(self, slug: str) -> dict[str, tuple[Any, ...]]:
         shard = _shard(slug)
         if shard not in self.parts:
-            found = read_pickle(self.folder / f"{shard:02x}.pickle", "facts")
+            found = read_pickle(self.folder / self.shards[shard], "facts") \
+                if len(self.shards) == SHARDS else None
             self.parts[shard] = found if isinstance(found, dict) else {}
         return self.parts[shard]
 
     def __getitem__(self, slug: str) -> Facts:
         found = self._part(slug).get(slug)
-        if not isinstance(found, Facts):
+        if not isinstance(found, tuple) or len(found) != len(Facts._fields):
             raise _Stale(f"no facts for '{slug}'")
-        return found
+        return Facts._make(found)
 
 
 class _Stale(Exception):
@@ -163,7 +192,7 @@ def rebuild(config: SiteConfig, out: Path, today: dt.date, record: snapshot.Reco
     changing; None (nothing written) when that is not the case."""
     if record is None or scan is None or scan.pending or not key or config.search:
         return None  # (the search index would have to be made again: a full build)
-    header = read_pickle(_folder(config.root) / "header.pickle", "facts-header")
+    header = read_pickle(_folder(config.root) / HEADER, "facts-header")
     if not isinstance(header, Header) or header.key != record.fingerprint \
             or header.options != options or len(header.digests) != len(scan.digests):
         return None
@@ -182,7 +211,7 @@ def _rebuild(config: SiteConfig, out: Path, today: dt.date, record: snapshot.Rec
              templates: Callable[[], Templates | None], intact: Callable[[], bool],
              strict: bool) -> Patch | None:
     root = config.root
-    known = _Known(_folder(root))
+    known = _Known(_folder(root), header.shards)
     problems = ProblemList(dict(config.levels))
     topics = {t.slug for t in config.topics}
     settings = parse_settings(config)
@@ -216,7 +245,7 @@ def _rebuild(config: SiteConfig, out: Path, today: dt.date, record: snapshot.Rec
         facts = known[a.slug]
         r = renderer.render(a)
         problems.extend(r.problems)
-        if r.anchors != facts.anchors:
+        if r.anchors != frozenset(facts.anchors):
             return None
         if a.slug in header.drafts:
             continue  # (a draft has no page, no graph checks and no content checks)
@@ -226,7 +255,8 @@ def _rebuild(config: SiteConfig, out: Path, today: dt.date, record: snapshot.Rec
             return None
         picks = check_picks(a, published, header.drafts, header.unloadable, problems)
         check_place(a, facts.links_in, links_out, config.footer, problems)
-        grade = check_article(config, a, r, facts.suggested, today, problems)
+        suggested = tuple(map(Suggestion._make, facts.suggested))
+        grade = check_article(config, a, r, suggested, today, problems)
         if grade is not None:
             if a.slug not in grades:
                 return None
@@ -239,7 +269,7 @@ def _rebuild(config: SiteConfig, out: Path, today: dt.date, record: snapshot.Rec
                            MappingProxyType({}), MappingProxyType({a.slug: links_out}),
                            MappingProxyType({a.slug: facts.links_in}),
                            MappingProxyType({a.slug: picks}))
-        view = article_view(config, graph, a.slug, ReadingNext({a.slug: facts.suggested}, 0),
+        view = article_view(config, graph, a.slug, ReadingNext({a.slug: suggested}, 0),
                             header.site, card=lambda slug: known[slug].card)
         page = render_page(tpl, a.out_path, "article.html", {"site": header.site, "page": view},
                            a.path, problems)
@@ -257,7 +287,7 @@ def _rebuild(config: SiteConfig, out: Path, today: dt.date, record: snapshot.Rec
     kept = frozenset(k for k in record.manifest if k and not k.endswith("/")) - set(pages)
     written = update_site(root, out, pages, kept, record.manifest)
     manifest = snapshot.updated(out, record.manifest, written.changed)
-    write_pickle(_folder(root) / "header.pickle", "facts-header",
+    write_pickle(_folder(root) / HEADER, "facts-header",
                  replace(header, key=key, digests=dict(scan.digests), grades=grades))
     if len(readability.known()) != words:
         keep_memo(root, readability.MEMO, readability.known())

@@ -111,7 +111,7 @@ def topic_maps(config: SiteConfig) -> tuple[dict[str, Topic], dict[str, tuple[st
 
 class _Anchored(Protocol):
     @property
-    def anchors(self) -> frozenset[str]: ...
+    def anchors(self) -> Collection[str]: ...
 
 
 class Pages(Protocol):

@@ -52,8 +52,8 @@ def test_a_page_rebuilt_alone_is_rendered_again_by_the_next_full_build(tmp_path:
 def test_damaged_facts_take_a_full_build_which_keeps_them_again(tmp_path: Path) -> None:
     root = synthetic(tmp_path, 60, search=False)
     build_site(Options(root=root))
-    shards = sorted((root / ".cache" / "facts").glob("[0-9a-f][0-9a-f].pickle"))
-    assert len(shards) == 256
+    shards = sorted((root / ".cache" / "facts").glob("??-*.pickle"))
+    assert len(shards) == 64
     for shard in shards:
         shard.write_bytes(shard.read_bytes()[:-7] + b"garbage")
     _edit(root, "a00002", "for more.", "for more detail.")
