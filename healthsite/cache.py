@@ -307,13 +307,25 @@ def pickled(tag: str, obj: Any, same: bool = False) -> bytes:
     return out.getvalue()
 
 
+def _framed(body: bytes) -> bytes:
+    return b"%08x\n" % zlib.crc32(body) + body  # (what read_pickle checks)
+
+
+def holds_pickled(path: Path, body: bytes) -> bool:
+    """Whether a file holds exactly what `write_pickled` would write of `body`."""
+    try:
+        return path.read_bytes() == _framed(body)
+    except OSError:
+        return False
+
+
 def write_pickled(path: Path, body: bytes) -> None:
     """Write what `pickled` made, atomically with a checksum (as `write_pickle`)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as fh:
-            fh.write(b"%08x\n" % zlib.crc32(body) + body)
+            fh.write(_framed(body))
         os.replace(tmp, path)
     except OSError:
         pass

@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 from . import readability, snapshot
 from .cache import (
     CACHE_DIR,
+    holds_pickled,
     keep_memo,
     pickled,
     read_pickle,
@@ -147,7 +148,7 @@ def save(root: Path, header: Header, facts: dict[str, tuple[Any, ...]]) -> None:
     for shard, part in enumerate(parts):
         body = pickled("facts", part, same=True)
         name = f"{shard:02x}-{hashlib.sha256(body).hexdigest()[:16]}.pickle"
-        if name not in present:
+        if name not in present or not holds_pickled(folder / name, body):
             write_pickled(folder / name, body)
         names.append(name)
     write_pickle(folder / HEADER, "facts-header", replace(header, shards=tuple(names)))
