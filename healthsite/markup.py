@@ -25,7 +25,18 @@ from markdown.extensions.attr_list import AttrListExtension
 from markdown.extensions.footnotes import FootnoteExtension
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
-from markdown.extensions.toc import TocExtension
+from markdown.extensions.toc import (
+    TocExtension,
+    TocTreeprocessor,
+    escape_cdata,
+    nest_toc_tokens,
+    remove_fnrefs,
+    render_inner_html,
+    run_postprocessors,
+    strip_tags,
+    unique,
+)
+from markdown.extensions.toc import unescape as toc_unescape
 from markdown.inlinepatterns import InlineProcessor
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
@@ -150,7 +161,7 @@ class Renderer:
         self.md = markdown.Markdown(
             extensions=[TableExtension(), FootnoteExtension(BACKLINK_TITLE="Back to text %d"),
                         AttrListExtension(), AdmonitionExtension(), SaneListExtension(),
-                        TocExtension(slugify=lambda text, sep: slugify(text), toc_depth="2-3"),
+                        _TocExtension(slugify=lambda text, sep: slugify(text), toc_depth="2-3"),
                         _HealthExtension(self)],
             output_format="html",
         )
@@ -169,6 +180,57 @@ class Renderer:
         return Rendered(body_html, toc, tuple(doc.links), frozenset(anchors),
                         frozenset(doc.care_kinds), text, frozenset(doc.citations),
                         tuple(doc.problems), readable.grade, readable.words)
+
+
+_PLAIN_HEADING = re.compile(r"[^&<>\x02\x03]*")  # nothing the serializer or a stash changes
+
+
+class _Toc(TocTreeprocessor):
+    """Python-Markdown's contents processor, with the same ids, names and contents, made
+    without serialising each heading when it is plain text (no child elements, entities,
+    markup or stashed HTML: its inner HTML is then its text), and without the contents
+    HTML (`md.toc`, which nothing here uses) unless the page asks for it with the marker.
+    Both were about 15% of rendering an article; anything else is left to the original."""
+
+    def run(self, doc: etree.Element) -> None:
+        if self.use_anchors or self.use_permalinks not in (False, None) or (self.marker and any(
+                p.text and p.text.strip() == self.marker and not len(p) for p in doc.iter("p"))):
+            super().run(doc)
+            return
+        used_ids = set()
+        headings = []
+        for el in doc.iter():
+            if "id" in el.attrib:
+                used_ids.add(el.attrib["id"])
+            if isinstance(el.tag, str) and self.header_rgx.match(el.tag):
+                headings.append(el)
+        counters: dict[str, int] = {}
+        tokens = []
+        for el in headings:
+            self.set_level(el)
+            if not len(el) and _PLAIN_HEADING.fullmatch(el.text or ""):
+                inner = run_postprocessors((el.text or "").strip(), self.md)
+            else:
+                inner = render_inner_html(remove_fnrefs(el), self.md)
+            name = strip_tags(inner)
+            if "id" not in el.attrib:
+                el.attrib["id"] = unique(self.slugify(html.unescape(name), self.sep), used_ids,
+                                         counters)
+            label = ""
+            if "data-toc-label" in el.attrib:
+                label = run_postprocessors(toc_unescape(el.attrib["data-toc-label"]), self.md)
+                name = escape_cdata(strip_tags(label))
+                del el.attrib["data-toc-label"]
+            level = int(el.tag[-1])
+            if self.toc_top <= level <= self.toc_bottom:
+                tokens.append({"level": level, "id": toc_unescape(el.attrib["id"]), "name": name,
+                               "html": inner, "data-toc-label": label})
+        self.md.toc_tokens = nest_toc_tokens(tokens)
+        self.md.toc = ""
+
+
+class _TocExtension(TocExtension):
+    TreeProcessorClass = _Toc
 
 
 def _flatten(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -182,6 +182,7 @@ def stock(r: Renderer) -> Renderer:
     """The same renderer with Python-Markdown's own inline pass and block parser."""
     from markdown.blockparser import BlockParser
     from markdown.extensions.attr_list import AttrListTreeprocessor
+    from markdown.extensions.toc import TocExtension, TocTreeprocessor
     from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
     from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
 
@@ -192,7 +193,26 @@ def stock(r: Renderer) -> Renderer:
     r.md.treeprocessors.register(UnescapeTreeprocessor(r.md), "unescape", 0)
     r.md.parser.parseBlocks = types.MethodType(
         BlockParser.parseBlocks, r.md.parser)
+    toc = next(e for e in r.md.registeredExtensions if isinstance(e, TocExtension))
+    r.md.treeprocessors.register(TocTreeprocessor(r.md, toc.getConfigs()), "toc", 5)
     return r
+
+
+def test_headings_get_python_markdowns_ids_and_contents() -> None:
+    """The contents processor's quick way with plain headings (markup._Toc) gives what
+    Python-Markdown's gives, for plain and other headings, and with the [TOC] marker."""
+    body = ("## A\n\n## A\n\n## a\n\n## *Em* & `c<d` &amp; &#35;\n\n## Note[^1]\n\n"
+            "## Fish & chips\n\n## Custom {#own}\n\n"
+            "## Labelled {data-toc-label='Short *x*'}\n\n### Three\n\n"
+            "#### Four\n\n## <span>raw</span> html\n\n## Back\\*slash\n\n## ferritin level\n\n"
+            "Heading\n-------\n\n##   Spaces   around  \n\n## \n\n## Own-1 {#a}\n\n[^1]: x\n")
+    glossary = [GlossaryEntry("ferritin", "A protein.", (), "ferritin")]
+    for text in ("[TOC]\n\n" + body, body + "\n[TOC]\n", body):
+        a = make_article(text)
+        ours = renderer(a, glossary=glossary).render(a)
+        assert ours == stock(renderer(a, glossary=glossary)).render(a), text
+    # (a heading's own id is kept, and the others step around it)
+    assert ours.toc[:3] == ((2, "a_1", "A"), (2, "a_2", "A"), (2, "a_3", "a"))
 
 
 def test_pattern_starts_are_read_from_the_regular_expression() -> None:
