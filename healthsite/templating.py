@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 import jinja2
+import jinja2.compiler
+import jinja2.nodes
+import markupsafe
 
 from .config import SiteConfig
 from .errors import ProblemList
@@ -91,12 +94,39 @@ class Templates:
 _DICT_NAMES = frozenset(dir(dict))
 
 
+def _escape_output(value: Any) -> Any:
+    """What autoescaping writes for a `{{ value }}`: markupsafe.escape's text, made for a
+    plain string without a Markup object (Jinja joins the pieces into one string anyway;
+    a captured block is made Markup as a whole). About a hundred per article page: 1.3
+    microseconds each through markupsafe, 0.3 here. Anything else goes to markupsafe."""
+    if type(value) is str:
+        return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                .replace("'", "&#39;").replace('"', "&#34;"))
+    return markupsafe.escape(value)
+
+
+class _CodeGenerator(jinja2.compiler.CodeGenerator):
+    """Jinja's compiler, writing `_escape_output` where it writes `escape` for output."""
+
+    def _output_child_pre(self, node: jinja2.nodes.Expr, frame: jinja2.compiler.Frame,
+                          finalize: Any) -> None:
+        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile:
+            self.write("environment.escape_output(")  # (every template function has it)
+            if finalize.src is not None:
+                self.write(finalize.src)
+            return
+        super()._output_child_pre(node, frame, finalize)
+
+
 class _Environment(jinja2.Environment):
     """Jinja's environment, with `view.name` on the views (plain dicts) found without an
     exception. Jinja tries the attribute first and takes the item when that raises
     AttributeError: about 150 times per article page, a third of its rendering. For a
     plain dict the answer is known beforehand (an attribute only for dict's own names), so
-    the result is exactly Jinja's."""
+    the result is exactly Jinja's. Output is escaped by `_escape_output`."""
+
+    code_generator_class = _CodeGenerator
+    escape_output = staticmethod(_escape_output)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_NAMES:

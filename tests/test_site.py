@@ -237,3 +237,26 @@ def test_views_are_read_as_jinja_reads_them(monkeypatch: pytest.MonkeyPatch) -> 
     files = build_site(Options(root=REPO, write=False, cache=False)).files
     monkeypatch.setattr(_Environment, "getattr", jinja2.Environment.getattr)
     assert build_site(Options(root=REPO, write=False, cache=False)).files == files
+
+
+def test_output_is_escaped_as_jinja_escapes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """templating._escape_output writes what markupsafe.escape writes (for text, without
+    making Markup), and the compiled templates use it: the same site as Jinja's own."""
+    import jinja2
+    import markupsafe
+
+    from healthsite.templating import _Environment, _escape_output
+
+    for text in ("plain", "", "a & b < c > d 'e' \"f\"", "&amp; &lt;", "\u00e9 \u2014 \x00"):
+        assert _escape_output(text) == str(markupsafe.escape(text))
+    assert _escape_output(markupsafe.Markup("<b>kept</b>")) == "<b>kept</b>"
+    assert _escape_output(3) == "3"
+    env = _Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    assert "escape_output(" in env.compile("{{ x }}", raw=True)
+    assert env.from_string("{{ x }}{% set y %}<i>{{ x }}</i>{% endset %}{{ y }}").render(
+        x="<&>") == "&lt;&amp;&gt;<i>&lt;&amp;&gt;</i>"
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ missing }}").render()
+    files = build_site(Options(root=REPO, write=False, cache=False)).files
+    monkeypatch.setattr(_Environment, "code_generator_class", jinja2.compiler.CodeGenerator)
+    assert build_site(Options(root=REPO, write=False, cache=False)).files == files
