@@ -8,6 +8,7 @@ a burst of saves to settle, rebuilds, and tells the browsers to reload every tim
 
 from __future__ import annotations
 
+import gc
 import html
 import logging
 import mimetypes
@@ -57,6 +58,10 @@ class Preview:
             self.problems = [Problem("healthsite", 1, 1, Level.ERROR, "internal",
                                      "the build crashed: " + traceback.format_exc(limit=3))]
             return False
+        finally:
+            # a build freezes what it made (gc.freeze, for its own speed); this process lives
+            # on, so whatever of it became cyclic garbage must be collectable again
+            gc.unfreeze()
         self.problems = result.problems.sorted()
         self.builds += 1
         if result.problems.errors or not result.files:
