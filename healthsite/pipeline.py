@@ -100,7 +100,11 @@ def today() -> dt.date:
 
 
 def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
-    """Load, render, link, check and (unless only checking) write the site."""
+    """Load, render, link, check and (unless only checking) write the site.
+
+    What the build makes is frozen out of the cycle collector's sight as it goes (see
+    `_settled`); a caller that lives on after it (the preview server) calls
+    `gc.unfreeze()` afterwards."""
     state = state if state is not None else BuildState()
     problems = ProblemList()
     result = BuildResult(problems)

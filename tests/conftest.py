@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,14 @@ def good_files() -> dict[str, str]:
     """A small site (tests/sites/base) that builds with no problems at all."""
     return {p.relative_to(BASE_SITE).as_posix(): p.read_text(encoding="utf-8")
             for p in sorted(BASE_SITE.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(autouse=True)
+def _collectable() -> Iterator[None]:
+    """Builds freeze what they make out of the cycle collector's sight (pipeline._settled);
+    this process runs hundreds of them, so each test hands it back, as the preview does."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="session")
