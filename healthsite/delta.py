@@ -56,7 +56,7 @@ from .content import (
 from .errors import Level, Problem, ProblemList
 from .graph import TopicGraph, check_links, check_picks, check_place, topic_maps
 from .markup import Rendered, Renderer
-from .output import Written, update_site
+from .output import OutputError, Written, update_site
 from .pages import render_page
 from .related import ReadingNext, Suggestion
 from .templating import Card, Templates, article_view
@@ -286,7 +286,10 @@ def _rebuild(config: SiteConfig, out: Path, today: dt.date, record: snapshot.Rec
     # write: as pipeline._publish, the record is forgotten first and saved last
     snapshot.forget(root)
     kept = frozenset(k for k in record.manifest if k and not k.endswith("/")) - set(pages)
-    written = update_site(root, out, pages, kept, record.manifest)
+    try:
+        written = update_site(root, out, pages, kept, record.manifest)
+    except OutputError:
+        return None  # (refused or busy, before writing anything: the full build reports it)
     manifest = snapshot.updated(out, record.manifest, written.changed)
     write_pickle(_folder(root) / HEADER, "facts-header",
                  replace(header, key=key, digests=dict(scan.digests), grades=grades))
