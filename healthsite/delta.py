@@ -15,7 +15,9 @@ and record. If any condition fails it returns None, having written nothing, and 
 build runs (which then finds the changed articles' pages in no cache and renders them).
 
 The page memo is not read or written here (it is large); the pages written here are listed
-in the record (`Record.touched`), and the next build that uses the memo forgets them.
+in the record (`Record.touched`), and the next build that uses the memo forgets them. With
+the search index on, the output is written as a new folder and indexed before it is
+swapped in, as a full build writes it.
 """
 
 from __future__ import annotations
@@ -56,9 +58,10 @@ from .content import (
 from .errors import Level, Problem, ProblemList
 from .graph import TopicGraph, check_links, check_picks, check_place, topic_maps
 from .markup import Rendered, Renderer
-from .output import OutputError, Written, update_site
+from .output import MARKER, OutputError, Written, update_site, write_site
 from .pages import render_page
 from .related import ReadingNext, Suggestion
+from .search import INDEX_DIR, index_or_reuse
 from .templating import Card, Templates, article_view
 
 FOLDER = "facts"
@@ -191,8 +194,8 @@ def rebuild(config: SiteConfig, out: Path, today: dt.date, record: snapshot.Reco
             templates: Callable[[], Templates | None], strict: bool) -> Patch | None:
     """Rebuild after only articles changed, without their front matter, links or ids
     changing; None (nothing written) when that is not the case."""
-    if record is None or scan is None or scan.pending or not key or config.search:
-        return None  # (the search index would have to be made again: a full build)
+    if record is None or scan is None or scan.pending or not key:
+        return None
     header = read_pickle(_folder(config.root) / HEADER, "facts-header")
     if not isinstance(header, Header) or header.key != record.fingerprint \
             or header.options != options or len(header.digests) != len(scan.digests):
@@ -287,10 +290,19 @@ def _rebuild(config: SiteConfig, out: Path, today: dt.date, record: snapshot.Rec
     snapshot.forget(root)
     kept = frozenset(k for k in record.manifest if k and not k.endswith("/")) - set(pages)
     try:
-        written = update_site(root, out, pages, kept, record.manifest)
+        if config.search:  # a new folder, indexed again, as pipeline._write does
+            index = ProblemList()
+            kept -= {k for k in kept if k == MARKER or k.startswith(INDEX_DIR + "/")}
+            written = write_site(root, out, pages, lambda tmp, changed: index_or_reuse(
+                tmp, out, changed, config.language, index), kept=kept)
+            manifest = snapshot.manifest(out)
+        else:
+            written = update_site(root, out, pages, kept, record.manifest)
+            manifest = snapshot.updated(out, record.manifest, written.changed)
     except OutputError:
-        return None  # (refused or busy, before writing anything: the full build reports it)
-    manifest = snapshot.updated(out, record.manifest, written.changed)
+        # refused or busy before anything was written, or the index failed and the folder
+        # was not swapped in: the full build does it again and reports why
+        return None
     write_pickle(_folder(root) / HEADER, "facts-header",
                  replace(header, key=key, digests=dict(scan.digests), grades=grades))
     if len(readability.known()) != words:

@@ -88,3 +88,16 @@ def test_new_problems_are_reported_as_a_full_build_does_and_strict_builds_in_ful
     assert [p.format() for p in fixed.problems.sorted()] == \
         [p.format() for p in before.problems.sorted()]
     _as_scratch(root, fixed, tmp_path / "scratch-2")
+
+
+def test_with_the_search_index_the_rebuild_indexes_a_new_folder(tmp_path: Path) -> None:
+    """With search on, the rebuilt page goes into a new folder that Pagefind indexes before
+    it is swapped in (as a full build does): the same output as a build from scratch."""
+    root = synthetic(tmp_path, 40, search=True)
+    build_site(Options(root=root))
+    _edit(root, "a00004", "for more.", "for more about restless legs.")
+    edited = build_site(Options(root=root))
+    assert "delta" in edited.timings and edited.counts["files_changed"] == 1
+    index = root / "_site" / "pagefind"
+    assert (index / "pagefind.js").is_file()
+    _as_scratch(root, edited, tmp_path / "scratch")
