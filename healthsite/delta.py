@@ -61,7 +61,7 @@ from .markup import Rendered, Renderer
 from .output import MARKER, OutputError, Written, update_site, write_site
 from .pages import render_page
 from .related import ReadingNext, Suggestion
-from .search import INDEX_DIR, index_or_reuse
+from .search import INDEX_DIR, indexer
 from .templating import Card, Templates, article_view
 
 FOLDER = "facts"
@@ -291,10 +291,9 @@ def _rebuild(config: SiteConfig, out: Path, today: dt.date, record: snapshot.Rec
     kept = frozenset(k for k in record.manifest if k and not k.endswith("/")) - set(pages)
     try:
         if config.search:  # a new folder, indexed again, as pipeline._write does
-            index = ProblemList()
             kept -= {k for k in kept if k == MARKER or k.startswith(INDEX_DIR + "/")}
-            written = write_site(root, out, pages, lambda tmp, changed: index_or_reuse(
-                tmp, out, changed, config.language, index), kept=kept)
+            written = write_site(root, out, pages, indexer(out, config.language, ProblemList()),
+                                 kept=kept)
             manifest = snapshot.manifest(out)
         else:
             written = update_site(root, out, pages, kept, record.manifest)

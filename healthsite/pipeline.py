@@ -37,7 +37,7 @@ from .pages import PageMemo, render_site
 from .parallel import Background, map_indexed
 from .readability import Readability
 from .related import Memo, Prepared, ReadingNext, compute, outline, pack, unpack
-from .search import INDEX_DIR, index_or_reuse
+from .search import INDEX_DIR, indexer
 from .templating import load_templates
 
 
@@ -317,8 +317,7 @@ def _write(config: SiteConfig, out: Path, result: BuildResult,
         written = update_site(config.root, out, result.files, result.kept, previous,
                               also_keep=(INDEX_DIR + "/",) if config.search else ())
         return written, snapshot.updated(out, previous, written.changed)
-    index = (lambda tmp, changed: index_or_reuse(tmp, out, changed, config.language,
-                                                 problems)) if config.search else None
+    index = indexer(out, config.language, problems) if config.search else None
     staging = staging if staging is not None else Staging(config.root, out)
     written = staging.publish(result.files, result.kept, index, frozenset(pages.read_back))
     return written, snapshot.manifest(out)

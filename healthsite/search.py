@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import ProblemList
 from .output import link_tree
 
 INDEX_DIR = "pagefind"
+
+
+def indexer(previous: Path, language: str,
+            problems: ProblemList) -> Callable[[Path, frozenset[str]], bool]:
+    """The last step of publishing a new output folder (see output.write_site): index it,
+    or carry the `previous` output's index over when no page changed."""
+    return lambda site_dir, changed: index_or_reuse(site_dir, previous, changed, language,
+                                                    problems)
 
 
 def index_or_reuse(site_dir: Path, previous: Path, changed: frozenset[str], language: str,
