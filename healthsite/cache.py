@@ -33,7 +33,7 @@ from typing import Any
 
 from .config import SiteConfig
 from .content import Article, GlossaryEntry
-from .markup import Rendered
+from .markup import TOO_COMPLEX, Rendered
 
 CACHE_DIR = ".cache"
 # every library whose version can change what a build writes or keeps (the syllable counts
@@ -237,6 +237,8 @@ class RenderCache:
 
     def put(self, key: str, rendered: Rendered) -> None:
         self.whole[key] = rendered
+        if any(p.code == TOO_COMPLEX for p in rendered.problems):
+            return  # it ran out of time: a later build tries again (kept for this one only)
         self.store.entries[key] = dataclasses.replace(rendered, html="", text="")
         self.bodies.put(key, (rendered.html, rendered.text))
 

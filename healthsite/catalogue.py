@@ -11,6 +11,7 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "encoding": (E, "a file that is not UTF-8 text"),
     "io": (E, "a file that cannot be read"),
     "too-large": (E, "a content file too large to be an article"),
+    "too-complex": (E, "an article that takes too long to render or nests too deeply"),
     "config-missing": (E, "a required site.yaml key is missing"),
     "config-type": (E, "a site.yaml value has the wrong type"),
     "config-unknown-key": (E, "an unknown site.yaml key"),
@@ -49,6 +50,8 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "no-reading-next": (W, "an article for which no reading next could be found"),
     "readability": (W, "an article whose reading grade is above the site target"),
     "raw-html": (W, "raw HTML that the sanitiser changed (unsafe parts removed)"),
+    "unsafe-attribute": (W, "an attribute list that set an unsafe attribute or a reserved or "
+                         "repeated id (removed)"),
     "summary-length": (W, "a summary too long for search results"),
 }
 

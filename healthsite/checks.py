@@ -84,13 +84,18 @@ def _alarm(config: SiteConfig, path: str, body: str, body_line: int, text: str,
             return
 
 
+# An address is another site's when it starts with two slashes (or backslashes: browsers
+# read them as slashes), after a scheme or not, or with http: or https: followed by anything
+# (an "https:host/x" on an http page, or the reverse, is another site's too).
+_AWAY = r"(?:(?:[a-z][a-z0-9+.-]*:)?[/\\]{2}|https?:)"
 _RESOURCE = re.compile(
     r"<(?:script|img|iframe|frame|source|video|audio|embed|object|track|image|use|input)\b"
-    r"[^>]*?\s(?:src|srcset|data|poster|href|xlink:href)\s*=\s*[\"']?\s*((?:https?:)?//[^\"'\s>]+)"
+    r"[^>]*?\s(?:src|srcset|data|poster|href|xlink:href)\s*=\s*[\"']?\s*(" + _AWAY + r"[^\"'\s>]+)"
     r"|<link\b(?=[^>]*\brel\s*=\s*[\"']?[^\"'>]*\b(?:stylesheet|icon|preload|prefetch|"
-    r"modulepreload|manifest|apple-touch-icon)\b)[^>]*?\shref\s*=\s*[\"']?\s*((?:https?:)?//[^\"'\s>]+)"
-    r"|url\(\s*[\"']?\s*((?:https?:)?//[^\"')\s]+)"
-    r"|@import\s+[\"']((?:https?:)?//[^\"']+)",
+    r"modulepreload|manifest|apple-touch-icon)\b)[^>]*?\shref\s*=\s*[\"']?\s*("
+    + _AWAY + r"[^\"'\s>]+)"
+    r"|url\(\s*[\"']?\s*(" + _AWAY + r"[^\"')\s]+)"
+    r"|@import\s+[\"'](" + _AWAY + r"[^\"']+)",
     re.I,
 )
 

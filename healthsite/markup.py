@@ -12,7 +12,9 @@ import html
 import itertools
 import posixpath
 import re
+import unicodedata
 import xml.etree.ElementTree as etree
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,12 +44,14 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from . import limits
 from .blocks import QuickAttrList, QuickHtmlBlock, QuickNormalizeWhitespace, skip_impossible_tests
 from .content import Article, GlossaryEntry, slugify
 from .errors import Level, Problem, did_you_mean
 from .inline import QuickUnescape, SkippingInlineProcessor
+from .limits import NESTING_SHOWN, TooSlow, deadline, deepest
 from .readability import reading_grade
-from .sanitize import clean, removed, safe_url
+from .sanitize import allowed_attribute, clean, removed, reserved_id, safe_url
 
 CARE_KINDS = {
     # kind: (text for screen readers, heading when none is given)
@@ -65,6 +69,8 @@ _LINK_SRC = re.compile(r"\]\(\s*<?([^)\s>]+)|^[ ]{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?
 _INLINE_SRC = re.compile(_LINK_SRC.pattern.split("|^", 1)[0], re.M)
 _DEFINITION_SRC = re.compile("^" + _LINK_SRC.pattern.split("|^", 1)[1], re.M)
 _CARD_SRC = re.compile(r"^[ ]*!!! ?([\w-]+)", re.M)
+_CITATION_SRC = re.compile(r"\[\^\d+\]")
+_IMAGE_SRC = re.compile(r"!\[[ \t]*\]\(\s*<?([^)\s>]+)")
 _HEADING_SRC = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _BLOCKS = {"p", "ul", "ol"}
@@ -111,6 +117,7 @@ class _Doc:
     """Per-document state shared by the processors (reset for every article)."""
 
     article: Article
+    body: str  # the article's body in Unicode's composed form (NFC), as rendered
     problems: list[Problem] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     care_kinds: set[str] = field(default_factory=set)
@@ -119,22 +126,68 @@ class _Doc:
     blocks: list[str] = field(default_factory=list)
     anchors: set[str] = field(default_factory=set)
     escaped: int = 0
+    values: bool = False  # whether placeholders were replaced by tokens (see _Values)
+    ids: set[str] = field(default_factory=set)  # ids set by attribute lists, to find twins
+    _starts: list[int] | None = None  # where each line of the body starts
+    _tables: dict[tuple[re.Pattern[str], int, int],
+                  tuple[dict[str, list[int]], dict[str, int]]] = \
+        field(default_factory=dict)
+    _cursors: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def found(self) -> set[str]:
+        """The needles `find` has looked for."""
+        return set(self._cursors)
 
     def error(self, code: str, message: str, line: int, col: int = 1, hint: str = "") -> None:
         self.problems.append(Problem(self.article.path, line, col, Level.ERROR, code, message,
                                      hint))
 
-    def line_of(self, pattern: re.Pattern[str], group_value: str) -> tuple[int, int]:
-        for m in pattern.finditer(self.article.body):
-            if group_value in m.group(0):
-                return self.body_pos(m.start())
-        return self.article.body_line, 1
+    def warn(self, code: str, message: str, where: tuple[int, int], hint: str = "") -> None:
+        self.problems.append(Problem(self.article.path, *where, Level.WARNING, code, message,
+                                     hint))
 
     def body_pos(self, offset: int) -> tuple[int, int]:
-        body = self.article.body
-        line = body.count("\n", 0, offset)
-        col = offset - (body.rfind("\n", 0, offset) + 1) + 1
-        return self.article.body_line + line, col
+        """The file's line and column of an offset into the body."""
+        if self._starts is None:
+            self._starts = [0, *(m.end() for m in re.finditer("\n", self.body))]
+        i = bisect_right(self._starts, offset) - 1
+        return self.article.body_line + i, offset - self._starts[i] + 1
+
+    def spot(self, pattern: re.Pattern[str], key: str, group: int = 0,
+             start: int | None = None) -> tuple[int, int]:
+        """Where the match of `pattern` whose `group` is `key` is (the start of that group,
+        or of group `start` when given): the first the first time,
+        then each next one (the last again when there are no more); if there is none, where
+        `key` itself is found. The body is searched once per pattern, however many
+        problems there are (a search per problem made 20,000 of them take a minute)."""
+        at = group if start is None else start
+        found = self._tables.get((pattern, group, at))
+        if found is None:
+            table: dict[str, list[int]] = defaultdict(list)
+            for m in pattern.finditer(self.body):
+                if m.group(group) is not None:
+                    table[m.group(group)].append(m.start(at))
+            found = self._tables[(pattern, group, at)] = (table, {})
+        table, used = found
+        offsets = table.get(key)
+        if not offsets:
+            return self.find(key)
+        i = used.get(key, 0)
+        used[key] = i + 1
+        return self.body_pos(offsets[min(i, len(offsets) - 1)])
+
+    def find(self, needle: str) -> tuple[int, int]:
+        """Where the literal `needle` occurs in the body (compared without regard to case):
+        the first occurrence the first time, then each next one (the last again when there
+        are no more); the body's first line if it never does. Each search for a needle
+        starts where the last one for it ended."""
+        start, last = self._cursors.get(needle, (0, -1))
+        m = re.compile(re.escape(needle), re.I).search(self.body, start) if needle else None
+        if m is not None:
+            last = m.start()
+            self._cursors[needle] = (m.start() + 1, last)
+        return self.body_pos(last) if last >= 0 else (self.article.body_line, 1)
 
 
 class Renderer:
@@ -156,30 +209,74 @@ class Renderer:
             r"(?<![\w-])(" + "|".join(re.escape(n) for n, _ in names) + r")(?![\w-])",
             re.I) if names else None
         self.doc: _Doc | None = None
+        # a service's value goes into the page as text (never as Markdown or HTML): its
+        # placeholder becomes a token that the tree's text and attributes get the value for
+        self.tokens = {name: f"\ue000{i}\ue001" for i, name in enumerate(sorted(services))}
+        self.md = self._markdown()
+
+    def _markdown(self) -> markdown.Markdown:
         # extensions as instances, not names: looking names up among the installed packages'
         # entry points costs about 45 ms of every build
-        self.md = markdown.Markdown(
+        return markdown.Markdown(
             extensions=[TableExtension(), FootnoteExtension(BACKLINK_TITLE="Back to text %d"),
                         AttrListExtension(), AdmonitionExtension(), SaneListExtension(),
-                        _TocExtension(slugify=lambda text, sep: slugify(text), toc_depth="2-3"),
+                        _TocExtension(slugify=_heading_id, toc_depth="2-3"),
                         _HealthExtension(self)],
             output_format="html",
         )
 
     def render(self, article: Article) -> Rendered:
-        """Render one article's body."""
-        doc = self.doc = _Doc(article)
-        doc.positions = _link_positions(article)
-        self.md.reset()
-        body_html = self.md.convert(article.body)
-        toc = tuple((t["level"], t["id"], t["name"]) for t in _flatten(self.md.toc_tokens))
-        self.doc = None
+        """Render one article's body within the time budget (`limits.RENDER_SECONDS`): one
+        that takes longer, or nests too deeply for Python-Markdown, is a `too-complex`
+        error instead."""
+        body = article.body
+        if not body.isascii():  # "café" typed as e + combining accent is the same word
+            body = unicodedata.normalize("NFC", body)
+        doc = self.doc = _Doc(article, body)
+        doc.positions = _link_positions(doc)
+        try:
+            with deadline(limits.RENDER_SECONDS):
+                self.md.reset()
+                body_html = self.md.convert(body)
+                toc = tuple((t["level"], t["id"], t["name"]) for t in _flatten(self.md.toc_tokens))
+                text = " ".join(doc.blocks)
+                readable = reading_grade(text)
+        except (TooSlow, RecursionError) as e:
+            self.md = self._markdown()  # interrupted anywhere: start afresh
+            return _too_complex(article, body, isinstance(e, TooSlow))
+        finally:
+            self.doc = None
         anchors = doc.anchors | {f"source-{i}" for i in range(1, len(article.meta.sources) + 1)}
-        text = " ".join(doc.blocks)
-        readable = reading_grade(text)
         return Rendered(body_html, toc, tuple(doc.links), frozenset(anchors),
                         frozenset(doc.care_kinds), text, frozenset(doc.citations),
                         tuple(doc.problems), readable.grade, readable.words)
+
+
+TOO_COMPLEX = "too-complex"
+
+
+def _too_complex(article: Article, body: str, slow: bool) -> Rendered:
+    """The rendering of an article that could not be rendered: no HTML, one error."""
+    line, depth = deepest(body)
+    if slow:
+        message = f"the text took more than {limits.RENDER_SECONDS:g} s to render"
+        hint = "split it into several articles, or simplify long tables, lists and runs of " \
+               "brackets or asterisks"
+        where = (1, 1)
+    else:
+        message = "lists or quotations are nested too deeply to render" + (
+            f" ({depth} levels)" if depth > NESTING_SHOWN else "")
+        hint = "nest lists and quotations a few levels at most"
+        where = (article.body_line + line, 1) if depth > NESTING_SHOWN else (1, 1)
+    problem = Problem(article.path, *where, Level.ERROR, TOO_COMPLEX, message, hint)
+    return Rendered("", (), (), frozenset(), frozenset(), "", frozenset(), (problem,))
+
+
+def _heading_id(text: str, sep: str) -> str:
+    """A heading's id: its slug, moved aside when the page's own template uses it (a
+    heading "Reading next" must not take the id of the page's reading next list)."""
+    slug = slugify(text)
+    return f"{slug}-section" if reserved_id(slug) else slug
 
 
 _PLAIN_HEADING = re.compile(r"[^&<>\x02\x03]*")  # nothing the serializer or a stash changes
@@ -256,13 +353,10 @@ def _link_targets(body: str) -> list[tuple[int, str]]:
     return [(m.start(group), m.group(group)) for m, group in whole]
 
 
-def _link_positions(article: Article) -> dict[str, list[tuple[int, int]]]:
+def _link_positions(doc: _Doc) -> dict[str, list[tuple[int, int]]]:
     found: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    body = article.body
-    for offset, target in _link_targets(body):
-        line = article.body_line + body.count("\n", 0, offset)
-        col = offset - (body.rfind("\n", 0, offset) + 1) + 1
-        found[target].append((line, col))
+    for offset, target in _link_targets(doc.body):
+        found[target].append(doc.body_pos(offset))
     return found
 
 
@@ -276,7 +370,8 @@ class _HealthExtension(Extension):
         skip_impossible_tests(md.parser)
         md.preprocessors.register(QuickNormalizeWhitespace(md), "normalize_whitespace", 30)
         md.preprocessors.register(QuickHtmlBlock(md), "html_block", 20)
-        md.treeprocessors.register(QuickAttrList(md), "attr_list", 8)
+        md.treeprocessors.register(_AttrList(md, self.r), "attr_list", 8)
+        md.treeprocessors.register(_Values(md, self.r), "hs-values", 7)
         md.treeprocessors.register(QuickUnescape(md), "unescape", 0)
         md.preprocessors.register(_Placeholders(md, self.r), "hs-placeholders", 35)
         md.inlinePatterns.register(_Citation(r"\[\^(\d+)\]", md, self.r), "hs-citation", 174)
@@ -328,30 +423,100 @@ class _SanitizeRaw(_ForRenderer, Postprocessor):
         safe = clean(text)
         doc = self.doc
         for what, needle in removed(text, safe):
-            m = re.search(re.escape(needle), doc.article.body, re.I)
-            line, col = doc.body_pos(m.start()) if m else (doc.article.body_line, 1)
-            doc.problems.append(Problem(doc.article.path, line, col, Level.WARNING, "raw-html",
-                                        f"unsafe raw HTML removed: {what}",
-                                        "use Markdown instead of HTML"))
+            doc.warn("raw-html", f"unsafe raw HTML removed: {what}", doc.find(needle),
+                     "use Markdown instead of HTML")
         return safe
 
 
 class _Placeholders(_ForRenderer, Preprocessor):
+    """`{{name}}` -> a token for the service's value (see `_Values`); an unknown name is an
+    error where it is written. (The first preprocessor: its text is the body itself.)"""
+
     def run(self, lines: list[str]) -> list[str]:
         doc = self.doc
         text = "\n".join(lines)
+        if "{{" not in text:
+            return lines
 
         def sub(m: re.Match[str]) -> str:
             name = m.group(1)
-            if name in self.r.services:
-                return self.r.services[name]
-            line, col = doc.line_of(_PLACEHOLDER, m.group(0))
-            doc.error("bad-placeholder", f"unknown placeholder '{{{{{name}}}}}'", line, col,
-                      did_you_mean(name, self.r.services)
+            if name in self.r.tokens:
+                doc.values = True
+                return self.r.tokens[name]
+            doc.error("bad-placeholder", f"unknown placeholder '{{{{{name}}}}}'",
+                      *doc.body_pos(m.start()), did_you_mean(name, self.r.services)
                       or f"known: {', '.join(sorted(self.r.services))}")
             return m.group(0)
 
         return _PLACEHOLDER.sub(sub, text).split("\n")
+
+
+_TOKEN = re.compile("\ue000(\\d+)\ue001")
+
+
+class _Values(_ForRenderer, Treeprocessor):
+    """The services' values in place of their tokens, as text: in the tree's text and
+    attributes (the serialiser escapes them) and in raw HTML (escaped here). A value is
+    never read as Markdown or HTML."""
+
+    def run(self, root: etree.Element) -> None:
+        if not self.doc.values:
+            return
+        values = [self.r.services[name] for name in sorted(self.r.services)]
+
+        def text(m: re.Match[str]) -> str:
+            return values[int(m.group(1))]
+
+        def escaped(m: re.Match[str]) -> str:
+            return html.escape(values[int(m.group(1))])
+
+        for el in root.iter():
+            if el.text and "\ue000" in el.text:
+                el.text = type(el.text)(_TOKEN.sub(text, el.text))  # (AtomicString stays so)
+            if el.tail and "\ue000" in el.tail:
+                el.tail = type(el.tail)(_TOKEN.sub(text, el.tail))
+            for name, value in el.attrib.items():
+                if "\ue000" in value:
+                    el.set(name, _TOKEN.sub(text, value))
+        # raw HTML is escaped as a whole later with raw_html: escape
+        raw = text if self.r.raw_html == "escape" else escaped
+        blocks = self.md.htmlStash.rawHtmlBlocks
+        for i, block in enumerate(blocks):
+            if isinstance(block, str) and "\ue000" in block:
+                blocks[i] = _TOKEN.sub(raw, block)
+
+
+class _AttrList(_ForRenderer, QuickAttrList):
+    """Attribute lists (`{: #id .class key=value}`) may set only what the sanitiser allows
+    raw HTML (`sanitize.allowed_attribute`): no event handlers, no style but a table cell's
+    alignment, no id that the page's template uses, no id twice. What is removed is a
+    warning where it is written. (Only the attributes a list sets are vetted: Python-Markdown
+    and its extensions make nothing else.)"""
+
+    def assign_attrs(self, elem: etree.Element, attrs_string: str, *,
+                     strict: bool = False) -> str:
+        before = dict(elem.attrib)
+        remainder: str = super().assign_attrs(elem, attrs_string, strict=strict)
+        doc = self.doc
+        for name, value in list(elem.attrib.items()):
+            if name in before and before[name] == value:
+                continue
+            if not allowed_attribute(elem.tag, name, value or ""):
+                del elem.attrib[name]
+                doc.warn("unsafe-attribute", f"the attribute '{name[:40]}' of <{elem.tag}> "
+                         "was removed", doc.find(name),
+                         "attribute lists may set ids, classes, titles and sizes only")
+            elif name == "id" and (reserved_id(value) or value in doc.ids):
+                del elem.attrib[name]
+                twice = value in doc.ids
+                if twice and ("#" + value) not in doc.found:
+                    doc.find("#" + value)  # (the first is the one kept)
+                doc.warn("unsafe-attribute", f"the id '{value[:40]}' was removed: " + (
+                    "another element has it" if twice else "the page itself uses it"),
+                    doc.find("#" + value), "choose another id")
+            elif name == "id":
+                doc.ids.add(value)
+        return remainder
 
 
 class _Citation(_ForRenderer, InlineProcessor):
@@ -361,13 +526,18 @@ class _Citation(_ForRenderer, InlineProcessor):
 
     def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int, int]:  # noqa: N802
         doc = self.doc
-        n = int(m.group(1))
+        digits = m.group(1)
+        n = int(digits) if len(digits) < 10 else 0  # (int() refuses 4,300 digits and more)
         count = len(doc.article.meta.sources)
-        if not 1 <= n <= count:
-            line, col = doc.line_of(re.compile(re.escape(m.group(0))), m.group(0))
-            doc.error("bad-citation", f"citation [^{n}] but the article lists {count} source(s)",
-                      line, col, f"cite a number from 1 to {count}, or add the source")
         doc.citations.add(n)
+        if not 1 <= n <= count:
+            shown = digits if len(digits) < 10 else digits[:9] + "..."
+            doc.error("bad-citation", f"citation [^{shown}] but the article lists {count} "
+                      "source(s)", *doc.spot(_CITATION_SRC, m.group(0)),
+                      f"cite a number from 1 to {count}, or add the source")
+            sup = etree.Element("sup", {"class": "cite"})
+            sup.text = f"[{shown}]"  # (no link to a source that is not there)
+            return sup, m.start(0), m.end(0)
         sup = etree.Element("sup", {"class": "cite"})
         a = etree.SubElement(sup, "a", {"href": f"#source-{n}"})
         a.text = f"[{n}]"
@@ -388,8 +558,8 @@ class _CareCards(_ForRenderer, Treeprocessor):
         kinds = [c for c in el.get("class", "").split() if c != "admonition"]
         kind = kinds[0] if kinds else ""
         if kind not in CARE_KINDS:
-            line, col = doc.line_of(_CARD_SRC, f"!!! {kind}")
-            doc.error("bad-care-card", f"unknown care card '{kind}'", line, col,
+            doc.error("bad-care-card", f"unknown care card '{kind}'",
+                      *doc.spot(_CARD_SRC, kind, 1, 0),
                       did_you_mean(kind, CARE_KINDS) or f"use one of: {', '.join(CARE_KINDS)}")
             return
         doc.care_kinds.add(kind)
@@ -414,9 +584,9 @@ class _CareCards(_ForRenderer, Treeprocessor):
             for a in content.iter("a"):
                 href = a.get("href", "")
                 if not href.startswith("tel:"):
-                    line, col = doc.line_of(re.compile(re.escape(href)), href)
                     doc.error("care-card-link", f"a link to '{href}' inside an emergency card",
-                              line, col, "an emergency card only says where to get help now; "
+                              *doc.spot(_INLINE_SRC, href, 1),
+                              "an emergency card only says where to get help now; "
                               "move the link out of the card")
 
 
@@ -427,14 +597,11 @@ class _Links(_ForRenderer, Treeprocessor):
             for attr in ("href", "src"):
                 if el.get(attr) is not None and not safe_url(el.get(attr, "")):
                     url = el.attrib.pop(attr)
-                    line, col = doc.line_of(re.compile(re.escape(url)), url)
-                    doc.problems.append(Problem(
-                        doc.article.path, line, col, Level.WARNING, "raw-html",
-                        f"unsafe address removed: '{url[:40]}'", "link only to web pages"))
+                    doc.warn("raw-html", f"unsafe address removed: '{url[:40]}'",
+                             doc.spot(_INLINE_SRC, url, 1), "link only to web pages")
             if el.tag == "img" and not (el.get("alt") or "").strip():
-                line, col = doc.line_of(re.compile(r"!\[\]\(" + re.escape(el.get("src", ""))),
-                                        el.get("src", ""))
-                doc.error("image-alt", "an image without alt text", line, col,
+                doc.error("image-alt", "an image without alt text",
+                          *doc.spot(_IMAGE_SRC, el.get("src", ""), 1),
                           "describe the image: ![what it shows](file.png)")
             if el.tag == "a" and el.get("href"):
                 el.set("href", self._resolve(el.get("href", ""), doc))
@@ -524,11 +691,11 @@ class _Record(_ForRenderer, Treeprocessor):
         if "care-card__heading" in el.get("class", ""):
             return previous
         if level == 1:
-            line, col = doc.line_of(_HEADING_SRC, text)
-            doc.error("heading-order", f"a second h1 heading '{text}'", line, col,
+            doc.error("heading-order", f"a second h1 heading '{text}'",
+                      *doc.spot(_HEADING_SRC, text, 2, 0),
                       "the title is the page's only h1: use ## for sections")
         elif level > previous + 1:
-            line, col = doc.line_of(_HEADING_SRC, text)
             doc.error("heading-order", f"heading '{text}' skips from h{previous} to h{level}",
-                      line, col, f"use {'#' * (previous + 1)} for this heading")
+                      *doc.spot(_HEADING_SRC, text, 2, 0),
+                      f"use {'#' * (previous + 1)} for this heading")
         return level

@@ -26,26 +26,62 @@ DROP_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "template",
 
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+# what a browser ignores in an address before reading its scheme (the WHATWG URL standard:
+# C0 controls and spaces at the start, tabs and newlines anywhere)
+_IGNORED = re.compile(r"^[\x00-\x20]+|[\t\n\r]")
+
+# Ids the page templates give their own elements (tests check this against templates/),
+# and the prefixes of the ids they number: content may not take them (a heading or an
+# attribute list with id "content" would take the skip link, "source-2" a citation's).
+RESERVED_IDS = frozenset({
+    "backlinks", "backlinks-title", "content", "header-search-q", "reading-next",
+    "reading-next-title", "review-dates", "search-form", "search-q", "search-results",
+    "search-status", "sources-title"})
+RESERVED_PREFIXES = ("source-", "journey-", "term-", "fn:", "fnref:", "pagefind")
+_ALIGN = re.compile(r"text-align:\s*(?:left|right|center|justify);?\s*", re.I)
 
 
 def safe_url(url: str) -> bool:
     """Whether a link or image address is safe: relative, or with an allowed scheme."""
-    m = re.match(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):", url.replace("\0", ""))
+    m = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", _IGNORED.sub("", url))
     return m is None or m.group(1).lower() in SAFE_SCHEMES
 
 
+def reserved_id(value: str) -> bool:
+    """Whether an id is one the page's own template uses."""
+    return value in RESERVED_IDS or value.startswith(RESERVED_PREFIXES)
+
+
+def allowed_attribute(tag: str, name: str, value: str) -> bool:
+    """Whether an element made from Markdown may keep an attribute: the raw-HTML allow-list
+    (`ATTRIBUTES`), and a style only for a table cell's alignment. (Addresses are checked
+    with `safe_url` where links are resolved.)"""
+    if name not in ATTRIBUTES["*"] and name not in ATTRIBUTES.get(tag, ()):
+        return False
+    return name != "style" or _ALIGN.fullmatch(value) is not None
+
+
+def _filter(tag: str, name: str, value: str) -> str | None:
+    return None if name == "id" and reserved_id(value) else value
+
+
 def clean(html: str) -> str:
-    """The HTML with only allow-listed tags, attributes and URL schemes left."""
+    """The HTML with only allow-listed tags, attributes and URL schemes left, and no id
+    that the page's template uses."""
     return nh3.clean(html, tags=TAGS, clean_content_tags=DROP_WITH_CONTENT,
-                     attributes=ATTRIBUTES, link_rel=None,
+                     attributes=ATTRIBUTES, attribute_filter=_filter, link_rel=None,
                      url_schemes=set(SAFE_SCHEMES), strip_comments=True,
                      filter_style_properties={"text-align"})
 
 
-def _inventory(html: str) -> Counter[tuple[str, str]]:
+def _inventory(html: str) -> Counter[tuple[str, str]] | None:
     from bs4 import BeautifulSoup  # only raw HTML needs it: imported when first used
+    from bs4.exceptions import ParserRejectedMarkup
 
-    soup = BeautifulSoup(html, "html.parser")
+    try:
+        soup = BeautifulSoup(html, "html.parser")
+    except (ParserRejectedMarkup, AssertionError):  # html.parser gives up on some markup
+        return None
     found: Counter[tuple[str, str]] = Counter()
     for tag in soup.find_all(True):
         found[(tag.name, "")] += 1
@@ -59,7 +95,10 @@ def _inventory(html: str) -> Counter[tuple[str, str]]:
 
 def removed(before: str, after: str) -> list[tuple[str, str]]:
     """What the sanitiser took out: (description, text to find it by), in a stable order."""
-    gone = _inventory(before) - _inventory(after)
+    found, left = _inventory(before), _inventory(after)
+    if found is None or left is None:  # (such as "<![": the sanitiser removes it)
+        return [("markup that is not valid HTML", "<!" if "<!" in before else "<")]
+    gone = found - left
     gone_tags = {tag for tag, attr in gone if not attr}
     out = []
     for (tag, attr), _ in sorted(gone.items()):
