@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from types import MappingProxyType
 from typing import Protocol
 
@@ -133,14 +134,16 @@ def check_links(a: Article, r: Rendered, by_path: Mapping[str, str],
             continue
         if target is None:
             problems.add("broken-link", f"link to '{link.raw}': no such file", a.path, link.line,
-                         link.col, hint=did_you_mean(link.target or "", by_path)
-                         or "check the file name under content/")
+                         link.col, hint=partial(
+                             _suggest, link.target or "", by_path,
+                             "check the file name under content/"))
             continue
         if link.anchor and link.anchor not in rendered[target].anchors:
             anchors = rendered[target].anchors
             problems.add("broken-anchor", f"link to '{link.raw}': no '#{link.anchor}' in "
                          f"{link.target or a.path}", a.path, link.line, link.col,
-                         hint=did_you_mean(link.anchor, anchors) or "link to a heading's id")
+                         hint=partial(
+                             _suggest, link.anchor, anchors, "link to a heading's id"))
             continue
         if target in drafts and a.slug not in drafts:
             problems.add("link-to-draft", f"link to '{link.raw}', which is a draft", a.path,
@@ -148,6 +151,10 @@ def check_links(a: Article, r: Rendered, by_path: Mapping[str, str],
             continue
         targets.append(target)
     return [t for t in dict.fromkeys(targets) if t != a.slug]
+
+
+def _suggest(word: str, choices: Iterable[str], otherwise: str) -> str:
+    return did_you_mean(word, choices) or otherwise
 
 
 def check_picks(a: Article, published: Collection[str], drafts: Collection[str],
@@ -165,7 +172,8 @@ def check_picks(a: Article, published: Collection[str], drafts: Collection[str],
         elif slug not in unloadable:
             line, col = a.meta.at("next", i)
             problems.add("unknown-article", f"'next:' names unknown article '{slug}'", a.path,
-                         line, col, hint=did_you_mean(slug, published) or "use an article's slug")
+                         line, col, hint=partial(
+                             _suggest, slug, published, "use an article's slug"))
     return tuple(dict.fromkeys(good))
 
 

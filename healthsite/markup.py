@@ -451,7 +451,7 @@ class _Placeholders(_ForRenderer, Preprocessor):
         return _PLACEHOLDER.sub(sub, text).split("\n")
 
 
-_TOKEN = re.compile("\ue000(\\d+)\ue001")
+_TOKEN = re.compile("\ue000(\\d{1,4})\ue001")
 
 
 class _Values(_ForRenderer, Treeprocessor):
@@ -464,11 +464,12 @@ class _Values(_ForRenderer, Treeprocessor):
             return
         values = [self.r.services[name] for name in sorted(self.r.services)]
 
-        def text(m: re.Match[str]) -> str:
-            return values[int(m.group(1))]
+        def text(m: re.Match[str]) -> str:  # (a "token" typed into the body stays as it is)
+            i = int(m.group(1))
+            return values[i] if i < len(values) else m.group(0)
 
         def escaped(m: re.Match[str]) -> str:
-            return html.escape(values[int(m.group(1))])
+            return html.escape(text(m))
 
         for el in root.iter():
             if el.text and "\ue000" in el.text:
