@@ -16,6 +16,7 @@ inputs, so whichever build wrote a file last, what it holds is right.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import hashlib
@@ -26,6 +27,7 @@ import re
 import string
 import sys
 import tempfile
+import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -323,14 +325,38 @@ def holds_pickled(path: Path, body: bytes) -> bool:
 
 def write_pickled(path: Path, body: bytes) -> None:
     """Write what `pickled` made, atomically with a checksum (as `write_pickle`)."""
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX)
         with os.fdopen(fd, "wb") as fh:
             fh.write(_framed(body))
         os.replace(tmp, path)
-    except OSError:
-        pass
+    except OSError:  # (a full disk, a read-only or missing folder): not kept
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+TMP_PREFIX = ".tmp-"
+STALE_SECONDS = 600  # a temporary file older than this is no build's: writing one takes less
+
+
+def sweep(root: Path) -> int:
+    """Remove temporary files that builds stopped while writing left in .cache/ (ours,
+    `.tmp-*`, and Jinja's, `*.tmp`): those not changed for STALE_SECONDS, which no build is
+    still writing (each is written at once, then renamed). Returns how many."""
+    removed = 0
+    limit = time.time() - STALE_SECONDS
+    for folder, _, names in os.walk(root / CACHE_DIR):
+        for name in names:
+            if name.startswith(TMP_PREFIX) or name.endswith(".tmp"):
+                path = os.path.join(folder, name)
+                with contextlib.suppress(OSError):
+                    if os.lstat(path).st_mtime < limit:
+                        os.unlink(path)
+                        removed += 1
+    return removed
 
 
 def recall_memo(root: Path, name: str) -> dict[Any, Any]:

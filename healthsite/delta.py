@@ -297,7 +297,7 @@ def _rebuild(config: SiteConfig, out: Path, today: dt.date, record: snapshot.Rec
             manifest = snapshot.manifest(out)
         else:
             written = update_site(root, out, pages, kept, record.manifest)
-            manifest = snapshot.updated(out, record.manifest, written.changed)
+            manifest = snapshot.swapped(out, record.manifest, written.changed)
     except OutputError:
         # refused or busy before anything was written, or the index failed and the folder
         # was not swapped in: the full build does it again and reports why

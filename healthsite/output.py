@@ -1,4 +1,14 @@
-"""Stage 8: write the site atomically, only ever inside a directory the build owns."""
+"""Stage 8: write the site atomically, only ever inside a directory the build owns.
+
+Every write goes into a folder that is not the published one and is then swapped in with
+one atomic rename (Linux's RENAME_EXCHANGE), so a build stopped at any moment (killed,
+out of disk) leaves the published folder entirely as it was or entirely new. A full build
+fills a new folder (`Staging`); an update (`update_site`) brings the previous generation
+of the output, kept next to it as `.<out>.spare`, up to date and swaps it in. The spare's
+unchanged files are hard links to the published ones, so an update costs what changed
+plus one pass over the spare's folders, not a copy of the site. Files are always 0644 and
+folders 0755, whatever the umask.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +25,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 MARKER = ".healthsite-output"
-OWNED_DIRS = ("content", "templates", "static", "healthsite", "tests", ".git")
+MARKER_TEXT = b"This directory is written by healthsite; it is replaced on every build.\n"
+# folders of the project the site may be neither written into nor written over
+OWNED_DIRS = ("content", "templates", "static", "healthsite", "tests", ".git", ".cache")
+FILE_MODE, FOLDER_MODE = 0o644, 0o755
 
 
 class OutputError(Exception):
-    """The output directory is unsafe or busy; the message says why."""
+    """The output directory is unsafe, busy or cannot be written; the message says why."""
 
 
 def check_out_dir(root: Path, out: Path) -> None:
     """Refuse output directories the build does not own or that would destroy sources."""
+    if out.is_symlink():
+        raise OutputError(f"refusing to write the site to {out}: it is a symbolic link (to "
+                          f"{os.readlink(out)}); give the folder it points to as --out, or "
+                          "remove the link")
     root, out = root.resolve(), out.resolve()
     if out == root or root.is_relative_to(out):
         raise OutputError(f"refusing to write the site to {out}: it holds the project itself")
@@ -33,11 +51,23 @@ def check_out_dir(root: Path, out: Path) -> None:
         d = (root / name).resolve()
         if out == d or out.is_relative_to(d) or d.is_relative_to(out):
             raise OutputError(f"refusing to write the site to {out}: it would overwrite {name}/")
+    if out.is_relative_to(root):
+        hidden = [p for p in out.relative_to(root).parts if p.startswith(".")]
+        if hidden:
+            raise OutputError(f"refusing to write the site to {out}: {hidden[0]} is a hidden "
+                              "folder (caches and tools keep private files in those)")
     if out.is_file():
         raise OutputError(f"refusing to write the site to {out}: it is a file")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
         raise OutputError(f"refusing to replace {out}: it is not empty and was not made by "
                           "healthsite (choose another --out, or empty it yourself)")
+
+
+def cannot(out: Path, e: OSError) -> str:
+    """The one-line message for an output folder that could not be written."""
+    what = f" ({e.filename})" if e.filename and str(e.filename) != str(out) else ""
+    return f"cannot write the site to {out}: {e.strerror or e}{what}; the previous site " \
+        "was left as it was"
 
 
 def safe_rel(path: str) -> PurePosixPath:
@@ -48,28 +78,62 @@ def safe_rel(path: str) -> PurePosixPath:
     return p
 
 
+def spare_of(out: Path) -> Path:
+    """Where the previous generation of an output folder is kept (see `update_site`)."""
+    return out.parent / f".{out.name}.spare"
+
+
 @contextmanager
 def build_lock(out: Path) -> Iterator[None]:
-    """Only one build may write a given output directory at a time."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """Only one build may write a given output directory at a time. Leftovers of builds
+    that were stopped are removed once the lock is held (see `_clean`)."""
     lock_path = out.parent / f".{out.name}.lock"
-    with open(lock_path, "w") as fh:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(lock_path, "w")
+    except OSError as e:
+        raise OutputError(cannot(out, e)) from None
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
             if e.errno in (errno.EAGAIN, errno.EACCES):
                 raise OutputError(f"another build is writing {out}; try again when it ends") \
                     from None
-            raise
+            raise OutputError(cannot(out, e)) from None
         try:
+            _clean(out)
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _clean(out: Path) -> None:
+    """Remove what builds that were stopped left next to the output (new folders never
+    swapped in, old ones not yet removed): with the lock held, no build is using them. An
+    output left missing between two renames (where atomic exchange is not available) is
+    put back first."""
+    prefix = f".{out.name}."
+    try:
+        names = os.listdir(out.parent)
+    except OSError:
+        return
+    stale = sorted(out.parent / n for n in names if n.startswith((prefix + "new-",
+                                                                    prefix + "old-")))
+    if not os.path.lexists(out):
+        for folder in stale:
+            if (folder / "site" / MARKER).is_file():
+                with contextlib.suppress(OSError):
+                    os.rename(folder / "site", out)
+                    break
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @dataclass(frozen=True)
 class Written:
-    """What a write did: files whose bytes changed, and files carried over unchanged."""
+    """What a write did: files whose bytes changed (or were removed), and files carried
+    over unchanged."""
 
     changed: frozenset[str]
     unchanged: int
@@ -106,12 +170,16 @@ class Staging:
         self._lock.__enter__()
         try:
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-            self.tmp.chmod(0o755)
+            self.tmp.chmod(FOLDER_MODE)
+        except OSError as e:
+            self._lock.__exit__(None, None, None)
+            raise OutputError(cannot(out, e)) from None
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise
         self._new, self._old = str(self.tmp), str(out)
         self._folders = {self._new}
+        self._modes = _Modes()
         self._placed: set[str] = set()
         self._changed: set[str] = set()
         self._unchanged = 0
@@ -163,7 +231,8 @@ class Staging:
     def _folder(self, target: str) -> None:
         folder = os.path.dirname(target)
         if folder not in self._folders:
-            os.makedirs(folder, exist_ok=True)
+            self._folder(folder)
+            self._modes.mkdir(folder)
             self._folders.add(folder)
 
     def _place(self, rel: str, data: bytes | None, known_same: frozenset[str]) -> None:
@@ -172,7 +241,8 @@ class Staging:
             target, before = os.path.join(self._new, rel), os.path.join(self._old, rel)
             self._folder(target)
             if not _link(before, target):
-                shutil.copy2(before, target)
+                shutil.copyfile(before, target)
+                os.chmod(target, FILE_MODE)
             self._unchanged += 1
         elif self._write(rel, data, rel in known_same):
             self._changed.add(rel)
@@ -187,8 +257,7 @@ class Staging:
         self._folder(target)
         if (same or _same(before, data)) and _link(before, target):
             return False
-        with open(target, "wb") as fh:
-            fh.write(data)
+        self._modes.create(target, data)
         return True
 
     def publish(self, files: dict[str, bytes],
@@ -204,11 +273,15 @@ class Staging:
             for rel, data in sorted(rels.items()):
                 if rel not in self._placed:
                     self._place(rel, data, known_same)
-            if finish is not None and not finish(self.tmp, frozenset(self._changed)):
-                raise OutputError("the site was not published because a final step failed")
-            (self.tmp / MARKER).write_text("This directory is written by healthsite; it is "
-                                           "replaced on every build.\n")
+            if finish is not None:
+                if not finish(self.tmp, frozenset(self._changed)):
+                    raise OutputError("the site was not published because a final step failed")
+                _normalise(self._new, {rel.split("/", 1)[0] for rel in self._placed})
+            self._modes.create(os.path.join(self._new, MARKER), MARKER_TEXT)
             _swap(self.tmp, self.out)
+        except OSError as e:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise OutputError(cannot(self.out, e)) from None
         except BaseException:
             shutil.rmtree(self.tmp, ignore_errors=True)
             raise
@@ -230,56 +303,187 @@ def update_site(root: Path, out: Path, files: dict[str, bytes], kept: frozenset[
                 previous: dict[str, tuple[int, int, int]],
                 also_keep: tuple[str, ...] = ()) -> Written:
     """Bring an output folder that is exactly as the last build left it (`previous`, its
-    manifest) up to date in place: write the files whose bytes changed (each atomically,
-    by renaming a temporary file over it), leave `kept` files alone, and remove files the
-    site no longer has (except under the `also_keep` folders). Returns what was done and
-    the folder's new manifest. The caller forgets its record of the output first, so a
-    build interrupted here is followed by a full, verified write."""
+    manifest) up to date: the files whose bytes changed are written, `kept` files (and any
+    under the `also_keep` folders) stay, files the site no longer has go. Nothing is
+    written into the published folder: its previous generation, kept next to it
+    (`spare_of`), is made to hold exactly the new site (its unchanged files hard links to
+    the published ones) and the two are swapped with one atomic rename; the published
+    folder then becomes the spare. Without a spare (the first update), one is made of hard
+    links. Returns what changed (written or removed); nothing is done when nothing did.
+    The caller forgets its record of the output first, so a build interrupted here is
+    followed by a full, verified write (and the spare, whatever state it was left in, is
+    made right again by the next update)."""
     check_out_dir(root, out)
+    live = str(out)
     rels = {safe_rel(k).as_posix(): v for k, v in files.items()}
     with build_lock(out):
-        changed: set[str] = set()
-        for rel, data in sorted(rels.items()):
-            target = out / rel
-            if rel in previous and _same(target, data):
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, target)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-            changed.add(rel)
-        wanted = set(rels) | kept | {MARKER}
-        for rel in sorted(set(previous) - wanted):
-            if rel.endswith("/") or not rel or rel.startswith(also_keep):
-                continue
-            with contextlib.suppress(FileNotFoundError):
-                (out / rel).unlink()
-            changed.add(rel)
-            _prune(out, (out / rel).parent)
-    return Written(frozenset(changed), len(rels) + len(kept) - len(changed & set(rels)))
-
-
-def _prune(out: Path, folder: Path) -> None:
-    """Remove folders left empty, up to (not including) the output folder."""
-    while folder != out and folder.is_relative_to(out):
         try:
-            folder.rmdir()
-        except OSError:
+            want: dict[str, bytes | None] = {}
+            written: set[str] = set()
+            for rel, data in rels.items():
+                if rel in previous and _same(os.path.join(live, rel), data):
+                    want[rel] = None  # the published file, linked
+                else:
+                    want[rel] = data
+                    written.add(rel)
+            for rel in kept:
+                want.setdefault(rel, None)
+            if also_keep:
+                for rel in previous:
+                    if rel.startswith(also_keep) and not rel.endswith("/"):
+                        want.setdefault(rel, None)
+            want[MARKER] = None if MARKER in previous else MARKER_TEXT
+            removed = {rel for rel in previous
+                       if rel and not rel.endswith("/") and rel not in want}
+            if written or removed:
+                _renew(out, want, previous)
+        except OSError as e:
+            raise OutputError(cannot(out, e)) from None
+    return Written(frozenset(written | removed), len(rels) + len(kept) - len(written))
+
+
+def _renew(out: Path, want: dict[str, bytes | None],
+           previous: dict[str, tuple[int, int, int]]) -> None:
+    """Make the spare hold `want` (bytes to write, or None for the published file) and
+    swap it in; the published folder becomes the spare."""
+    spare = spare_of(out)
+    modes = _Modes()
+    if spare.is_dir() and not spare.is_symlink():
+        stage, fresh = str(spare), False
+    else:
+        if os.path.lexists(spare):
+            _remove(spare)
+        stage, fresh = tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent), True
+        os.chmod(stage, FOLDER_MODE)
+    try:
+        _fill(stage, str(out), want, previous, modes)
+        _exchange(stage, str(out))
+    except BaseException:
+        if fresh:  # (a spare left half made is made right by the next update)
+            shutil.rmtree(stage, ignore_errors=True)
+        raise
+    if fresh:
+        os.rename(stage, spare)
+
+
+def _fill(stage: str, live: str, want: dict[str, bytes | None],
+          previous: dict[str, tuple[int, int, int]], modes: _Modes) -> None:
+    """Make the folder `stage` hold exactly `want`, whatever it held."""
+    folders = {""}
+    for rel in want:
+        parts = rel.split("/")[:-1]
+        folders.update("/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1))
+    have: dict[str, int] = {}  # the spare's files that may stay: their inodes
+    made = {""}
+    stack = [""]
+    while stack:  # remove what the new site does not have; note what the spare holds
+        prefix = stack.pop()
+        with os.scandir(os.path.join(stage, prefix)) as listing:
+            entries = list(listing)
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if rel + "/" in folders:
+                    made.add(rel + "/")
+                    stack.append(rel + "/")
+                else:
+                    shutil.rmtree(entry.path)
+            elif rel in want and entry.is_file(follow_symlinks=False):
+                have[rel] = entry.inode()
+            else:
+                os.unlink(entry.path)
+    for folder in sorted(folders - made):
+        modes.mkdir(os.path.join(stage, folder))
+    for rel, data in want.items():  # then put in what is missing or different
+        target = os.path.join(stage, rel)
+        if data is None:
+            if have.get(rel) == previous[rel][2]:
+                continue  # (already a link to the published file)
+            if rel in have:
+                os.unlink(target)
+            if not _link(os.path.join(live, rel), target):
+                shutil.copyfile(os.path.join(live, rel), target)
+                os.chmod(target, FILE_MODE)
+        else:
+            modes.create(target, data)  # (a file there is unlinked first, never written)
+
+
+class _Modes:
+    """Files made 0644 and folders 0755 whatever the process's umask (with a system call
+    more only when the umask would take away some of those bits)."""
+
+    def __init__(self) -> None:
+        mask = _umask()
+        self.fix_files, self.fix_folders = bool(mask & FILE_MODE), bool(mask & FOLDER_MODE)
+
+    def mkdir(self, folder: str) -> None:
+        try:
+            os.mkdir(folder, FOLDER_MODE)
+        except FileExistsError:
+            if not os.path.isdir(folder):
+                raise
             return
-        folder = folder.parent
+        if self.fix_folders:
+            os.chmod(folder, FOLDER_MODE)
+
+    def create(self, target: str, data: bytes) -> None:
+        """Write a new file. One already there (a hard link to a published file, perhaps)
+        is unlinked first: the bytes of a file that may be published are never changed."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        try:
+            fd = os.open(target, flags, FILE_MODE)
+        except FileExistsError:
+            os.unlink(target)
+            fd = os.open(target, flags, FILE_MODE)
+        with open(fd, "wb") as fh:
+            if self.fix_files:
+                os.fchmod(fd, FILE_MODE)
+            fh.write(data)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux allows."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _normalise(folder: str, ours: set[str]) -> None:
+    """Give files 0644 and folders 0755 in what a final step (the search index) added to a
+    new output folder: the top-level entries not in `ours`."""
+    for name in os.listdir(folder):
+        if name in ours:
+            continue
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            for base, dirs, names in os.walk(path):
+                _chmod(base, FOLDER_MODE)
+                for n in dirs:
+                    _chmod(os.path.join(base, n), FOLDER_MODE)
+                for n in names:
+                    _chmod(os.path.join(base, n), FILE_MODE)
+        else:
+            _chmod(path, FILE_MODE)
+
+
+def _chmod(path: str, mode: int) -> None:
+    st = os.lstat(path)
+    if not stat.S_ISLNK(st.st_mode) and stat.S_IMODE(st.st_mode) != mode:
+        os.chmod(path, mode)
 
 
 def _same(old: Path | str, data: bytes) -> bool:
     try:
         st = os.lstat(old)
-        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data) \
+                or stat.S_IMODE(st.st_mode) != FILE_MODE:
             return False
         with open(old, "rb") as fh:
             return fh.read() == data
@@ -312,10 +516,59 @@ def _link_or_copy(src: str, dest: str) -> None:
 
 
 def _swap(new: Path, out: Path) -> None:
-    old = None
-    if out.exists():
+    """Put a complete new output folder in place of the published one in one atomic step;
+    the published one becomes the spare (an older spare is removed)."""
+    if not os.path.lexists(out):
+        os.rename(new, out)
+        return
+    _exchange(str(new), str(out))  # `new` now holds the previous output
+    spare = spare_of(out)
+    if os.path.lexists(spare):
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        os.rename(out, old / "site")
-    os.rename(new, out)
-    if old is not None:
+        os.rename(spare, old / "spare")
+        os.rename(new, spare)
         shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(new, spare)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+_RENAMEAT2: list[Any] = []
+
+
+def _exchange(a: str, b: str) -> None:
+    """Swap two folders' names in one atomic step (renameat2 with RENAME_EXCHANGE); where
+    the system cannot, with three renames (a build stopped between them leaves the output
+    missing and its previous version in `.<out>.old-*/site`, put back by the next build's
+    `_clean`)."""
+    if not _RENAMEAT2:
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            _RENAMEAT2.append(libc.renameat2)
+        except (OSError, AttributeError):
+            _RENAMEAT2.append(None)
+    call = _RENAMEAT2[0]
+    if call is not None:
+        import ctypes
+
+        at_fdcwd, rename_exchange = -100, 2
+        if call(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise OSError(code, os.strerror(code), b)
+    parent = os.path.dirname(b)
+    name = os.path.basename(b)
+    hold = tempfile.mkdtemp(prefix=f".{name}.old-", dir=parent)
+    os.rename(b, os.path.join(hold, "site"))
+    os.rename(a, b)
+    os.rename(os.path.join(hold, "site"), a)
+    os.rmdir(hold)

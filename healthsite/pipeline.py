@@ -25,6 +25,7 @@ from .cache import (
     environment_key,
     keep_memo,
     recall_memo,
+    sweep,
 )
 from .checks import check_articles, check_output
 from .config import SiteConfig, load_config
@@ -209,6 +210,7 @@ def _publish(config: SiteConfig, out: Path, opts: Options, result: BuildResult, 
     result.out_dir = out
     if opts.cache:  # the record is about to change (a --no-cache build leaves it be: its
         snapshot.forget(config.root)  # output, if the same folder, then fails `still`)
+        sweep(config.root)  # what builds stopped while writing left in .cache/
     problems = result.problems
     try:
         written, manifest = _write(config, out, result, previous, pages, problems, staging)
@@ -308,15 +310,15 @@ def _write(config: SiteConfig, out: Path, result: BuildResult,
            previous: snapshot.Manifest | None, pages: PageMemo,
            problems: ProblemList, staging: Staging | None = None
            ) -> tuple[Written, snapshot.Manifest]:
-    """Update an intact output in place; otherwise (or when the search index must be made
-    again) write a new folder (`staging`, when it was begun while rendering) and swap it in.
-    Returns what changed and the new manifest."""
+    """Update an intact output (by way of its spare: see output.update_site); otherwise (or
+    when the search index must be made again) write a new folder (`staging`, when it was
+    begun while rendering) and swap it in. Returns what changed and the new manifest."""
     html_changed = any(k.endswith(".html") for k in result.files if k in pages.fresh)
     # (a folder is staged only when there is no intact previous output to update)
     if previous is not None and not (config.search and html_changed):
         written = update_site(config.root, out, result.files, result.kept, previous,
                               also_keep=(INDEX_DIR + "/",) if config.search else ())
-        return written, snapshot.updated(out, previous, written.changed)
+        return written, snapshot.swapped(out, previous, written.changed)
     index = indexer(out, config.language, problems) if config.search else None
     staging = staging if staging is not None else Staging(config.root, out)
     written = staging.publish(result.files, result.kept, index, frozenset(pages.read_back))

@@ -196,22 +196,30 @@ def manifest(out: Path) -> Manifest:
     return found
 
 
-def updated(out: Path, previous: Manifest, changed: Iterable[str]) -> Manifest:
-    """The manifest of an output folder after `changed` files in it were written or removed,
-    from its `previous` manifest: only those files and their folders are looked at again."""
-    found = dict(previous)
-    folders = {""}
+def swapped(out: Path, previous: Manifest, changed: Iterable[str]) -> Manifest:
+    """The manifest of an output folder after `output.update_site`: when anything changed,
+    its folders are all new (the spare, swapped in) but its files are the previous output's
+    (the same inodes) except the `changed` ones (written or removed), so only those and
+    the folders are looked at again."""
+    changed = set(changed)
+    if not changed:
+        return dict(previous)  # nothing was swapped in
+    found = {rel: st for rel, st in previous.items()
+             if rel and not rel.endswith("/") and rel not in changed}
     for rel in changed:
-        found.pop(rel, None)
         with contextlib.suppress(FileNotFoundError):
             found[rel] = _stat(os.lstat(os.path.join(out, rel)))
+    folders = {""}
+    for rel in found:
         parts = rel.split("/")[:-1]
-        folders.update("/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1))
+        for i in range(len(parts), 0, -1):
+            folder = "/".join(parts[:i]) + "/"
+            if folder in folders:
+                break
+            folders.add(folder)
     for folder in folders:
-        found.pop(folder, None)
-        with contextlib.suppress(FileNotFoundError):
-            found[folder] = _stat(os.lstat(os.path.join(out, folder.rstrip("/")) if folder
-                                           else out))
+        found[folder] = _stat(os.lstat(os.path.join(out, folder.rstrip("/")) if folder
+                                       else out))
     return found
 
 
