@@ -265,9 +265,12 @@ class RenderCache:
         self.bodies.save(set(self.store.entries))
 
 
-def read_pickle(path: Path, tag: str) -> Any:
+def read_pickle(path: Path, tag: str, named: str | None = None) -> Any:
     """An object saved by `write_pickle` with the same tag, or None when the file is missing,
     damaged (its CRC-32 is checked before anything is unpickled) or of another tag or engine.
+    With `named` (the start of the SHA-256 of what `pickled` made, for a file named by
+    its contents), a file whose bytes are not those the name promises is not trusted either:
+    a sound file of other, older contents under that name is stale.
 
     The files are written by the build itself under the site's own .cache/ folder; whoever
     can write there can also change the site's code, so unpickling them adds no new trust."""
@@ -275,6 +278,8 @@ def read_pickle(path: Path, tag: str) -> Any:
         raw = path.read_bytes()
         digest, _, body = raw.partition(b"\n")
         if b"%08x" % zlib.crc32(body) != digest:
+            return None
+        if named is not None and not hashlib.sha256(body).hexdigest().startswith(named):
             return None
         gc.disable()  # many small objects: the cycle collector would triple the time
         try:

@@ -9,8 +9,9 @@ E, W = Level.ERROR, Level.WARNING
 CHECKS: dict[str, tuple[Level, str]] = {
     "yaml": (E, "YAML that cannot be read"),
     "encoding": (E, "a file that is not UTF-8 text"),
-    "io": (E, "a file that cannot be read"),
+    "io": (E, "a file that cannot be read, or an output folder that cannot be written"),
     "too-large": (E, "a content file too large to be an article"),
+    "environment": (E, "the build's environment cannot be used (a bad SOURCE_DATE_EPOCH)"),
     "too-complex": (E, "an article that takes too long to render or nests too deeply"),
     "config-missing": (E, "a required site.yaml key is missing"),
     "config-type": (E, "a site.yaml value has the wrong type"),

@@ -15,7 +15,15 @@ from typing import TextIO
 from .config import load_config
 from .content import slugify
 from .errors import ProblemList, did_you_mean
-from .pipeline import BuildResult, BuildState, Options, build_site, strict_failed, today
+from .pipeline import (
+    BadEpoch,
+    BuildResult,
+    BuildState,
+    Options,
+    build_site,
+    strict_failed,
+    today,
+)
 from .report import build_report, github_lines, problems_json, text_lines
 
 VERBS = ("build", "check", "serve", "new")
@@ -104,6 +112,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         print(f"healthsite new: {path.relative_to(root)} already exists; not overwriting it",
               file=sys.stderr)
         return 1
+    if (bad := _bad_epoch()) is not None:
+        return bad
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(new_article(args.title, topics, today()), encoding="utf-8")
     print(f"Created {path.relative_to(root)}. Fill in the summary, sources and text, then run "
@@ -149,7 +159,14 @@ _LAST: list[object] = []
 
 def _run(args: argparse.Namespace, write: bool) -> int:
     start = time.perf_counter()
+    if (bad := _bad_epoch()) is not None:
+        return bad
     out = getattr(args, "out", None)
+    # a report that cannot be written is found out before anything is: the site is then
+    # only checked (every problem reported), the previous output left as it was
+    unwritable = _unwritable(args.report) if args.report else None
+    held_back = write and unwritable is not None
+    write = write and not held_back
     state = BuildState()
     result = build_site(Options(root=args.root.resolve(), out=out.resolve() if out else None,
                                 drafts=args.drafts, write=write, strict=args.strict,
@@ -167,12 +184,41 @@ def _run(args: argparse.Namespace, write: bool) -> int:
             lines = github_lines(problems) + lines
         for line in lines:
             print(line)
-    if args.report:
-        args.report.write_text(json.dumps(build_report(result), indent=2, ensure_ascii=False)
-                               + "\n", encoding="utf-8")
+    if args.report and unwritable is None:
+        try:
+            args.report.write_text(json.dumps(build_report(result), indent=2,
+                                              ensure_ascii=False) + "\n", encoding="utf-8")
+        except OSError as e:
+            unwritable = f"{e.strerror or e}"
     summary(result, time.perf_counter() - start, write, failed,
             out=sys.stderr if fmt == "json" else sys.stdout)
+    if unwritable is not None:
+        print(f"healthsite: error: cannot write the report to {args.report}: {unwritable}"
+              + ("; the site was checked, not written" if held_back else ""), file=sys.stderr)
+        return 1
     return 1 if failed else 0
+
+
+def _bad_epoch() -> int | None:
+    """Exit code 2 and a one-line error when SOURCE_DATE_EPOCH is set but unusable."""
+    try:
+        today()
+    except BadEpoch as e:
+        print(f"healthsite: error: {e}", file=sys.stderr)
+        return 2
+    return None
+
+
+def _unwritable(report: Path) -> str | None:
+    """Why a report file cannot be written there, or None when it seems it can."""
+    if report.is_dir():
+        return "it is a folder"
+    parent = report.parent if str(report.parent) else Path(".")
+    if not parent.is_dir():
+        return f"{parent} is not a folder"
+    if not os.access(parent, os.W_OK) or (report.exists() and not os.access(report, os.W_OK)):
+        return "permission denied"
+    return None
 
 
 def summary(result: BuildResult, seconds: float, wrote: bool, failed: bool,

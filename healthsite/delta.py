@@ -173,8 +173,12 @@ class _Known:
     def _part(self, slug: str) -> dict[str, tuple[Any, ...]]:
         shard = _shard(slug)
         if shard not in self.parts:
-            found = read_pickle(self.folder / self.shards[shard], "facts") \
-                if len(self.shards) == SHARDS else None
+            name = self.shards[shard] if len(self.shards) == SHARDS else ""
+            named = name.removesuffix(".pickle").partition("-")[2]  # (see `save`)
+            # a sound shard of older facts under this name is as untrustworthy as a
+            # damaged one: its bytes must be those the name was made from
+            found = read_pickle(self.folder / name, "facts", named) \
+                if len(named) == 16 else None
             self.parts[shard] = found if isinstance(found, dict) else {}
         return self.parts[shard]
 

@@ -39,7 +39,7 @@ from .parallel import Background, map_indexed
 from .readability import Readability
 from .related import Memo, Prepared, ReadingNext, compute, outline, pack, unpack
 from .search import INDEX_DIR, indexer
-from .templating import load_templates
+from .templating import Templates, load_templates
 
 
 @dataclass(frozen=True)
@@ -92,12 +92,27 @@ class BuildResult:
         return [*self.files, *self.kept, *self.placed]
 
 
+class BadEpoch(ValueError):
+    """SOURCE_DATE_EPOCH is set but is not a time the build can use; the message says why."""
+
+
 def today() -> dt.date:
-    """The build's 'today': SOURCE_DATE_EPOCH when set (reproducible builds), else the date."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
+    """The build's 'today': SOURCE_DATE_EPOCH when set (reproducible builds), else the date.
+    As reproducible-builds.org specifies, a value that is not a non-negative integer number
+    of seconds, or one beyond the dates the build can handle (the year 9999), is an error
+    (BadEpoch), never silently replaced by the clock; an empty value counts as unset."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return dt.datetime.now(dt.UTC).date()
+    shown = epoch if len(epoch) <= 40 else epoch[:40] + "..."
+    if not epoch.isascii() or not epoch.isdigit():
+        raise BadEpoch(f"SOURCE_DATE_EPOCH={shown!r} is not a whole number of seconds since "
+                       "1970-01-01 (unset it, or set it to e.g. $(git log -1 --format=%ct))")
+    try:
         return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
-    return dt.datetime.now(dt.UTC).date()
+    except (OverflowError, ValueError, OSError):
+        raise BadEpoch(f"SOURCE_DATE_EPOCH={shown!r} is out of range (after the year 9999)") \
+            from None
 
 
 def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
@@ -110,7 +125,11 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     problems = ProblemList()
     result = BuildResult(problems)
     clock = _Clock(result.timings)
-    day = today()
+    try:
+        day = today()
+    except BadEpoch as e:
+        problems.add("environment", str(e), "SOURCE_DATE_EPOCH")
+        return result
     config = result.config = load_config(opts.root, problems)
     if config is None:
         return result
@@ -124,8 +143,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     if opts.skip_unchanged and opts.write and state.parsed is None:  # (not a preview's state)
         patch = delta.rebuild(
             config, out, day, prior.record, prior.inputs, prior.key, prior.options,
-            lambda: prior.intact, lambda: load_templates(config.root, ProblemList(),
-                                                         _jinja_cache(config.root)),
+            lambda: prior.intact, lambda: _templates(config.root, ProblemList(), True),
             opts.strict)
         if patch is not None:
             _patched(result, patch, out)
@@ -133,8 +151,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
             return result
     if opts.cache:
         _read_caches(config.root, state)
-    templates = load_templates(config.root, problems, _jinja_cache(config.root) if opts.cache
-                               else None)
+    templates = _templates(config.root, problems, opts.cache)
     corpus = _load(config, day, problems, state, opts.cache,
                    prior.inputs.digests if prior.inputs else None)
     prior.settle(corpus.hashed, config.root)
@@ -295,6 +312,21 @@ def _related(graph: TopicGraph, config: SiteConfig, day: dt.date, state: BuildSt
         state.related_key = links
         keep_memo(config.root, "related", {"key": links, "memo": pack(memo)})
     return nxt
+
+
+def _templates(root: Path, problems: ProblemList, cache: bool) -> Templates | None:
+    """The compiled templates, kept in .cache/ when `cache`; a cache folder that cannot be
+    written (read-only, a file, a full disk) only costs the compiling."""
+    if cache:
+        found = ProblemList()
+        try:
+            templates = load_templates(root, found, _jinja_cache(root))
+        except OSError:
+            pass
+        else:
+            problems.extend(found.items())
+            return templates
+    return load_templates(root, problems)
 
 
 def _jinja_cache(root: Path) -> Path:
