@@ -3,10 +3,35 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+# what a diagnostic must not echo as it is: control characters (a newline starts a line of its
+# own, which GitHub Actions runs as a workflow command when it begins with '::'; escapes move
+# a terminal's cursor), line and paragraph separators, and bidirectional overrides (which
+# reorder what a reader sees)
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
+                     "\u2066-\u2069]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+VALUE_MAX = 200  # characters of a value echoed in a message
+TEXT_MAX = 600  # characters of a whole message or hint
+
+
+def shown(text: str, limit: int = VALUE_MAX) -> str:
+    """`text` as a diagnostic may echo it: on one line, control characters written as
+    escapes (a newline as \\n), and at most `limit` characters (ending in an ellipsis when
+    cut). Text already shown stays as it is."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "\u2026"
+    return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
+
+
+def _escape(m: re.Match[str]) -> str:
+    c = m.group()
+    return _ESCAPES.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
 
 
 class Level(StrEnum):
@@ -29,10 +54,17 @@ class Problem:
     hint: str = ""
 
     def format(self) -> str:
-        """Render as `PATH:LINE:COL: error[CODE]: message (hint)`."""
-        where = f"{self.path}:{self.line}:{self.col}"
-        text = f"{where}: {self.level.value}[{self.code}]: {self.message}"
-        return f"{text} ({self.hint})" if self.hint else text
+        """Render as `PATH:LINE:COL: error[CODE]: message (hint)`: always one line (see
+        `shown`), never one that starts with '::' (a GitHub workflow command)."""
+        path, message, hint = self.shown()
+        where = f"{'./' if path.startswith('::') else ''}{path}:{self.line}:{self.col}"
+        text = f"{where}: {self.level.value}[{self.code}]: {message}"
+        return f"{text} ({hint})" if hint else text
+
+    def shown(self) -> tuple[str, str, str]:
+        """The path, message and hint as they may be printed (see `shown`)."""
+        return shown(self.path, TEXT_MAX), shown(self.message, TEXT_MAX), \
+            shown(self.hint, TEXT_MAX)
 
 
 HINTS_PER_FILE = 20  # of one code: then no more hints that cost a search (`add`)
@@ -98,5 +130,7 @@ class ProblemList:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A 'did you mean …?' hint for a misspelt name, or an empty string."""
+    if len(str(word)) > VALUE_MAX:
+        return ""  # (nothing that long is a misspelling; difflib would take its time)
     close = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else ""
+    return f"did you mean '{shown(close[0])}'?" if close else ""

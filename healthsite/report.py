@@ -29,7 +29,8 @@ def github_lines(problems: list[Problem]) -> list[str]:
 
     out = []
     for p in problems:
-        message = f"{p.message} ({p.hint})" if p.hint else p.message
+        _, message, hint = p.shown()  # (one line each, as the text lines: see errors.shown)
+        message = f"{message} ({hint})" if hint else message
         out.append(f"::{p.level.value} file={esc(p.path, True)},line={p.line},col={p.col},"
                    f"title={esc(p.code, True)}::{esc(message)}")
     return out
@@ -43,7 +44,8 @@ def problems_json(result: BuildResult, failed: bool) -> str:
         "ok": not failed,
         "counts": {"errors": result.problems.errors, "warnings": result.problems.warnings},
         "problems": [{"path": p.path, "line": p.line, "col": p.col, "level": p.level.value,
-                      "code": p.code, "message": p.message, "hint": p.hint} for p in problems],
+                      "code": p.code, "message": message, "hint": hint}
+                     for p in problems for _, message, hint in (p.shown(),)],
     }
     return json.dumps(data, indent=2, ensure_ascii=False)
 
