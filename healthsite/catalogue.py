@@ -21,8 +21,10 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "fm-type": (E, "a front-matter value has the wrong type"),
     "fm-unknown-key": (E, "an unknown front-matter key"),
     "bad-date": (E, "a review date that is impossible or in the wrong order"),
-    "bad-slug": (E, "a slug that cannot be a safe URL"),
-    "duplicate-slug": (E, "two files that would publish to the same URL"),
+    "bad-slug": (E, "a slug that cannot be a safe URL or file name (too long, a Windows "
+                 "device name)"),
+    "duplicate-slug": (E, "two files that would publish to the same URL, or whose names differ "
+                       "only in Unicode form"),
     "unknown-topic": (E, "an article names a topic that site.yaml does not declare"),
     "topic-unknown-parent": (E, "a topic's parent is not declared"),
     "topic-duplicate": (E, "a topic slug declared twice"),
@@ -35,10 +37,13 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "bad-citation": (E, "a [^N] citation with no matching source"),
     "bad-care-card": (E, "a care card of an unknown kind"),
     "care-card-link": (E, "an emergency care card with a link that leads away from getting help"),
-    "glossary": (E, "a glossary entry that is malformed or duplicated"),
+    "glossary": (E, "a glossary entry that is malformed or duplicated, or whose link id another "
+                 "term has"),
     "search-index": (E, "the search index could not be built"),
     "external-resource": (E, "a page that would load a script, style, font, image or frame "
                           "from another site"),
+    "unsafe-svg": (E, "an SVG file in static/ that could run script or load another site's "
+                   "file (not published)"),
     "template": (E, "a template that cannot be compiled or rendered"),
     "heading-order": (E, "a skipped heading level or a second h1"),
     "image-alt": (E, "an image without alt text"),

@@ -147,11 +147,12 @@ def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
     unless it has problems, and not handed back: it is then in `memo.placed`, not in the
     files returned."""
     memo = memo if memo is not None else PageMemo()
-    assets = static_files(config.root)
+    assets = static_files(config.root, problems)
     updated = max((a.meta.reviewed for a in graph.articles.values()), default=dt.date(2000, 1, 1))
     site = memo.site = site_view(config, graph, assets, updated)
     base = hashlib.sha256(repr((tpl.fingerprint, site, config.topics)).encode()).hexdigest()
-    out: dict[str, bytes] = {published: data for published, data in assets.values()}
+    out: dict[str, bytes] = {published: data for published, data in assets.values()
+                             if data is not None}  # (a file refused is not published)
     seen: set[str] = set()
 
     def key_of(name: str, inputs: object) -> str:

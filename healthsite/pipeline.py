@@ -39,7 +39,7 @@ from .parallel import Background, map_indexed
 from .readability import Readability
 from .related import Memo, Prepared, ReadingNext, compute, outline, pack, unpack
 from .search import INDEX_DIR, indexer
-from .templating import Templates, load_templates
+from .templating import Templates, load_templates, static_files
 
 
 @dataclass(frozen=True)
@@ -178,6 +178,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     clock.lap("checks")
     result.summary = _summary(result)
     if templates is None or problems.errors:
+        static_files(config.root, problems)  # (checked, though no page is made: see pages)
         return result
     identity = repr((str(out.resolve()), sorted(problems.overrides.items())))
     if opts.write and opts.cache and not state.pages.pages:

@@ -26,6 +26,7 @@ from pathlib import Path
 from .cache import engine_fingerprint, read_pickle, write_pickle
 from .content import PENDING
 from .errors import Problem
+from .files import outside, read_regular
 
 RECORD = ".cache/build.pickle"
 INPUT_DIRS = ("content", "templates", "static")
@@ -73,8 +74,7 @@ class Scan:
         itself would record it)."""
         for rel in list(self.pending):
             try:
-                with open(os.path.join(root, rel), "rb") as fh:
-                    value = hashlib.sha256(fh.read()).hexdigest()
+                value = hashlib.sha256(read_regular(os.path.join(root, rel))).hexdigest()
             except OSError as e:
                 self.pending.pop(rel)
                 self.digests[rel] = f"unreadable:{e.errno}"
@@ -108,6 +108,8 @@ def scan_inputs(root: Path, known: Known | None = None,
             return f"unreadable:{e.errno}"
         if stat.S_ISDIR(st.st_mode):
             return "dir"
+        if not stat.S_ISREG(st.st_mode):  # a named pipe or a device: never opened
+            return f"special:{stat.S_IFMT(st.st_mode)}"
         sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         hit = known.get(rel)
         if hit is not None and hit[0] == sig:
@@ -117,8 +119,7 @@ def scan_inputs(root: Path, known: Known | None = None,
             return PENDING
         else:
             try:
-                with open(path, "rb") as fh:
-                    value = hashlib.sha256(fh.read()).hexdigest()
+                value = hashlib.sha256(read_regular(path)).hexdigest()
             except OSError as e:
                 return f"unreadable:{e.errno}"
         if max(st.st_mtime_ns, st.st_ctime_ns) < start - RACY_NS:
@@ -128,6 +129,7 @@ def scan_inputs(root: Path, known: Known | None = None,
     found["site.yaml"] = digest("site.yaml", os.path.join(root, "site.yaml")) \
         if (root / "site.yaml").exists() else "missing"
     for top in INPUT_DIRS:
+        real = os.path.realpath(os.path.join(root, top))
         for folder, files in _walk(os.path.join(root, top)):
             rel_folder = Path(folder).relative_to(root).as_posix()
             found[rel_folder + "/"] = "link:" + os.readlink(folder) if os.path.islink(folder) \
@@ -137,28 +139,27 @@ def scan_inputs(root: Path, known: Known | None = None,
                 link = "link:" + os.readlink(entry.path) + ":" if entry.is_symlink() else ""
                 rel = f"{rel_folder}/{entry.name}"
                 later = not link and defer is not None and defer(rel)
-                found[rel] = link + digest(rel, entry.path, later)
+                # a link out of its folder is refused by the build: its target is not read
+                found[rel] = link + ("outside" if link and outside(entry.path, real)
+                                     else digest(rel, entry.path, later))
     return Scan(found, trusted, pending)
 
 
 def _walk(top: str) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
-    """os.walk(top, followlinks=True), top-down, each folder with its files as directory
-    entries (by name); a folder reached again through a link loop is left out."""
-    seen: set[str] = set()
+    """os.walk(top), top-down, each folder with its files as directory entries (by name).
+    Symbolic links to folders are listed with the files, not followed: the build does not
+    read through them (content/ and static/ are walked without following them, and a
+    template is not read through a link out of templates/)."""
     stack = [top]
     while stack:
         folder = stack.pop()
-        real = os.path.realpath(folder)
-        if real in seen:
-            continue
-        seen.add(real)
         try:
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError:
             continue
-        yield folder, [e for e in entries if not _is_dir(e)]
-        stack.extend(e.path for e in reversed(entries) if _is_dir(e))
+        yield folder, [e for e in entries if not _is_dir(e) or e.is_symlink()]
+        stack.extend(e.path for e in reversed(entries) if _is_dir(e) and not e.is_symlink())
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:

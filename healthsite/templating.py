@@ -10,6 +10,8 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import os
+import stat
 import sys
 import traceback
 from collections.abc import Callable
@@ -24,9 +26,11 @@ import markupsafe
 
 from .config import SiteConfig
 from .errors import ProblemList
+from .files import kind, outside, read_regular
 from .graph import TopicGraph
 from .markup import Rendered
 from .related import ReadingNext
+from .svg import svg_problem
 
 TEMPLATES_DIR = "templates"
 STATIC_DIR = "static"
@@ -118,6 +122,38 @@ class _CodeGenerator(jinja2.compiler.CodeGenerator):
         super()._output_child_pre(node, frame, finalize)
 
 
+class _Loader(jinja2.FileSystemLoader):
+    """Jinja's loader for templates/, that reads no template through a symbolic link to a
+    file outside templates/ and no named pipe or device (see `refused`; `load_templates`
+    reports them)."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.real = os.path.realpath(folder)
+
+    def get_source(self, environment: jinja2.Environment,
+                   template: str) -> tuple[str, str, Callable[[], bool]]:
+        pieces = jinja2.loaders.split_template_path(template)
+        if refused(os.path.join(self.real, *pieces), self.real, TEMPLATES_DIR):
+            raise jinja2.TemplateNotFound(template)
+        return super().get_source(environment, template)
+
+
+def refused(path: str, real: str, folder: str) -> str:
+    """Why the input file `path` in `folder` (whose real path is `real`) must not be read,
+    or an empty string: a symbolic link whose target is outside the folder (its target is
+    never read), or something that is not a regular file (a named pipe would stall the
+    build, a device never ends)."""
+    if outside(path, real):
+        return f"a symbolic link that points outside {folder}/"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return ""  # (missing or unreadable: reported as such by whoever reads it)
+    return "" if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else \
+        f"not a regular file but {kind(mode)}"
+
+
 class _Environment(jinja2.Environment):
     """Jinja's environment, with `view.name` on the views (plain dicts) found without an
     exception. Jinja tries the attribute first and takes the item when that raises
@@ -144,8 +180,9 @@ def load_templates(root: Path, problems: ProblemList,
     checks each template's source before using it)."""
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
+    bad = _refused_files(root, TEMPLATES_DIR, problems)
     env = _Environment(
-        loader=jinja2.FileSystemLoader(root / TEMPLATES_DIR),
+        loader=_Loader(root / TEMPLATES_DIR),
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache)) if cache else None,
         auto_reload=False,
         autoescape=jinja2.select_autoescape(["html", "xml"]),
@@ -156,7 +193,7 @@ def load_templates(root: Path, problems: ProblemList,
     )
     env.filters["longdate"] = lambda d: f"{d.day} {d.strftime('%B %Y')}"
     ok = True
-    names = sorted(set(TEMPLATES) | set(env.list_templates()))
+    names = sorted(set(TEMPLATES) | set(env.list_templates()) - bad)
     for name in names:
         try:
             env.get_template(name)
@@ -167,9 +204,11 @@ def load_templates(root: Path, problems: ProblemList,
         except jinja2.TemplateNotFound as e:
             ok = False
             missing = e.name if isinstance(e.name, str) else name
+            if missing in bad:
+                continue  # (reported: a link outside templates/, a named pipe…)
             problems.add("template", f"missing template '{missing}'", f"{TEMPLATES_DIR}/{missing}",
                          hint=f"create {TEMPLATES_DIR}/{missing}")
-    if not ok:
+    if not ok or bad:
         return None
     digest = hashlib.sha256()
     for name in names:
@@ -202,26 +241,76 @@ def _template_frame(root: Path, name: str) -> tuple[str, int]:
     return found
 
 
-def static_files(root: Path) -> dict[str, tuple[str, bytes]]:
-    """static/ files as {source name: (published path, bytes)}; CSS gets a content hash."""
-    out: dict[str, tuple[str, bytes]] = {}
+def _refused_files(root: Path, folder: str, problems: ProblemList) -> set[str]:
+    """The files in an input folder that must not be read (see `refused`), by their path
+    in it, each reported at its own path. Folders that are symbolic links are not followed
+    (one pointing outside is reported)."""
+    base = os.path.join(root, folder)
+    real = os.path.realpath(base)
+    found: set[str] = set()
+    for here, dirs, files in os.walk(base):
+        for name in sorted((*dirs, *files)):
+            path = os.path.join(here, name)
+            if name in dirs and not os.path.islink(path):
+                continue
+            why = refused(path, real, folder)
+            if why:
+                rel = os.path.relpath(path, base).replace(os.sep, "/")
+                problems.add("io", why, f"{folder}/{rel}",
+                             hint=f"copy the file into {folder}/ instead"
+                             if why.startswith("a symbolic") else "remove it")
+                found.add(rel)
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(here, d))]
+    return found
+
+
+def static_files(root: Path, problems: ProblemList | None = None
+                 ) -> dict[str, tuple[str, bytes | None]]:
+    """static/ files as {source name: (published path, bytes)}; CSS and JS get a content
+    hash. A file that may not be read or published (a symbolic link out of static/, a named
+    pipe, an unsafe SVG: reported to `problems`) keeps its name, so that pages can still be
+    rendered, but has no bytes and is not published. Folders that are symbolic links are
+    not followed."""
+    out: dict[str, tuple[str, bytes | None]] = {}
     base = root / STATIC_DIR
     if not base.is_dir():
         return out
-    for path in sorted(p for p in base.rglob("*") if p.is_file()):
-        rel = path.relative_to(base).as_posix()
-        data = path.read_bytes()
-        if path.suffix in HASHED:
+    problems = problems if problems is not None else ProblemList()
+    bad = _refused_files(root, STATIC_DIR, problems)
+    files: list[str] = []
+    for here, dirs, names in os.walk(base):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(here, d))]
+        folder = os.path.relpath(here, base).replace(os.sep, "/")
+        files += [name if folder == "." else f"{folder}/{name}" for name in names]
+    for rel in sorted(files, key=lambda p: p.split("/")):
+        suffix = os.path.splitext(rel)[1]
+        data: bytes | None = None
+        if rel not in bad:
+            try:
+                data = read_regular(os.path.join(base, rel))
+            except OSError as e:
+                problems.add("io", f"cannot read the file: {e.strerror or e}",
+                             f"{STATIC_DIR}/{rel}")
+        if data is not None and suffix.lower() in (".svg", ".svgz"):
+            why = svg_problem(data) if suffix.lower() == ".svg" else \
+                ("a compressed SVG cannot be checked: publish it as .svg", 1, 1)
+            if why:
+                message, line, col = why
+                problems.add("unsafe-svg", message, f"{STATIC_DIR}/{rel}", line, col,
+                             hint="an SVG opened on its own runs on the site's address: "
+                             "export it again as a plain picture, or remove it")
+                data = None
+        if suffix in HASHED and data is not None:
             digest = hashlib.sha256(data).hexdigest()[:10]
-            published = f"static/{rel[: -len(path.suffix)]}.{digest}{path.suffix}"
+            published = f"static/{rel[: -len(suffix)]}.{digest}{suffix}"
         else:
             published = f"static/{rel}"
         out[rel] = (published, data)
     return out
 
 
-def site_view(config: SiteConfig, graph: TopicGraph, assets: dict[str, tuple[str, bytes]],
-              updated: dt.date) -> dict[str, Any]:
+def site_view(config: SiteConfig, graph: TopicGraph,
+              assets: dict[str, tuple[str, bytes | None]], updated: dt.date) -> dict[str, Any]:
     """What every template may use about the site as a whole."""
     base = config.base_path
     return {
