@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .config import load_config
-from .content import slugify
+from .content import new_slug
 from .errors import ProblemList, did_you_mean
 from .pipeline import (
     BadEpoch,
@@ -106,7 +106,7 @@ def cmd_new(args: argparse.Namespace) -> int:
             hint = did_you_mean(t, known) or f"known topics: {', '.join(sorted(known))}"
             print(f"healthsite new: unknown topic '{t}' ({hint})", file=sys.stderr)
             return 2
-    slug = slugify(args.title)
+    slug = new_slug(args.title)
     path = root / "content" / f"{slug}.md"
     if path.exists():
         print(f"healthsite new: {path.relative_to(root)} already exists; not overwriting it",

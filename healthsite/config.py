@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -10,11 +11,36 @@ from urllib.parse import urlsplit
 
 from . import schema as s
 from .catalogue import CHECKS, LEVEL_NAMES
-from .errors import Level, ProblemList, did_you_mean
+from .errors import Level, ProblemList, did_you_mean, shown
+from .files import read_regular
 from .yamlio import Located, YamlError, parse
 
 CONFIG_FILE = "site.yaml"
 SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+SLUG_MAX = 100  # characters: a slug is a URL segment and a folder name (most file systems
+# allow 255 bytes, and a longer name fails to be written with ENAMETOOLONG)
+# names Windows keeps for devices, in any case and with any extension: a file or folder
+# named so cannot be checked out there
+WINDOWS_NAMES = frozenset({"con", "prn", "aux", "nul",
+                           *(f"{p}{i}" for p in ("com", "lpt") for i in range(10))})
+
+
+def windows_name(name: str) -> bool:
+    """Whether Windows keeps `name` for a device (CON, con.md, Nul.txt, COM1, LPT9…)."""
+    return name.split(".")[0].rstrip(" ").lower() in WINDOWS_NAMES
+
+
+def name_problem(slug: str) -> str:
+    """Why `slug` cannot be a file or folder name on every system (too long, or a name
+    Windows keeps), or an empty string when it can."""
+    if len(slug) > SLUG_MAX:
+        return (f"'{shown(slug, 40)}' is {len(slug):,} characters long; a slug may have at "
+                f"most {SLUG_MAX}")
+    if windows_name(slug):
+        return (f"'{shown(slug)}' is a device name on Windows (CON, PRN, AUX, NUL, COM0-9, "
+                "LPT0-9): the site could not be checked out there")
+    return ""
+
 
 TOPIC = {
     "slug": s.Field("str", "the topic's URL name, lowercase with hyphens", required=True),
@@ -39,23 +65,27 @@ SCHEMA: dict[str, s.Field] = {
         "urgent_service": s.Field("str", "the urgent advice service", default="NHS 111"),
     }, default=dict),
     "review": s.Field("model", "the review policy", model={
-        "interval_months": s.Field("int", "months between reviews", default=12, minimum=1),
-        "min_sources": s.Field("int", "sources each article must cite", default=2, minimum=0),
+        "interval_months": s.Field("int", "months between reviews", default=12, minimum=1,
+                                   maximum=120),
+        "min_sources": s.Field("int", "sources each article must cite", default=2, minimum=0,
+                               maximum=100),
     }, default=dict),
     "reading_next": s.Field("model", "reading-next settings", model={
-        "count": s.Field("int", "suggestions per article", default=4, minimum=1),
+        "count": s.Field("int", "suggestions per article", default=4, minimum=1, maximum=50),
         "weights": s.Field("model", "score weights", model={
-            "shared_topic": s.Field("number", "weight of a shared topic", default=1.0, minimum=0),
+            "shared_topic": s.Field("number", "weight of a shared topic", default=1.0, minimum=0,
+                                    maximum=1000),
             "parent_topic": s.Field("number", "weight of a shared parent topic", default=0.3,
-                                    minimum=0),
+                                    minimum=0, maximum=1000),
             "links_to": s.Field("number", "bonus when this article links to it", default=1.5,
-                                minimum=0),
+                                minimum=0, maximum=1000),
             "linked_from": s.Field("number", "bonus when it links to this article", default=1.0,
-                                   minimum=0),
+                                   minimum=0, maximum=1000),
         }, default=dict),
     }, default=dict),
     "readability": s.Field("model", "plain-language target", model={
-        "target_grade": s.Field("number", "highest Flesch-Kincaid grade", default=9, minimum=1),
+        "target_grade": s.Field("number", "highest Flesch-Kincaid grade", default=9, minimum=1,
+                                maximum=100),
     }, default=dict),
     "alarm_terms": s.Field("list", "phrases that need an urgent or emergency care card",
                            default=list),
@@ -127,7 +157,7 @@ def load_config(root: Path, problems: ProblemList) -> SiteConfig | None:
     """Read and validate site.yaml; None when it is too broken to build with."""
     path = root / CONFIG_FILE
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_regular(os.fspath(path)).decode("utf-8-sig")
     except FileNotFoundError:
         problems.add("io", f"no {CONFIG_FILE} in {root}", CONFIG_FILE,
                      hint="run the command from the site's folder")
@@ -147,7 +177,8 @@ def load_config(root: Path, problems: ProblemList) -> SiteConfig | None:
 
     data = s.check(loc.value, SCHEMA, loc, (), report, "config", CONFIG_FILE)
     topics = _topics(data.get("topics") or [], loc, report)
-    _check_base_url(data.get("base_url"), loc, report)
+    if not _check_base_url(data.get("base_url"), loc, report):
+        data["base_url"] = None  # (the site is checked as if it lived at '/')
     levels = _levels(data.get("checks") or {}, loc, report)
     if any(k not in data for k in ("title", "base_url")) or data.get("title") is None:
         return None
@@ -191,8 +222,10 @@ def _topics(raw: list[dict[str, Any]], loc: Located, report: s.Report) -> tuple[
         if not slug:
             continue
         line, col = loc.at("topics", i, "slug")
-        if set(slug) - SLUG_CHARS or slug.startswith("-"):
-            report("bad-slug", f"topic slug '{slug}' may use only a-z, 0-9 and '-'", line, col,
+        why = name_problem(slug)
+        if why or set(slug) - SLUG_CHARS or slug.startswith("-"):
+            report("bad-slug", why or f"topic slug '{shown(slug)}' may use only a-z, 0-9 and "
+                   "'-'", line, col, "choose another slug, e.g. 'kidney-disease'" if why else
                    "write it in lowercase with hyphens, e.g. 'kidney-disease'")
             continue
         if slug in seen:
@@ -234,14 +267,36 @@ def _check_cycles(topics: list[Topic], index: dict[str, int], loc: Located,
                    "a topic cannot be its own ancestor; remove one 'parent:'")
 
 
-def _check_base_url(url: Any, loc: Located, report: s.Report) -> None:
+def _check_base_url(url: Any, loc: Located, report: s.Report) -> bool:
+    """Whether `url` may be the site's address (reported where it is not): an absolute
+    http(s) address with no user name, password, query or fragment, as every page's
+    canonical address and feed links publish it."""
     if not isinstance(url, str):
-        return
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        line, col = loc.at("base_url")
-        report("config-type", f"base_url '{url}' is not an absolute http(s) address", line, col,
+        return True  # (reported by the schema)
+    line, col = loc.at("base_url")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError as e:
+        report("config-type", f"base_url '{shown(url)}' is not a valid address: {e}", line, col,
                "write it like https://example.org/")
+        return False
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        report("config-type", f"base_url '{shown(url)}' is not an absolute http(s) address",
+               line, col, "write it like https://example.org/")
+        return False
+    extra = [what for what, there in (
+        ("a user name or password", parts.username is not None or parts.password is not None),
+        ("a query (?...)", "?" in url), ("a fragment (#...)", "#" in url),
+        ("spaces or control characters", any(c.isspace() or not c.isprintable() for c in url)),
+    ) if there]
+    if extra:  # (the address is not echoed: it may hold a password)
+        listed = ", ".join(extra[:-1]) + " or " + extra[-1] if len(extra) > 1 else extra[0]
+        report("config-type", f"base_url must not contain {listed}: it is "
+               "published in every page's canonical address", line, col,
+               "write just the site's address, like https://example.org/health/")
+        return False
+    return True
 
 
 def _levels(raw: dict[str, str], loc: Located, report: s.Report) -> dict[str, Level | None]:

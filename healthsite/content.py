@@ -7,13 +7,15 @@ import functools
 import hashlib
 import os
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from . import schema as s
-from .config import SLUG_CHARS, SiteConfig
-from .errors import Problem, ProblemList
+from .config import SLUG_CHARS, SLUG_MAX, SiteConfig, name_problem
+from .errors import Problem, ProblemList, shown
+from .files import outside, read_regular
 from .frontmatter import FrontMatter, parse_front_matter, split
 from .parallel import map_indexed
 from .yamlio import YamlError, parse
@@ -79,12 +81,8 @@ GLOSSARY_ITEM = {
 
 def read_text(path: Path, rel: str, problems: ProblemList) -> str | None:
     """Read a UTF-8 text file (BOM and CRLF allowed); report anything else."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        problems.add("io", f"cannot read the file: {e.strerror or e}", rel)
-        return None
-    return decode_text(data, rel, problems)
+    data = _read(os.fspath(path), rel, problems)
+    return decode_text(data, rel, problems) if data is not None else None
 
 
 def decode_text(data: bytes, rel: str, problems: ProblemList) -> str | None:
@@ -135,11 +133,33 @@ def parse_file(data: bytes, rel: str, topics: set[str], interval_months: int) ->
 
 def slug_problem(slug: str) -> str:
     """Why `slug` cannot be a URL name, or an empty string when it can."""
+    why = name_problem(slug)
+    if why:
+        return why
     if not slug or set(slug) - SLUG_CHARS or slug.startswith("-") or slug.endswith("-"):
-        return f"'{slug}' is not a valid slug: use lowercase a-z, 0-9 and single hyphens"
+        return f"'{shown(slug)}' is not a valid slug: use lowercase a-z, 0-9 and single hyphens"
     if slug in RESERVED:
         return f"'{slug}' is a name the site itself uses"
     return ""
+
+
+def nfc(text: str) -> str:
+    """`text` in Unicode's composed form (NFC): "café" typed as e + a combining accent
+    (NFD, as macOS writes file names) is the same name as "café" typed at once."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def new_slug(title: str) -> str:
+    """A slug for a new article titled `title`: its words in lowercase ASCII (accents
+    dropped) joined by hyphens, cut at a word to SLUG_MAX characters, never a name the
+    site or Windows keeps."""
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower().replace("&", " and ")).strip("-")
+    if len(slug) > SLUG_MAX:
+        cut = slug[: SLUG_MAX + 1]
+        slug = (cut[: cut.rfind("-")] if "-" in cut[1:] else cut[:SLUG_MAX]).strip("-")
+    slug = slug or "article"
+    return slug if not slug_problem(slug) else f"{slug[: SLUG_MAX - 8]}-article"
 
 
 @dataclass(frozen=True)
@@ -186,65 +206,77 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     articles: dict[str, Article] = {}
     paths = content_files(root)
     used: dict[str, Parsed] = {}
-    content_dir = (root / CONTENT_DIR).resolve()
+    content_dir = os.path.realpath(root / CONTENT_DIR)
     known = digests or {}
-    # (rel, path, cache key or "" when the digest is not known yet, hit, bytes if read)
-    found: list[tuple[str, str, str, Parsed | None, bytes | None]] = []
+    # a file is known by its name in NFC (as links to it are read): the name on disk is
+    # only for reading it, and two names that differ only in their Unicode form are one
+    names: dict[str, str] = {}  # NFC name: the first file on disk with it
+    # (rel, name, path, cache key or "" when the digest is not known yet, hit, bytes if read)
+    found: list[tuple[str, str, str, str, Parsed | None, bytes | None]] = []
     for rel in paths:
         path = f"{top}/{rel}"  # (rel is relative and clean: content_files made it)
+        name = nfc(rel)
+        if name in names:
+            forms = " and ".join(r.encode("ascii", "backslashreplace").decode()
+                                 for r in (names[name], rel))
+            problems.add("duplicate-slug", f"another file has this name, in another Unicode "
+                         f"form ({shown(forms)})", name, 1, 1,
+                         hint="remove one of them: on a Mac they are one file")
+            continue
+        names[name] = rel
         data, digest = None, known.get(rel)
         scanned = digest is not None and len(digest) == 64  # a plain file (links are marked)
         if not scanned and digest != PENDING and os.path.islink(path) \
-                and not Path(path).resolve().is_relative_to(content_dir):
-            problems.add("io", "a symbolic link that points outside content/", rel,
+                and outside(path, content_dir):
+            problems.add("io", "a symbolic link that points outside content/", name,
                          hint="copy the file into content/ instead")
             continue
         if digest == PENDING or cache is None:  # nothing to look up: read and hash it below
-            found.append((rel, path, "", None, None))
+            found.append((rel, name, path, "", None, None))
             continue
         if not scanned:
-            data = _read(path, rel, problems)
+            data = _read(path, name, problems)
             if data is None:
                 continue
             digest = hashlib.sha256(data).hexdigest()
         assert digest is not None  # (scanned, or just hashed)
-        key = parse_key(rel, settings, digest)
+        key = parse_key(name, settings, digest)
         hit = cache.get(key)
-        found.append((rel, path, key, hit, data))
+        found.append((rel, name, path, key, hit, data))
     # files not parsed before are read (if not read above), hashed (if their digest is not
     # known) and parsed across all cores when there are many
-    todo = [i for i, entry in enumerate(found) if entry[3] is None]
+    todo = [i for i, entry in enumerate(found) if entry[4] is None]
 
     def parse(j: int) -> tuple[str, Parsed | None]:
-        rel, path, key, _, data = found[todo[j]]
+        _, name, path, key, _, data = found[todo[j]]
         if data is None:
-            data = _read(path, rel, ProblemList())
+            data = _read(path, name, ProblemList())
             if data is None:
                 return "", None  # read (and reported) again below
         return "" if key else hashlib.sha256(data).hexdigest(), \
-            parse_file(data, rel, topics, config.review_interval_months)
+            parse_file(data, name, topics, config.review_interval_months)
 
     fresh = dict(zip(todo, map_indexed(parse, len(todo), meanwhile=meanwhile), strict=True))
     hashed: dict[str, str] = {}
-    for i, (rel, path, key, hit, _) in enumerate(found):
+    for i, (rel, name, path, key, hit, _) in enumerate(found):
         parsed = hit
         if parsed is None:
             digest, parsed = fresh[i]
             if parsed is None:  # unreadable where it was parsed: try here, reporting why
-                data = _read(path, rel, problems)
+                data = _read(path, name, problems)
                 if data is None:
                     continue
                 digest = hashlib.sha256(data).hexdigest()
-                parsed = parse_file(data, rel, topics, config.review_interval_months)
+                parsed = parse_file(data, name, topics, config.review_interval_months)
             if not key:
                 hashed[rel] = digest
-                key = parse_key(rel, settings, digest)
+                key = parse_key(name, settings, digest)
         used[key] = parsed
         if parsed.problems:
             problems.extend(parsed.problems)
         body: str | Callable[[], str] | None = None if parsed.body is not None else \
-            functools.partial(_body, bodies, key, path, rel, topics, config)
-        article = make_article(rel, key, parsed, base_path, today, problems, body)
+            functools.partial(_body, bodies, key, path, name, topics, config)
+        article = make_article(name, key, parsed, base_path, today, problems, body)
         if article is None:
             continue
         if article.slug in articles:
@@ -257,7 +289,7 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
         cache.clear()
         cache.update(used)
     loaded = {a.path for a in articles.values()}
-    failed = set(paths) - loaded
+    failed = set(map(nfc, paths)) - loaded
     return Corpus(tuple(articles[k] for k in sorted(articles)),
                   frozenset(failed | {PurePosixPath(p).stem for p in failed}), hashed)
 
@@ -278,7 +310,9 @@ def make_article(rel: str, key: str, parsed: Parsed, base_path: str, today: dt.d
                  problems: ProblemList, body: str | Callable[[], str] | None = None
                  ) -> Article | None:
     """The Article a parsed file makes (None, reported, when it has no usable front matter
-    or slug). `key` is its parse key; `body` replaces the parsed body (when kept apart)."""
+    or slug). `key` is its parse key; `body` replaces the parsed body (when kept apart).
+    The article's path is `rel` in NFC (see `nfc`), as links to it are written."""
+    rel = nfc(rel)
     meta = parsed.meta
     if meta is None:
         return None
@@ -313,8 +347,7 @@ def _body(bodies: Callable[[str], str | None] | None, key: str, path: str, rel: 
 
 def _read(path: str, rel: str, problems: ProblemList) -> bytes | None:
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        return read_regular(path)
     except OSError as e:
         problems.add("io", f"cannot read the file: {e.strerror or e}", rel)
         return None
@@ -323,7 +356,12 @@ def _read(path: str, rel: str, problems: ProblemList) -> bytes | None:
 def load_glossary(config: SiteConfig, problems: ProblemList) -> list[GlossaryEntry]:
     """The entries of content/glossary.yaml, sorted by term; none when it is absent."""
     path = config.root / GLOSSARY_FILE
-    if not path.exists():
+    if not os.path.lexists(path):
+        return []
+    if os.path.islink(path) and outside(os.fspath(path),
+                                        os.path.realpath(config.root / CONTENT_DIR)):
+        problems.add("io", "a symbolic link that points outside content/", GLOSSARY_FILE,
+                     hint="copy the file into content/ instead")
         return []
     text = read_text(path, GLOSSARY_FILE, problems)
     if text is None:
@@ -344,25 +382,40 @@ def load_glossary(config: SiteConfig, problems: ProblemList) -> list[GlossaryEnt
         return []
     entries: dict[str, GlossaryEntry] = {}
     names: dict[str, str] = {}
+    where: dict[str, int] = {}  # the line of the entry that has each id
     for i, raw in enumerate(loc.value):
         item = s.check(raw, GLOSSARY_ITEM, loc, (i,), report, "glossary", f"glossary entry {i + 1}")
         if not item.get("term") or not item.get("definition"):
             continue
-        entry = GlossaryEntry(item["term"], item["definition"], tuple(item["also"]),
-                              "term-" + slugify(item["term"]))
+        term = nfc(item["term"])  # (as the bodies it is found in are rendered)
+        entry = GlossaryEntry(term, nfc(item["definition"]), tuple(map(nfc, item["also"])),
+                              "term-" + slugify(term))
+        twice = term.lower() in names
         for name in (entry.term, *entry.also):
             key = name.lower()
             if key in names:
                 line, col = loc.at(i)
-                report("glossary", f"'{name}' is already defined by the entry '{names[key]}'",
+                report("glossary", f"'{shown(name)}' is already defined by the entry "
+                       f"'{shown(names[key])}'",
                        line, col, "each term and other name may appear once")
             names.setdefault(key, entry.term)
-        entries.setdefault(entry.id, entry)
+        if entry.id in entries:  # ("C++" and "C#" are both term-c: one would vanish)
+            first = entries[entry.id]
+            line, col = loc.at(i, "term")
+            if not twice:  # (a term given twice is reported above)
+                report("glossary", f"'{shown(term)}' gets the same link id '{entry.id}' as "
+                       f"'{shown(first.term)}' (line {where[entry.id]})", line, col,
+                       f"spell one of them in other words, or make '{shown(term)}' an "
+                       f"'also:' name of '{shown(first.term)}'")
+            continue
+        entries[entry.id] = entry
+        where[entry.id] = loc.at(i, "term")[0]
     return sorted(entries.values(), key=lambda e: e.term.lower())
 
 
 def slugify(text: str) -> str:
-    """A URL- and id-safe form of a heading or term: lowercase words joined by hyphens."""
-    text = re.sub(r"[^\w\s-]", "", text.lower().replace("&", " and "))
+    """A URL- and id-safe form of a heading or term: lowercase words joined by hyphens, in
+    Unicode's composed form (NFC), so that "café" gives one id however it was typed."""
+    text = re.sub(r"[^\w\s-]", "", nfc(text).lower().replace("&", " and "))
     return re.sub(r"[\s_-]+", "-", text).strip("-") or "section"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 from collections.abc import Hashable
@@ -9,14 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import schema as s
-from .errors import ProblemList, did_you_mean
+from .errors import ProblemList, did_you_mean, shown
 from .yamlio import Located, YamlError, parse
 
 SOURCE = {
     "title": s.Field("str", "the document's title", required=True),
     "publisher": s.Field("str", "the organisation that published it", required=True),
     "year": s.Field("int", "the year it was published or last updated (leave it out only for an "
-                    "undated web page, and give its url)", minimum=1900),
+                    "undated web page, and give its url)", minimum=1900, maximum=9999),
     "url": s.Field("str", "its web address, if you are sure of it"),
 }
 
@@ -156,7 +157,7 @@ def _check_topics(data: dict[str, Any], loc: Located, topics: set[str], report: 
     for i, topic in enumerate(data["topics"]):
         if topic not in topics:
             line, col = loc.at("topics", i)
-            report("unknown-topic", f"unknown topic '{topic}'", line, col,
+            report("unknown-topic", f"unknown topic '{shown(topic)}'", line, col,
                    did_you_mean(topic, topics) or "declare it under 'topics:' in site.yaml")
 
 
@@ -185,12 +186,13 @@ def _check_dates(reviewed: dt.date, next_review: dt.date | None, loc: Located,
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later (clamped to the month's last day)."""
+    """The same day `months` later (clamped to the month's last day), or the last day
+    there is (9999-12-31) when that is later: a date that far ahead is an error reported
+    elsewhere ('reviewed' in the future, a review interval over its maximum)."""
     y, m = divmod(day.month - 1 + months, 12)
     year, month = day.year + y, m + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(d, day.day))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    if year > dt.MAXYEAR:
+        return dt.date.max
+    if year < dt.MINYEAR:
+        return dt.date.min
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -7,12 +7,13 @@ every unknown key, missing key and wrong type at once, each with its line and co
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import did_you_mean
-from .yamlio import Located
+from .errors import did_you_mean, shown
+from .yamlio import HugeNumber, Located
 
 Report = Callable[[str, str, int, int, str], None]  # code, message, line, col, hint
 
@@ -29,6 +30,7 @@ class Field:
     item: str = "str"  # the kind of each element of a list or map value
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    maximum: float | None = None
 
 
 _TYPE_NAMES = {
@@ -61,7 +63,8 @@ def check(
         if key not in schema:
             kline, kcol = loc.key_at(*path, key)
             hint = did_you_mean(key, schema) or f"known keys: {', '.join(sorted(schema))}"
-            report(f"{prefix}-unknown-key", f"unknown key '{key}' in {what}", kline, kcol, hint)
+            report(f"{prefix}-unknown-key", f"unknown key '{shown(str(key))}' in {what}", kline,
+                   kcol, hint)
     for key, f in schema.items():
         if key not in data or data[key] is None:
             if f.required and key not in data:
@@ -110,7 +113,7 @@ def _value(
             return {}
         item = Field(f.item, f.doc, choices=f.choices)
         return {k: v for k, v in value.items()
-                if _ok(v, item, loc, (*path, k), report, prefix, f"{what} '{k}'")}
+                if _ok(v, item, loc, (*path, k), report, prefix, f"{what} '{shown(str(k))}'")}
     return value if _ok(value, f, loc, path, report, prefix, what) else _fallback(f)
 
 
@@ -126,13 +129,25 @@ _GOOD: dict[str, Callable[[Any, Field], bool]] = {
 
 def _ok(value: Any, f: Field, loc: Located, path: tuple[Hashable, ...], report: Report,
         prefix: str, what: str) -> bool:
+    if isinstance(value, HugeNumber) and f.kind in ("int", "number"):
+        limit = f"at most {f.maximum:g}" if f.maximum is not None else "a shorter number"
+        report(f"{prefix}-type", f"{what} must be {limit}, not {value}", *loc.at(*path), "")
+        return False
     if not _GOOD[f.kind](value, f):
         hint = _hint(value, f)
         report(f"{prefix}-type", f"{what} must be {_TYPE_NAMES[f.kind]}, not {_show(value)}",
                *loc.at(*path), hint)
         return False
+    if f.kind == "number" and not math.isfinite(value):
+        report(f"{prefix}-type", f"{what} must be a finite number, not {_show(value)}",
+               *loc.at(*path), "")
+        return False
     if f.minimum is not None and value < f.minimum:
         report(f"{prefix}-type", f"{what} must be at least {f.minimum:g}, not {value}",
+               *loc.at(*path), "")
+        return False
+    if f.maximum is not None and value > f.maximum:
+        report(f"{prefix}-type", f"{what} must be at most {f.maximum:g}, not {value}",
                *loc.at(*path), "")
         return False
     if f.kind == "str" and not value.strip():
@@ -180,5 +195,5 @@ def _show(value: Any) -> str:
     if isinstance(value, dt.date):
         return f"the date {value.isoformat()}"
     if isinstance(value, str):
-        return f"'{value}'"
-    return str(value)
+        return f"'{shown(value)}'"
+    return shown(str(value))

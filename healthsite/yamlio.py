@@ -43,6 +43,21 @@ _STD_TAGS = {
 }
 
 
+NUMBER_DIGITS = 100  # a plain number longer than this is kept as a HugeNumber
+
+
+@dataclass(frozen=True)
+class HugeNumber:
+    """A plain scalar that reads as a whole number with more than NUMBER_DIGITS digits:
+    nothing in a site is one (Python would not even convert one of 4,300 digits), so it is
+    kept as its text for the schema to refuse where it is."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return f"a number with {len(self.text.lstrip('+-').replace('_', '')):,} digits"
+
+
 class YamlError(Exception):
     """A YAML mistake at a 1-based line and column."""
 
@@ -241,7 +256,8 @@ def _plain(text: str, tag: str, line: int, col: int) -> Any:
     if text in _FALSE:
         return False
     if _INT.match(text):
-        return int(text.replace("_", ""))
+        digits = text.replace("_", "")
+        return int(digits) if len(digits) <= NUMBER_DIGITS else HugeNumber(text)
     if _FLOAT.match(text) and any(ch.isdigit() for ch in text):
         return float(text)
     m = _DATE.match(text)
