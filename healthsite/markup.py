@@ -51,7 +51,7 @@ from .errors import Level, Problem, did_you_mean
 from .inline import QuickUnescape, SkippingInlineProcessor
 from .limits import NESTING_SHOWN, TooSlow, deadline, deepest
 from .readability import reading_grade
-from .sanitize import allowed_attribute, clean, removed, reserved_id, safe_url
+from .sanitize import allowed_attribute, as_read, clean, removed, reserved_id, safe_url
 
 CARE_KINDS = {
     # kind: (text for screen readers, heading when none is given)
@@ -554,6 +554,14 @@ class _CareCards(_ForRenderer, Treeprocessor):
                 level = int(el.tag[1])
             elif el.tag == "div" and "admonition" in el.get("class", "").split():
                 self._card(el, doc, min(level + 1, 6))
+            elif el.tag == "p" and (el.text or "").startswith("!!!"):
+                # a card line Python-Markdown did not read as one: its advice would be lost
+                kind = (el.text or "")[3:].split(maxsplit=1)[:1]
+                doc.error("bad-care-card", "this line is not read as a care card: it would "
+                          "be published as text", *doc.spot(_CARD_SRC, kind[0] if kind else "",
+                                                            1, 0),
+                          'write !!! kind "Heading" with straight double quotes and nothing '
+                          "after it, then the card's lines indented four spaces")
 
     def _card(self, el: etree.Element, doc: _Doc, level: int) -> None:
         kinds = [c for c in el.get("class", "").split() if c != "admonition"]
@@ -572,6 +580,10 @@ class _CareCards(_ForRenderer, Treeprocessor):
         if not title or title.lower() == kind.replace("-", " "):
             title = default.format(**self.r.services)
         body = list(el)
+        if not body:
+            doc.error("bad-care-card", f"the {kind} card is empty", *doc.spot(_CARD_SRC, kind,
+                                                                              1, 0),
+                      "indent the card's lines four spaces under its !!! line")
         el.clear()
         el.set("class", f"care-card care-card--{kind}")
         head = etree.SubElement(el, "div", {"class": "care-card__heading-container"})
@@ -594,12 +606,23 @@ class _CareCards(_ForRenderer, Treeprocessor):
 class _Links(_ForRenderer, Treeprocessor):
     def run(self, root: etree.Element) -> None:
         doc = self.doc
+        ids: set[str] | None = None
         for el in root.iter():
             for attr in ("href", "src"):
-                if el.get(attr) is not None and not safe_url(el.get(attr, "")):
-                    url = el.attrib.pop(attr)
+                url = el.get(attr)
+                if url is None:
+                    continue
+                if not safe_url(url):
+                    del el.attrib[attr]
                     doc.warn("raw-html", f"unsafe address removed: '{url[:40]}'",
                              doc.spot(_INLINE_SRC, url, 1), "link only to web pages")
+                elif as_read(url) != url:  # what the browser reads is what is checked
+                    el.set(attr, as_read(url))
+            if el.get("class") == "footnote-backref":  # Python-Markdown's, to its reference
+                ids = ids if ids is not None else {e.get("id", "") for e in root.iter()}
+                if el.get("href", "")[1:] not in ids:  # a footnote no text refers to
+                    el.attrib.pop("href", None)
+                continue
             if el.tag == "img" and not (el.get("alt") or "").strip():
                 doc.error("image-alt", "an image without alt text",
                           *doc.spot(_IMAGE_SRC, el.get("src", ""), 1),

@@ -3,6 +3,7 @@ report of what it removed, so editors are told instead of silently losing conten
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 
@@ -31,25 +32,32 @@ SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _IGNORED = re.compile(r"^[\x00-\x20]+|[\t\n\r]")
 
 # Ids the page templates give their own elements (tests check this against templates/),
-# and the prefixes of the ids they number: content may not take them (a heading or an
+# and the ids they number on an article's page: content may not take them (a heading or an
 # attribute list with id "content" would take the skip link, "source-2" a citation's).
 RESERVED_IDS = frozenset({
     "backlinks", "backlinks-title", "content", "header-search-q", "reading-next",
     "reading-next-title", "review-dates", "search-form", "search-q", "search-results",
     "search-status", "sources-title"})
-RESERVED_PREFIXES = ("source-", "journey-", "term-", "fn:", "fnref:", "pagefind")
+RESERVED_NUMBERED = re.compile(r"source-\d+")
 _ALIGN = re.compile(r"text-align:\s*(?:left|right|center|justify);?\s*", re.I)
+
+
+def as_read(url: str) -> str:
+    """An attribute's address as a browser reads it: character references decoded
+    (`&#106;avascript:`), tabs and newlines anywhere and controls or spaces in front
+    removed."""
+    return _IGNORED.sub("", html.unescape(url) if "&" in url else url)
 
 
 def safe_url(url: str) -> bool:
     """Whether a link or image address is safe: relative, or with an allowed scheme."""
-    m = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", _IGNORED.sub("", url))
+    m = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", as_read(url))
     return m is None or m.group(1).lower() in SAFE_SCHEMES
 
 
 def reserved_id(value: str) -> bool:
     """Whether an id is one the page's own template uses."""
-    return value in RESERVED_IDS or value.startswith(RESERVED_PREFIXES)
+    return value in RESERVED_IDS or RESERVED_NUMBERED.fullmatch(value) is not None
 
 
 def allowed_attribute(tag: str, name: str, value: str) -> bool:
@@ -62,7 +70,9 @@ def allowed_attribute(tag: str, name: str, value: str) -> bool:
 
 
 def _filter(tag: str, name: str, value: str) -> str | None:
-    return None if name == "id" and reserved_id(value) else value
+    if name == "id" and reserved_id(value):
+        return None
+    return as_read(value) if name in ("href", "src") else value
 
 
 def clean(html: str) -> str:
@@ -89,6 +99,8 @@ def _inventory(html: str) -> Counter[tuple[str, str]] | None:
             text = value if isinstance(value, str) else " ".join(value)
             if attr == "style":
                 text = "".join(text.lower().split()).rstrip(";")
+            elif attr in ("href", "src"):
+                text = as_read(text)  # (the sanitiser writes it so: not a removal)
             found[(tag.name, f"{attr}={text}")] += 1
     return found
 
