@@ -314,52 +314,50 @@ OVERLAY_STYLE = (
 
 def make_app(preview: Preview, hosts: Hosts) -> Callable[..., Iterable[bytes]]:
     """A WSGI app serving the preview folder, with the overlay while a build is broken."""
+    plain = "text/plain; charset=utf-8"
 
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def respond(environ: dict[str, Any]) -> tuple[str, str, bytes]:
         host = environ.get("HTTP_HOST")
         path = environ.get("PATH_INFO", "/")
         if not hosts.allows_host(host):
-            return _plain(start_response, "421 Misdirected Request", hosts.refusal())
+            return "421 Misdirected Request", plain, hosts.refusal().encode()
         if len(path) + len(environ.get("QUERY_STRING", "")) > MAX_URL:
-            return _plain(start_response, "414 URI Too Long", "That address is too long.\n")
+            return "414 URI Too Long", plain, b"That address is too long.\n"
         if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
-            return _plain(start_response, "405 Method Not Allowed", "Only GET and HEAD.\n")
+            return "405 Method Not Allowed", plain, b"Only GET and HEAD.\n"
         if path == OVERLAY_CSS:
-            start_response("200 OK", [("Content-Type", "text/css; charset=utf-8"),
-                                      ("Cache-Control", "no-store")])
-            return [OVERLAY_STYLE]
-        errors = [p for p in preview.problems if p.level.value == "error"]
+            return "200 OK", "text/css; charset=utf-8", OVERLAY_STYLE
         target = resolve(preview.dir, path)
-        status = "200 OK"
-        body = None
-        if target is not None:
-            try:
-                body = target.read_bytes()
-            except OSError:  # removed by a rebuild since it was found
-                body = None
-        if target is None or body is None:
-            status = "404 Not Found"
-            fallback = preview.dir / "404.html"
-            body = fallback.read_bytes() if fallback.is_file() else b"<html><head></head>" \
-                b"<body><h1>Not found</h1></body></html>"
-            ctype = "text/html; charset=utf-8"
+        body = _read(target) if target is not None else None
+        if target is None or body is None:  # (or removed by a rebuild since it was found)
+            status, ctype = "404 Not Found", "text/html; charset=utf-8"
+            body = _read(preview.dir / "404.html") or \
+                b"<html><head></head><body><h1>Not found</h1></body></html>"
         else:
+            status = "200 OK"
             ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
             if ctype.startswith("text/") or ctype.endswith(("javascript", "json", "xml")):
                 ctype += "; charset=utf-8"
         if ctype.startswith("text/html"):
+            errors = [p for p in preview.problems if p.level.value == "error"]
             body = _preview_html(body, errors, str(host), hosts.port)
-        start_response(status, [("Content-Type", ctype), ("Cache-Control", "no-store"),
+        return status, ctype, body
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        status, ctype, body = respond(environ)
+        start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(body))),
+                                ("Cache-Control", "no-store"),
                                 ("X-Content-Type-Options", "nosniff")])
-        return [body]
+        return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
 
     return app
 
 
-def _plain(start_response: Callable[..., Any], status: str, text: str) -> list[bytes]:
-    start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
-                            ("Cache-Control", "no-store")])
-    return [text.encode()]
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 _CSP = re.compile(rb'<meta\s+http-equiv="?content-security-policy"?\s+content="([^"]*)"', re.I)

@@ -101,13 +101,11 @@ def preview_server(root: Path, env: dict[str, str] | None = None) -> Iterator[Se
 
 
 def get(port: int, path: str, host: str | None = None, timeout: float = 5,
-        headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        method: str = "GET") -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         conn.putheader("Host", host if host is not None else f"127.0.0.1:{port}")
-        for name, value in (headers or {}).items():
-            conn.putheader(name, value)
         conn.endheaders()
         response = conn.getresponse()
         return response.status, dict(response.getheaders()), response.read()
@@ -168,6 +166,21 @@ def test_a_very_long_address_is_a_clean_4xx(make_site: MakeSite) -> None:
         assert get(s.port, "/iron/" + "b" * 1500)[0] == 404
         assert get(s.port, "/iron/")[0] == 200
         assert "Traceback" not in s.output() and " 500 " not in s.output()
+
+
+def test_head_and_other_methods_get_clean_answers(make_site: MakeSite) -> None:
+    with preview_server(make_site(good_files())) as s:
+        host = f"127.0.0.1:{s.port}"
+        full = get(s.port, "/iron/")[2]
+        status, headers, body = get(s.port, "/iron/", host, method="HEAD")
+        assert (status, body, headers["Content-Length"]) == (200, b"", str(len(full)))
+        assert get(s.port, "/nowhere/", host, method="HEAD")[0] == 404
+        assert get(s.port, "/iron/", "evil.example", method="HEAD")[0] == 421
+        assert get(s.port, "/" + "a" * 8000, host, method="HEAD")[0] == 414
+        assert get(s.port, "/iron/", host, method="POST")[0] == 405
+        assert get(s.port, "/iron/", host, method="DELETE")[0] == 405
+        assert get(s.port, "/iron/")[0] == 200
+        assert "Traceback" not in s.output()
 
 
 def test_websocket_frames_that_are_not_commands_are_ignored_quietly(
