@@ -95,7 +95,12 @@ class Preview:
         with self._lock:
             if self._closed:
                 return False
-            changed = self._sync(result.files) if ok else 0
+            try:
+                changed = self._sync(result.files) if ok else 0
+            except OSError as e:  # a full or read-only temporary folder
+                self.problems = [Problem("healthsite", 1, 1, Level.ERROR, "io",
+                                         f"cannot write the preview into {self.dir}: {e}")]
+                return False
             if ok and not self.indexed and result.config is not None and result.config.search:
                 self.indexed = index_site(self.dir, result.config.language, ProblemList())
             self.problems = result.problems.sorted()

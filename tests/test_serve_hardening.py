@@ -8,6 +8,7 @@ import asyncio
 import http.client
 import importlib.metadata
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -426,6 +427,23 @@ def test_a_save_during_a_rebuild_gets_one_more_and_reloads_wait_for_each(
         assert "Second save" in (preview.dir / "iron" / "index.html").read_text()
     finally:
         preview.close()
+
+
+def test_a_preview_folder_that_cannot_be_written_is_a_problem_not_a_crash(
+        make_site: MakeSite) -> None:
+    root = make_site(good_files())
+    preview = Preview(root)
+    try:
+        assert preview.rebuild()
+        shutil.rmtree(preview.dir / "iron")
+        (preview.dir / "iron").write_text("in the way")  # as a full disk would refuse it
+        edit(root / "content" / "iron.md", "Low iron can matter", "Saved")
+        assert not preview.rebuild()
+        assert [p.code for p in preview.problems] == ["io"]
+        assert "cannot write the preview" in preview.problems[0].message
+    finally:
+        preview.close()
+    assert not preview.dir.exists()
 
 
 def test_the_watcher_hands_rebuilds_to_the_worker(make_site: MakeSite,
