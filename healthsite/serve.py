@@ -448,12 +448,14 @@ def _refuse_strangers(handler: web.RequestHandler, hosts: Hosts) -> None:
     origin = handler.request.headers.get("Origin")
     if not hosts.allows_host(handler.request.headers.get("Host")):
         handler.set_status(421)
+        message = hosts.refusal()
     elif origin is not None and not hosts.allows_origin(origin):
         handler.set_status(403)
+        message = "This is only for the preview's own pages.\n"
     else:
         return
     handler.set_header("Content-Type", "text/plain; charset=utf-8")
-    handler.finish(hosts.refusal())
+    handler.finish(message)
 
 
 class PreviewServer(Server):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import importlib.metadata
+import inspect
 import os
 import shutil
 import signal
@@ -24,6 +25,7 @@ from typing import Any
 import pytest
 from browser import chromium
 from conftest import REPO, good_files
+from livereload import Server
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -303,21 +305,21 @@ def test_the_page_app_checks_host_length_and_method(make_site: MakeSite) -> None
         preview.close()
 
 
-def test_livereload_is_the_version_whose_server_we_replace() -> None:
+def test_livereload_is_the_version_whose_server_we_replace(
+        capsys: pytest.CaptureFixture[str]) -> None:
     """PreviewServer replaces Server.application of python-livereload 2.7 (pinned <2.8 in
     pyproject.toml); any other version gets its stock server, with a warning."""
     assert importlib.metadata.version("livereload").startswith("2.7.")
+    assert list(inspect.signature(Server.application).parameters) == \
+        ["self", "port", "host", "liveport", "debug", "live_css"]
     hosts = Hosts.bound_to("127.0.0.1", 8000)
     watcher: Any = object()
     assert isinstance(livereload_server(lambda e, s: [], watcher, hosts), PreviewServer)
     assert isinstance(livereload_server(lambda e, s: [], watcher, hosts, "2.7.9"), PreviewServer)
+    assert capsys.readouterr().err == ""
     stock = livereload_server(lambda e, s: [], watcher, hosts, "2.8.0")
-    assert not isinstance(stock, PreviewServer)
-    import inspect
-
-    from livereload import Server
-    assert list(inspect.signature(Server.application).parameters) == \
-        ["self", "port", "host", "liveport", "debug", "live_css"]
+    assert type(stock) is Server
+    assert "warning: python-livereload 2.8.0 is not the 2.7" in capsys.readouterr().err
 
 
 # item 12: the pages' CSP stays in force in the preview -----------------------------------
