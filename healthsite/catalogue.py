@@ -62,3 +62,10 @@ CHECKS: dict[str, tuple[Level, str]] = {
 }
 
 LEVEL_NAMES = {"error": E, "warning": W, "off": None}
+
+# Problems that leave a page or file out of the site (or the site unbuildable): a site may
+# not make them warnings or switch them off, or pages would go missing without a word.
+ALWAYS_ERRORS = frozenset({
+    "yaml", "encoding", "io", "too-large", "too-complex", "config-missing", "config-type",
+    "config-unknown-key", "fm-unclosed", "fm-missing", "fm-type", "bad-date", "bad-slug",
+    "duplicate-slug", "template", "search-index", "unsafe-svg"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -61,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--out", type=Path, help="output folder (default from site.yaml)")
         s.set_defaults(func=func)
     s = sub.add_parser("serve", help="preview the site with live reload")
-    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--port", type=_port, default=8000, help="1-65535 (default 8000)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--drafts", action="store_true", help="include draft pages")
     s.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
@@ -72,6 +73,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
     s.set_defaults(func=cmd_new)
     return p
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"'{text[:20]}' is not a port number (1-65535)")
+    return port
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -176,27 +187,48 @@ def _run(args: argparse.Namespace, write: bool) -> int:
     failed = strict_failed(result, args.strict)
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     problems = result.problems.sorted()
-    if fmt == "json":
-        print(problems_json(result, failed))
-    else:
-        lines = text_lines(problems, result.problems.errors, result.problems.warnings)
-        if fmt == "github":
-            lines = github_lines(problems) + lines
-        for line in lines:
-            print(line)
+    try:
+        if fmt == "json":
+            print(problems_json(result, failed))
+        else:
+            lines = text_lines(problems, result.problems.errors, result.problems.warnings)
+            if fmt == "github":
+                lines = github_lines(problems) + lines
+            for line in lines:
+                print(line)
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped early (`| head`): end quietly, as Unix tools do
+        _drop_stdout()
+    except OSError as e:  # a full disk behind `> file`
+        print(f"healthsite: error: cannot write the problems to standard output: "
+              f"{e.strerror or e}", file=sys.stderr)
+        _drop_stdout()
+        failed = True
     if args.report and unwritable is None:
         try:
             args.report.write_text(json.dumps(build_report(result), indent=2,
                                               ensure_ascii=False) + "\n", encoding="utf-8")
         except OSError as e:
             unwritable = f"{e.strerror or e}"
-    summary(result, time.perf_counter() - start, write, failed,
-            out=sys.stderr if fmt == "json" else sys.stdout)
+    try:
+        summary(result, time.perf_counter() - start, write, failed,
+                out=sys.stderr if fmt == "json" else sys.stdout)
+    except OSError:  # (reported above, or a reader that stopped)
+        _drop_stdout()
     if unwritable is not None:
         print(f"healthsite: error: cannot write the report to {args.report}: {unwritable}"
               + ("; the site was checked, not written" if held_back else ""), file=sys.stderr)
         return 1
     return 1 if failed else 0
+
+
+def _drop_stdout() -> None:
+    """Send what is still to be printed nowhere: standard output cannot take it."""
+    if sys.stdout is not None:
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
 
 
 def _bad_epoch() -> int | None:

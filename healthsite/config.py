@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -10,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import schema as s
-from .catalogue import CHECKS, LEVEL_NAMES
+from .catalogue import ALWAYS_ERRORS, CHECKS, LEVEL_NAMES
 from .errors import Level, ProblemList, did_you_mean, shown
 from .files import read_regular
 from .yamlio import Located, YamlError, parse
@@ -177,6 +178,7 @@ def load_config(root: Path, problems: ProblemList) -> SiteConfig | None:
 
     data = s.check(loc.value, SCHEMA, loc, (), report, "config", CONFIG_FILE)
     topics = _topics(data.get("topics") or [], loc, report)
+    _check_services(data.get("services") or {}, loc, report)
     if not _check_base_url(data.get("base_url"), loc, report):
         data["base_url"] = None  # (the site is checked as if it lived at '/')
     levels = _levels(data.get("checks") or {}, loc, report)
@@ -299,6 +301,20 @@ def _check_base_url(url: Any, loc: Located, report: s.Report) -> bool:
     return True
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def _check_services(services: dict[str, Any], loc: Located, report: s.Report) -> None:
+    """A service's value goes into pages as one line of plain text (never Markdown or
+    HTML): a line break or control character in it is reported here, not on the lines
+    of the articles that use it."""
+    for name, value in services.items():
+        if isinstance(value, str) and _CONTROL.search(value):
+            line, col = loc.at("services", name)
+            report("config-type", f"services.{name} has a line break or control character",
+                   line, col, "write the value on one line")
+
+
 def _levels(raw: dict[str, str], loc: Located, report: s.Report) -> dict[str, Level | None]:
     levels: dict[str, Level | None] = {}
     for code, name in raw.items():
@@ -306,6 +322,12 @@ def _levels(raw: dict[str, str], loc: Located, report: s.Report) -> dict[str, Le
             line, col = loc.key_at("checks", code)
             report("config-unknown-key", f"unknown check '{code}' in 'checks'", line, col,
                    did_you_mean(code, CHECKS) or "see the list of checks in README.md")
+            continue
+        if code in ALWAYS_ERRORS and name != "error":
+            line, col = loc.at("checks", code)
+            report("config-type", f"'{code}' problems leave a page or file out of the site: "
+                   "the check cannot be made a warning or turned off", line, col,
+                   "fix the problem instead, or leave the page out with draft: true")
             continue
         levels[code] = LEVEL_NAMES[name]
     return levels

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from . import schema as s
 from .config import SLUG_CHARS, SLUG_MAX, SiteConfig, name_problem
 from .errors import Problem, ProblemList, shown
-from .files import outside, read_regular
+from .files import outside, printable, read_regular, undecodable
 from .frontmatter import FrontMatter, parse_front_matter, split
 from .parallel import map_indexed
 from .yamlio import YamlError, parse
@@ -174,14 +174,18 @@ class Corpus:
 
 def content_files(root: Path) -> list[str]:
     """Every content/**/*.md path (relative to the site, sorted by path parts), as
-    pathlib's rglob finds them: symbolic links to folders are not followed, and a folder
-    named like a file is listed (and reported when read)."""
+    pathlib's rglob finds them: symbolic links to folders are not followed, hidden files
+    and folders are left out, and a folder named like a file is listed (and reported when
+    read)."""
     found: list[str] = []
     base = root / CONTENT_DIR
     for folder, dirs, files in os.walk(base):
         rel = Path(folder).relative_to(root).as_posix()
-        found += [f"{rel}/{name}" for name in (*files, *dirs) if name.endswith(".md")]
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
+        found += [f"{rel}/{name}" for name in (*files, *dirs)
+                  if name.endswith(".md") and not name.startswith(".")]
+        # hidden files and folders are an editor's or a tool's (".#a.md" is an Emacs lock)
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))
+                   and not d.startswith(".")]
     return sorted(found, key=lambda p: p.split("/"))
 
 
@@ -215,6 +219,10 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     found: list[tuple[str, str, str, str, Parsed | None, bytes | None]] = []
     for rel in paths:
         path = f"{top}/{rel}"  # (rel is relative and clean: content_files made it)
+        if undecodable(rel):
+            problems.add("encoding", "the file name is not UTF-8 text", printable(rel),
+                         hint="rename the file (its name is its address)")
+            continue
         name = nfc(rel)
         if name in names:
             forms = " and ".join(r.encode("ascii", "backslashreplace").decode()

@@ -40,3 +40,18 @@ def outside(path: str, folder: str) -> bool:
     inside `folder` (a real path, links resolved)."""
     real = os.path.realpath(path)
     return real != folder and not real.startswith(folder.rstrip("/") + "/")
+
+
+def undecodable(name: str) -> bool:
+    """Whether a file name (as os gives it, bytes that are not UTF-8 as surrogates) is not
+    UTF-8 text: it cannot be a URL, a link target or a line of the build's output."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def printable(name: str) -> str:
+    """A file name for messages: bytes that are not UTF-8 written as \\xNN."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import schema as s
-from .errors import ProblemList, did_you_mean, shown
+from .errors import HINTS_PER_FILE, ProblemList, did_you_mean, shown
 from .yamlio import Located, YamlError, parse
 
 SOURCE = {
@@ -154,11 +154,14 @@ def parse_front_matter(
 
 
 def _check_topics(data: dict[str, Any], loc: Located, topics: set[str], report: s.Report) -> None:
+    unknown = 0
     for i, topic in enumerate(data["topics"]):
         if topic not in topics:
             line, col = loc.at("topics", i)
+            unknown += 1  # (a suggestion compares with every topic: the first few only)
             report("unknown-topic", f"unknown topic '{shown(topic)}'", line, col,
-                   did_you_mean(topic, topics) or "declare it under 'topics:' in site.yaml")
+                   (did_you_mean(topic, topics) if unknown <= HINTS_PER_FILE else "")
+                   or "declare it under 'topics:' in site.yaml")
 
 
 def _check_sources(data: dict[str, Any], loc: Located, report: s.Report) -> None:

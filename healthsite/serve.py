@@ -494,6 +494,21 @@ def livereload_server(app: Callable[..., Iterable[bytes]], watcher: Watcher, hos
     return Server(app=app, watcher=watcher)
 
 
+def cannot_listen(host: str, port: int) -> str:
+    """Why the preview could not listen on `host` and `port` (an unknown host, an address
+    this machine does not have, a port in use), or an empty string. Checked before the
+    first build, so a mistake costs a line, not a build and a traceback."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except (OSError, UnicodeError) as e:
+        return getattr(e, "strerror", None) or str(e)
+    return ""
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # as Ctrl+C: livereload stops its loop, serve() cleans up
 
@@ -501,6 +516,10 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = False) -> int:
     """Run the preview server until interrupted (Ctrl+C, SIGTERM or SIGHUP); the temporary
     folder goes with it."""
+    why = cannot_listen(host, port)
+    if why:
+        print(f"healthsite serve: cannot listen on {host} port {port}: {why}", file=sys.stderr)
+        return 1
     hosts = Hosts.bound_to(host, port)
     if host not in LOOPBACK:
         print(f"warning: serving on {host} makes the preview reachable from other machines; "
@@ -520,6 +539,10 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = 
         server.serve(host=host, port=port, debug=False, restart_delay=0)
     except KeyboardInterrupt:
         pass
+    except OSError as e:  # the port taken in the meantime
+        print(f"healthsite serve: cannot listen on {host} port {port}: {e.strerror or e}",
+              file=sys.stderr)
+        return 1
     finally:
         for s in (*stops, signal.SIGINT):  # a second Ctrl+C must not stop the cleaning up
             handler = signal.signal(s, signal.SIG_IGN)

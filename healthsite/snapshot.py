@@ -173,7 +173,7 @@ def fingerprint(inputs: dict[str, str], options: str) -> str:
     """One digest of the inputs, the engine and the options that shape the output."""
     h = hashlib.sha256(f"{engine_fingerprint()}\0{options}\0".encode())
     for path in sorted(inputs):
-        h.update(f"{path}\0{inputs[path]}\0".encode())
+        h.update(f"{path}\0{inputs[path]}\0".encode("utf-8", "surrogateescape"))
     return h.hexdigest()
 
 

@@ -26,7 +26,7 @@ import markupsafe
 
 from .config import SiteConfig
 from .errors import ProblemList
-from .files import kind, outside, read_regular
+from .files import kind, outside, printable, read_regular, undecodable
 from .graph import TopicGraph
 from .markup import Rendered
 from .related import ReadingNext
@@ -146,6 +146,8 @@ def refused(path: str, real: str, folder: str) -> str:
     build, a device never ends)."""
     if outside(path, real):
         return f"a symbolic link that points outside {folder}/"
+    if undecodable(path):
+        return "a file name that is not UTF-8 text"
     try:
         mode = os.stat(path).st_mode
     except OSError:
@@ -256,9 +258,11 @@ def _refused_files(root: Path, folder: str, problems: ProblemList) -> set[str]:
             why = refused(path, real, folder)
             if why:
                 rel = os.path.relpath(path, base).replace(os.sep, "/")
-                problems.add("io", why, f"{folder}/{rel}",
+                problems.add("encoding" if why.startswith("a file name") else "io", why,
+                             printable(f"{folder}/{rel}"),
                              hint=f"copy the file into {folder}/ instead"
-                             if why.startswith("a symbolic") else "remove it")
+                             if why.startswith("a symbolic") else "rename it"
+                             if why.startswith("a file name") else "remove it")
                 found.add(rel)
         dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(here, d))]
     return found
