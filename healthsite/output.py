@@ -21,7 +21,7 @@ import shutil
 import stat
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -368,44 +368,54 @@ def _renew(out: Path, want: dict[str, bytes | None],
 
 def _fill(stage: str, live: str, want: dict[str, bytes | None],
           previous: dict[str, tuple[int, int, int]], modes: _Modes) -> None:
-    """Make the folder `stage` hold exactly `want`, whatever it held."""
-    folders = {""}
-    for rel in want:
-        parts = rel.split("/")[:-1]
-        folders.update("/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1))
+    """Make the folder `stage` hold exactly `want`, whatever it held. (Plain strings and
+    one pass each: at 10,000 pages this is what an update costs beyond its changes.)"""
+    folders = folders_of(want)
     have: dict[str, int] = {}  # the spare's files that may stay: their inodes
     made = {""}
     stack = [""]
+    stage_ = stage + "/"
     while stack:  # remove what the new site does not have; note what the spare holds
         prefix = stack.pop()
-        with os.scandir(os.path.join(stage, prefix)) as listing:
-            entries = list(listing)
-        for entry in entries:
-            rel = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                if rel + "/" in folders:
-                    made.add(rel + "/")
-                    stack.append(rel + "/")
+        with os.scandir(stage_ + prefix) as listing:
+            for entry in listing:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if rel + "/" in folders:
+                        made.add(rel + "/")
+                        stack.append(rel + "/")
+                    else:
+                        shutil.rmtree(entry.path)
+                elif rel in want and entry.is_file(follow_symlinks=False):
+                    have[rel] = entry.inode()
                 else:
-                    shutil.rmtree(entry.path)
-            elif rel in want and entry.is_file(follow_symlinks=False):
-                have[rel] = entry.inode()
-            else:
-                os.unlink(entry.path)
+                    os.unlink(entry.path)
     for folder in sorted(folders - made):
-        modes.mkdir(os.path.join(stage, folder))
+        modes.mkdir(stage_ + folder)
+    live_ = live + "/"
     for rel, data in want.items():  # then put in what is missing or different
-        target = os.path.join(stage, rel)
         if data is None:
-            if have.get(rel) == previous[rel][2]:
+            found = have.get(rel)
+            if found == previous[rel][2]:
                 continue  # (already a link to the published file)
-            if rel in have:
-                os.unlink(target)
-            if not _link(os.path.join(live, rel), target):
-                shutil.copyfile(os.path.join(live, rel), target)
-                os.chmod(target, FILE_MODE)
+            if found is not None:
+                os.unlink(stage_ + rel)
+            if not _link(live_ + rel, stage_ + rel):
+                shutil.copyfile(live_ + rel, stage_ + rel)
+                os.chmod(stage_ + rel, FILE_MODE)
         else:
-            modes.create(target, data)  # (a file there is unlinked first, never written)
+            modes.create(stage_ + rel, data)  # (a file there is unlinked first, never written)
+
+
+def folders_of(paths: Iterable[str]) -> set[str]:
+    """Every folder (as "a/b/", and "" for the top) that holds one of `paths`."""
+    found = {""}
+    for rel in paths:
+        folder = rel[: rel.rfind("/") + 1]
+        while folder not in found:
+            found.add(folder)
+            folder = folder[: folder.rfind("/", 0, -1) + 1]
+    return found
 
 
 class _Modes:

@@ -27,6 +27,7 @@ from .cache import engine_fingerprint, read_pickle, write_pickle
 from .content import PENDING
 from .errors import Problem
 from .files import outside, read_regular
+from .output import folders_of
 
 RECORD = ".cache/build.pickle"
 INPUT_DIRS = ("content", "templates", "static")
@@ -206,21 +207,13 @@ def swapped(out: Path, previous: Manifest, changed: Iterable[str]) -> Manifest:
     if not changed:
         return dict(previous)  # nothing was swapped in
     found = {rel: st for rel, st in previous.items()
-             if rel and not rel.endswith("/") and rel not in changed}
+             if rel and rel[-1] != "/" and rel not in changed}
+    top = os.fspath(out)
     for rel in changed:
         with contextlib.suppress(FileNotFoundError):
-            found[rel] = _stat(os.lstat(os.path.join(out, rel)))
-    folders = {""}
-    for rel in found:
-        parts = rel.split("/")[:-1]
-        for i in range(len(parts), 0, -1):
-            folder = "/".join(parts[:i]) + "/"
-            if folder in folders:
-                break
-            folders.add(folder)
-    for folder in folders:
-        found[folder] = _stat(os.lstat(os.path.join(out, folder.rstrip("/")) if folder
-                                       else out))
+            found[rel] = _stat(os.lstat(f"{top}/{rel}"))
+    for folder in folders_of(found):
+        found[folder] = _stat(os.lstat(f"{top}/{folder[:-1]}" if folder else top))
     return found
 
 
