@@ -28,7 +28,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 MARKER = ".healthsite-output"
-MARKER_TEXT = b"This directory is written by healthsite; it is replaced on every build.\n"
+# (an output whose marker says otherwise was made by an engine that left modes to the umask)
+MARKER_TEXT = b"This directory is written by healthsite; it is replaced on every build " \
+    b"(files 0644, folders 0755).\n"
 # folders of the project the site may be neither written into nor written over
 OWNED_DIRS = ("content", "templates", "static", "healthsite", "tests", ".git", ".cache")
 FILE_MODE, FOLDER_MODE = 0o644, 0o755
@@ -375,6 +377,11 @@ def _fill(stage: str, live: str, want: dict[str, bytes | None],
     made = {""}
     stack = [""]
     stage_ = stage + "/"
+    # a spare from an engine that left modes to the umask: its folders are put right too
+    # (its files stay only if they are the published ones, whose modes are right)
+    foreign = not _holds(stage_ + MARKER, MARKER_TEXT)
+    if foreign:
+        _chmod(stage, FOLDER_MODE)
     while stack:  # remove what the new site does not have; note what the spare holds
         prefix = stack.pop()
         with os.scandir(stage_ + prefix) as listing:
@@ -384,6 +391,8 @@ def _fill(stage: str, live: str, want: dict[str, bytes | None],
                     if rel + "/" in folders:
                         made.add(rel + "/")
                         stack.append(rel + "/")
+                        if foreign:
+                            _chmod(entry.path, FOLDER_MODE)
                     else:
                         shutil.rmtree(entry.path)
                 elif rel in want and entry.is_file(follow_symlinks=False):
@@ -487,6 +496,14 @@ def _chmod(path: str, mode: int) -> None:
     st = os.lstat(path)
     if not stat.S_ISLNK(st.st_mode) and stat.S_IMODE(st.st_mode) != mode:
         os.chmod(path, mode)
+
+
+def _holds(path: str, data: bytes) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(data) + 1) == data
+    except OSError:
+        return False
 
 
 def _same(old: Path | str, data: bytes) -> bool:

@@ -415,6 +415,25 @@ def test_files_are_0644_and_folders_0755_whatever_the_umask(
         os.umask(before)
 
 
+def test_a_spare_from_an_engine_that_followed_the_umask_is_put_right(
+        make_site: MakeSite, today: None) -> None:
+    """The output an earlier engine made under umask 077 becomes the spare (folders 0700,
+    another marker): the update that swaps it in gives its folders 0755."""
+    root = make_site(no_search())
+    spare = root / "._site.spare"
+    assert not build_site(Options(root=root)).problems.errors
+    retitle(root, "Iron, first")
+    assert not build_site(Options(root=root)).problems.errors
+    for folder in [spare, *(p for p in spare.rglob("*") if p.is_dir())]:
+        folder.chmod(0o700)
+    (spare / output.MARKER).unlink()
+    (spare / output.MARKER).write_bytes(b"This directory is written by healthsite; it is "
+                                        b"replaced on every build.\n")
+    retitle(root, "Iron, second")
+    assert not build_site(Options(root=root)).problems.errors
+    assert _modes(root / "_site") == {("d", "0o755"), ("f", "0o644")}
+
+
 def test_updates_keep_the_previous_output_as_the_spare(make_site: MakeSite,
                                                        today: None) -> None:
     """An update swaps in the spare (made right first) and keeps the published folder as
