@@ -55,3 +55,12 @@ def undecodable(name: str) -> bool:
 def printable(name: str) -> str:
     """A file name for messages: bytes that are not UTF-8 written as \\xNN."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def linked_out(root: str, folders: tuple[str, ...]) -> list[str]:
+    """The input folders of a site that are symbolic links to somewhere outside it: what
+    they hold must not be read (or published) any more than a file linked out of them."""
+    real = os.path.realpath(root)
+    return [name for name in folders
+            if os.path.islink(os.path.join(root, name))
+            and outside(os.path.join(root, name), real)]

@@ -31,6 +31,7 @@ from .checks import check_articles, check_output
 from .config import SiteConfig, load_config
 from .content import Article, Corpus, GlossaryEntry, load_articles, load_glossary
 from .errors import ProblemList
+from .files import linked_out
 from .graph import TopicGraph, build_graph
 from .markup import Rendered, Renderer
 from .output import OutputError, Staging, Written, update_site
@@ -134,6 +135,12 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     if config is None:
         return result
     problems.overrides = {code: level for code, level in config.levels.items()}
+    away = linked_out(os.fspath(config.root), snapshot.INPUT_DIRS)
+    for folder in away:
+        problems.add("io", "a symbolic link that points outside the site's folder", folder,
+                     hint=f"make {folder}/ a real folder of the site")
+    if away:
+        return result  # nothing is read through such a link
     out = opts.out or (config.root / config.output_dir)
     prior = _prior(opts, config.root, out, day, state)
     if opts.skip_unchanged and prior.unchanged and prior.record is not None:

@@ -154,3 +154,25 @@ def test_serve_says_in_one_line_that_it_cannot_listen(noisy: Path) -> None:
     assert done.returncode == 1 and done.stderr.startswith(
         "healthsite serve: cannot listen on 999.1.1.1 port 8799: ")
     assert len(done.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("folder", ["static", "templates", "content"])
+def test_an_input_folder_linked_out_of_the_site_is_not_read(folder: str, tmp_path: Path) -> None:
+    root = base_site(tmp_path)
+    away = tmp_path / "elsewhere"
+    (root / folder).rename(away)
+    (away / "secret.txt").write_text("SECRET")
+    os.symlink(away, root / folder)
+    done = cli("build", "--root", str(root))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stdout.splitlines()[0] == (
+        f"{folder}:1:1: error[io]: a symbolic link that points outside the site's folder "
+        f"(make {folder}/ a real folder of the site)")
+    assert not (root / "_site").exists()
+
+
+def test_an_input_folder_linked_inside_the_site_is_read(tmp_path: Path) -> None:
+    root = base_site(tmp_path)
+    (root / "static").rename(root / "assets")
+    os.symlink("assets", root / "static")
+    assert cli("check", "--strict", "--root", str(root)).returncode == 0
