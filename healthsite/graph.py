@@ -169,6 +169,10 @@ def check_picks(a: Article, published: Collection[str], drafts: Collection[str],
             line, col = a.meta.at("next", i)
             problems.add("link-to-draft", f"'next:' names '{slug}', which is a draft", a.path,
                          line, col, hint="publish it first, or remove it from next:")
+        elif slug == a.slug:
+            line, col = a.meta.at("next", i)
+            problems.add("unknown-article", f"'next:' names this article itself ('{slug}')",
+                         a.path, line, col, hint="name other articles to read next")
         elif slug not in unloadable:
             line, col = a.meta.at("next", i)
             problems.add("unknown-article", f"'next:' names unknown article '{slug}'", a.path,

@@ -263,11 +263,14 @@ def _too_complex(article: Article, body: str, slow: bool) -> Rendered:
         hint = "split it into several articles, or simplify long tables, lists and runs of " \
                "brackets or asterisks"
         where = (1, 1)
-    else:
-        message = "lists or quotations are nested too deeply to render" + (
-            f" ({depth} levels)" if depth > NESTING_SHOWN else "")
+    elif depth > NESTING_SHOWN:
+        message = f"lists or quotations are nested too deeply to render ({depth} levels)"
         hint = "nest lists and quotations a few levels at most"
-        where = (article.body_line + line, 1) if depth > NESTING_SHOWN else (1, 1)
+        where = (article.body_line + line, 1)
+    else:  # (such as thousands of nested emphasis marks)
+        message = "the text is nested too deeply to render"
+        hint = "look for long runs of *, _, [ or > and simplify them"
+        where = (1, 1)
     problem = Problem(article.path, *where, Level.ERROR, TOO_COMPLEX, message, hint)
     return Rendered("", (), (), frozenset(), frozenset(), "", frozenset(), (problem,))
 

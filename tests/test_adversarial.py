@@ -176,3 +176,14 @@ def test_an_input_folder_linked_inside_the_site_is_read(tmp_path: Path) -> None:
     (root / "static").rename(root / "assets")
     os.symlink("assets", root / "static")
     assert cli("check", "--strict", "--root", str(root)).returncode == 0
+
+
+def test_an_article_that_picks_itself_is_told_so(
+        make_site: Callable[[dict[str, str | bytes]], Path]) -> None:
+    root = make_site({"site.yaml": SITE_YAML,
+                      "content/a.md": article("A", extra="next: [a]\n")})
+    found = [line for line in cli("check", "--root", str(root)).stdout.splitlines()
+             if "unknown-article" in line]
+    assert len(found) == 1 and found[0].endswith(
+        "error[unknown-article]: 'next:' names this article itself ('a') (name other "
+        "articles to read next)")
