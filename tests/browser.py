@@ -7,9 +7,14 @@ import functools
 import http.server
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +84,56 @@ def vnu_jar() -> Path | None:
     candidates.append(REPO / ".tools" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar")
     found = next((c for c in candidates if c.is_file()), None)
     return found if found and shutil.which("java") else None
+
+
+# The preview server as editors start it (`python build.py serve`), for the serve tests.
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Served:
+    root: Path
+    port: int
+    proc: subprocess.Popen[str]
+    log: Path
+    tmp: Path  # the server's TMPDIR, where its healthsite-preview-* folder is
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def preview_server(root: Path, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """`python build.py serve` on a free 127.0.0.1 port, with its own TMPDIR; stopped after."""
+    port = free_port()
+    tmp = root.parent / f"tmp-{port}"
+    tmp.mkdir()
+    log = root.parent / f"serve-{port}.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO / "build.py"), "serve", "--root", str(root), "--port",
+             str(port)], stdout=out, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "TMPDIR": str(tmp), **(env or {})})
+    served = Served(root, port, proc, log, tmp)
+    try:
+        for _ in range(150):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the preview server did not start: " + served.output())
+        yield served
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)

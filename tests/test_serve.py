@@ -6,7 +6,6 @@ from __future__ import annotations
 import gc
 import http.client
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from browser import chromium
+from browser import chromium, free_port, preview_server
 from conftest import REPO, good_files, run_cli
 
 from healthsite.pipeline import Options, build_site
@@ -23,35 +22,11 @@ from healthsite.serve import Preview, resolve
 MakeSite = Callable[..., Path]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(make_site: MakeSite) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
     root = make_site(good_files())
-    port = free_port()
-    log = root.parent / "serve.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "serve", "--root",
-                                 str(root), "--port", str(port)], stdout=out,
-                                stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        proc.wait()
-        pytest.fail("the preview server did not start: " + log.read_text())
-    yield url, root, proc
-    proc.terminate()
-    proc.wait(timeout=10)
+    with preview_server(root) as served:
+        yield served.url, root, served.proc
 
 
 def edit(path: Path, old: str, new: str) -> None:

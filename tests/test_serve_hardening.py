@@ -16,14 +16,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import chromium
+from browser import chromium, free_port, preview_server
 from conftest import REPO, good_files
 from livereload import Server
 from tornado.httpclient import HTTPClientError, HTTPRequest
@@ -50,57 +49,6 @@ PUBLISHED_CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; styl
 SLOW = ("---\ntitle: Slow\nsummary: A body that is slow to render.\ntopics: [iron]\n"
         "reviewed: 2026-01-01\nsources:\n  - {title: A, publisher: NHS, year: 2024}\n"
         "  - {title: B, publisher: NICE, year: 2024}\n---\n\n" + "[" * 30_000 + "\n")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Served:
-    root: Path
-    port: int
-    proc: subprocess.Popen[str]
-    log: Path
-    tmp: Path  # the server's TMPDIR, where its healthsite-preview-* folder is
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-@contextmanager
-def preview_server(root: Path, env: dict[str, str] | None = None) -> Iterator[Served]:
-    """`python build.py serve` on a free 127.0.0.1 port, with its own TMPDIR; stopped after."""
-    port = free_port()
-    tmp = root.parent / f"tmp-{port}"
-    tmp.mkdir()
-    log = root.parent / f"serve-{port}.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(REPO / "build.py"), "serve", "--root", str(root), "--port",
-             str(port)], stdout=out, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "TMPDIR": str(tmp), **(env or {})})
-    served = Served(root, port, proc, log, tmp)
-    try:
-        for _ in range(150):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the preview server did not start: " + served.output())
-        yield served
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 def get(port: int, path: str, host: str | None = None, timeout: float = 5,
