@@ -51,7 +51,15 @@ from .errors import Level, Problem, did_you_mean
 from .inline import QuickUnescape, SkippingInlineProcessor
 from .limits import NESTING_SHOWN, TooSlow, deadline, deepest
 from .readability import reading_grade
-from .sanitize import allowed_attribute, as_read, clean, removed, reserved_id, safe_url
+from .sanitize import (
+    allowed_attribute,
+    as_read,
+    clean,
+    elsewhere,
+    removed,
+    reserved_id,
+    safe_url,
+)
 
 CARE_KINDS = {
     # kind: (text for screen readers, heading when none is given)
@@ -423,9 +431,14 @@ class _SanitizeRaw(_ForRenderer, Postprocessor):
     def run(self, text: str) -> str:
         if not any(isinstance(b, str) for b in self.md.htmlStash.rawHtmlBlocks):
             return text
-        safe = clean(text)
+        away: list[str] = []
+        safe = clean(text, away)
         doc = self.doc
-        for what, needle in removed(text, safe):
+        for url in away:  # (reported here, at its line, rather than on the page)
+            doc.error("external-resource", f"loads '{url[:80]}' from another site",
+                      *doc.find(url), "copy the file into static/; readers' privacy means "
+                      "no third-party requests")
+        for what, needle in removed(text, safe, away):
             doc.warn("raw-html", f"unsafe raw HTML removed: {what}", doc.find(needle),
                      "use Markdown instead of HTML")
         return safe
@@ -611,6 +624,7 @@ class _Links(_ForRenderer, Treeprocessor):
         doc = self.doc
         ids: set[str] | None = None
         for el in root.iter():
+            written = el.get("src", "")  # (as the body has it, to find it by)
             for attr in ("href", "src"):
                 url = el.get(attr)
                 if url is None:
@@ -626,6 +640,11 @@ class _Links(_ForRenderer, Treeprocessor):
                 if el.get("href", "")[1:] not in ids:  # a footnote no text refers to
                     el.attrib.pop("href", None)
                 continue
+            if el.tag == "img" and elsewhere(el.get("src", "")):
+                url = el.attrib.pop("src")  # (reported here, at its line, not on the page)
+                doc.error("external-resource", f"loads '{url[:80]}' from another site",
+                          *doc.spot(_INLINE_SRC, written, 1), "copy the file into static/; "
+                          "readers' privacy means no third-party requests")
             if el.tag == "img" and not (el.get("alt") or "").strip():
                 doc.error("image-alt", "an image without alt text",
                           *doc.spot(_IMAGE_SRC, el.get("src", ""), 1),

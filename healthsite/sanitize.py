@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
+from collections.abc import Collection
+from functools import partial
 
 import nh3
 
@@ -55,6 +57,15 @@ def safe_url(url: str) -> bool:
     return m is None or m.group(1).lower() in SAFE_SCHEMES
 
 
+_ELSEWHERE = re.compile(r"(?:[a-z][a-z0-9+.-]*:)?[/\\]{2}|https?:", re.I)
+
+
+def elsewhere(url: str) -> bool:
+    """Whether an address (as a browser reads it) is another site's: two slashes or
+    backslashes, after a scheme or not, or http: or https: (see checks._AWAY)."""
+    return _ELSEWHERE.match(as_read(url)) is not None
+
+
 def reserved_id(value: str) -> bool:
     """Whether an id is one the page's own template uses."""
     return value in RESERVED_IDS or RESERVED_NUMBERED.fullmatch(value) is not None
@@ -69,18 +80,25 @@ def allowed_attribute(tag: str, name: str, value: str) -> bool:
     return name != "style" or _ALIGN.fullmatch(value) is not None
 
 
-def _filter(tag: str, name: str, value: str) -> str | None:
+def _filter(away: list[str] | None, tag: str, name: str, value: str) -> str | None:
     if name == "id" and reserved_id(value):
         return None
-    return as_read(value) if name in ("href", "src") else value
+    if name in ("href", "src"):
+        value = as_read(value)
+        if away is not None and tag == "img" and name == "src" and elsewhere(value):
+            away.append(value)
+            return None
+    return value
 
 
-def clean(html: str) -> str:
+def clean(html: str, away: list[str] | None = None) -> str:
     """The HTML with only allow-listed tags, attributes and URL schemes left, and no id
-    that the page's template uses."""
+    that the page's template uses. Given `away`, images from other sites lose their
+    address too, and the addresses are added to it (the only element the allow-list lets
+    load a file)."""
     return nh3.clean(html, tags=TAGS, clean_content_tags=DROP_WITH_CONTENT,
-                     attributes=ATTRIBUTES, attribute_filter=_filter, link_rel=None,
-                     url_schemes=set(SAFE_SCHEMES), strip_comments=True,
+                     attributes=ATTRIBUTES, attribute_filter=partial(_filter, away),
+                     link_rel=None, url_schemes=set(SAFE_SCHEMES), strip_comments=True,
                      filter_style_properties={"text-align"})
 
 
@@ -105,12 +123,13 @@ def _inventory(html: str) -> Counter[tuple[str, str]] | None:
     return found
 
 
-def removed(before: str, after: str) -> list[tuple[str, str]]:
-    """What the sanitiser took out: (description, text to find it by), in a stable order."""
+def removed(before: str, after: str, away: Collection[str] = ()) -> list[tuple[str, str]]:
+    """What the sanitiser took out: (description, text to find it by), in a stable order;
+    images' addresses in `away` (reported otherwise) left out."""
     found, left = _inventory(before), _inventory(after)
     if found is None or left is None:  # (such as "<![": the sanitiser removes it)
         return [("markup that is not valid HTML", "<!" if "<!" in before else "<")]
-    gone = found - left
+    gone = found - left - Counter({("img", f"src={url}"): 1 for url in away})
     gone_tags = {tag for tag, attr in gone if not attr}
     out = []
     for (tag, attr), _ in sorted(gone.items()):

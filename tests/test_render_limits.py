@@ -280,18 +280,32 @@ def test_character_references_do_not_hide_a_script_address(body: str) -> None:
     assert [p.code for p in out.problems] == ["raw-html"]
 
 
-@pytest.mark.parametrize("body", ["![a](/&#9;/evil.example/x.png)",
-                                  '<img src="/&#9;/evil.example/x.png" alt="a">',
+def test_an_image_from_another_site_is_reported_where_it_is_written() -> None:
+    """(In Markdown; raw HTML's are found on the page, below.)"""
+    out = renderer().render(make_article("Pic:\n\n![a](https://evil.example/x.png) "
+                                         "![d](/&#9;/evil.example/z.png)"))
+    assert "evil" not in out.html
+    assert [(p.line, p.col, p.code) for p in out.problems] == [
+        (12, 6, "external-resource"), (12, 39, "external-resource")]
+
+
+@pytest.mark.parametrize("body", ['<img src="/&#9;/evil.example/x.png" alt="a">',
                                   '<img src="/&#10;/evil.example/x.png" alt="a">',
                                   '<img src="/&#13;/evil.example/x.png" alt="a">'])
 def test_a_tab_or_newline_in_an_address_is_read_as_the_browser_reads_it(body: str) -> None:
     """Browsers drop tabs and newlines from addresses: "/<tab>/evil.example" is another
-    site's. The page says so plainly, so the check for other sites' files sees it."""
+    site's, and is reported as one where it is written (its address removed)."""
     out = renderer().render(make_article(body))
-    assert 'src="//evil.example/x.png"' in out.html and out.problems == ()
-    problems = ProblemList()
-    check_file("a.html", out.html.encode(), problems)
-    assert [p.code for p in problems.items()] == ["external-resource"]
+    assert "evil" not in out.html
+    assert [(p.line, p.code) for p in out.problems] == [(10, "external-resource")]
+    assert out.problems[0].message == "loads '//evil.example/x.png' from another site"
+
+
+def test_raw_html_images_from_other_sites_are_errors_where_they_are_written() -> None:
+    out = renderer().render(make_article('Text.\n\n<p><img src="https://e.example/a.png" '
+                                         'alt="a"></p>\n\n<img src="/ok.png" alt="b">'))
+    assert [(p.line, p.col, p.code) for p in out.problems] == [(12, 14, "external-resource")]
+    assert "e.example" not in out.html and 'src="/ok.png"' in out.html
 
 
 def test_footnotes_keep_their_ids_on_a_page_with_raw_html() -> None:
