@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sized
 
 from .config import SiteConfig
@@ -148,14 +149,22 @@ def check_output(files: dict[str, bytes], problems: ProblemList) -> None:
 
 def check_file(path: str, data: bytes, problems: ProblemList) -> None:
     """`check_output` for one output file (article pages are checked by the worker that
-    renders them)."""
+    renders them). In an HTML page only elements count: a `url(...)` or `@import` there is
+    text (a page's own styles are in static/, which the policy requires; style attributes
+    and elements from content are removed, those of templates blocked by the policy)."""
     if not path.endswith((".html", ".css", ".svg")):
         return
     text = data.decode("utf-8", "replace")
+    html = path.endswith(".html")
+    starts: list[int] | None = None
     for m in _resources(text):
+        if html and m.lastindex is not None and m.lastindex > 2:
+            continue
         url = next(g for g in m.groups() if g)
-        line = text.count("\n", 0, m.start()) + 1
-        problems.add("external-resource", f"loads '{url}' from another site", path, line,
-                     m.start() - text.rfind("\n", 0, m.start()),
+        if starts is None:  # (a search per problem made 80,000 of them take 47 s)
+            starts = [0, *(n.end() for n in re.finditer("\n", text))]
+        i = bisect_right(starts, m.start()) - 1
+        problems.add("external-resource", f"loads '{url[:200]}' from another site", path,
+                     i + 1, m.start() - starts[i] + 1,
                      hint="copy the file into static/; readers' privacy means no "
                      "third-party requests")

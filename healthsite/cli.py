@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from . import limits
 from .config import load_config
 from .content import new_slug
 from .errors import ProblemList, did_you_mean
@@ -99,6 +100,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Preview with live reload; survives every mistake in the sources."""
     from .serve import serve
 
+    if (bad := _bad_epoch()) is not None:
+        return bad
     return serve(args.root.resolve(), args.host, args.port, args.drafts)
 
 
@@ -232,11 +235,15 @@ def _drop_stdout() -> None:
 
 
 def _bad_epoch() -> int | None:
-    """Exit code 2 and a one-line error when SOURCE_DATE_EPOCH is set but unusable."""
+    """Exit code 2 and a one-line error when SOURCE_DATE_EPOCH (or the render budget,
+    HEALTHSITE_RENDER_SECONDS) is set but unusable."""
     try:
         today()
     except BadEpoch as e:
         print(f"healthsite: error: {e}", file=sys.stderr)
+        return 2
+    if limits.BAD_SETTING:
+        print(f"healthsite: error: {limits.BAD_SETTING}", file=sys.stderr)
         return 2
     return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import json
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -71,7 +72,7 @@ class FrontMatter:
     @property
     def positions(self) -> dict[tuple[Hashable, ...], tuple[int, int]]:
         """Line and column of every value, by key path."""
-        return {tuple(path): (line, col) for path, line, col in json.loads(self.located)}
+        return _unpacked(self.located)
 
     def at(self, *path: Hashable) -> tuple[int, int]:
         """Line and column of a front-matter value (or its nearest parent)."""
@@ -80,6 +81,13 @@ class FrontMatter:
         while p and p not in positions:
             p = p[:-1]
         return positions.get(p, (2, 1))
+
+
+@functools.lru_cache(maxsize=8)
+def _unpacked(located: str) -> dict[tuple[Hashable, ...], tuple[int, int]]:
+    # (read once for the many problems of one article: 5,000 unknown picks each read the
+    # whole of it, 25 s; callers only read the mapping)
+    return {tuple(path): (line, col) for path, line, col in json.loads(located)}
 
 
 def pack_positions(positions: dict[tuple[Hashable, ...], tuple[int, int]]) -> str:

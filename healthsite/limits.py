@@ -14,14 +14,32 @@ import ctypes
 import os
 import re
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+
+def _setting(text: str) -> tuple[float, str]:
+    """The budget HEALTHSITE_RENDER_SECONDS asks for, and why it cannot be had (then the
+    default)."""
+    if not text.strip():
+        return 5.0, ""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:  # (also not a number, or infinite)
+        return 5.0, (f"HEALTHSITE_RENDER_SECONDS must be a number of seconds from 0 (no "
+                     f"budget) to 3600, not '{text[:20]}'")
+    return value, ""
+
+
 # An 800-word article takes 2-3 ms to render, 2 MB of ordinary text under a second.
-# HEALTHSITE_RENDER_SECONDS changes it (0: no budget, as bench/pathological.py measures).
-RENDER_SECONDS = float(os.environ.get("HEALTHSITE_RENDER_SECONDS", "") or 5.0)
+# HEALTHSITE_RENDER_SECONDS changes it (0: no budget, as bench/pathological.py measures);
+# the command line refuses a value it cannot use (BAD_SETTING says why).
+RENDER_SECONDS, BAD_SETTING = _setting(os.environ.get("HEALTHSITE_RENDER_SECONDS", ""))
 NESTING_SHOWN = 40  # deeper than this is named in the message when rendering fails
 
 
@@ -53,7 +71,9 @@ def _by_signal(seconds: float) -> Iterator[None]:
     armed = True
 
     def ring(signum: int, frame: FrameType | None) -> None:
-        if armed:
+        if armed and _importing(frame):  # never inside an import: it would be half done
+            signal.setitimer(signal.ITIMER_REAL, _AGAIN)
+        elif armed:
             raise TooSlow
 
     previous = signal.signal(signal.SIGALRM, ring)
@@ -71,19 +91,29 @@ _set_async_exc: Callable[[ctypes.c_ulong, object], int] = ctypes.pythonapi.PyThr
 
 @contextmanager
 def _by_thread(seconds: float) -> Iterator[None]:
-    target = ctypes.c_ulong(threading.get_ident())
+    ident = threading.get_ident()
+    target = ctypes.c_ulong(ident)
     lock = threading.Lock()
     state = {"done": False, "rang": False}
+    timers: list[threading.Timer] = []
 
     def ring() -> None:
         with lock:
-            if not state["done"]:
-                state["rang"] = True
-                _set_async_exc(target, ctypes.py_object(TooSlow))
+            if state["done"]:
+                return
+            if _importing(sys._current_frames().get(ident)):  # try again in a moment
+                start(_AGAIN)
+                return
+            state["rang"] = True
+            _set_async_exc(target, ctypes.py_object(TooSlow))
 
-    timer = threading.Timer(seconds, ring)
-    timer.daemon = True
-    timer.start()
+    def start(after: float) -> None:
+        timer = threading.Timer(after, ring)
+        timer.daemon = True
+        timers.append(timer)
+        timer.start()
+
+    start(seconds)
     try:
         yield
     finally:
@@ -91,7 +121,21 @@ def _by_thread(seconds: float) -> Iterator[None]:
             state["done"] = True
             if state["rang"]:  # not delivered yet, perhaps: never let it out of here
                 _set_async_exc(target, None)
-        timer.cancel()
+        for timer in timers:
+            timer.cancel()
+
+
+_AGAIN = 0.01  # when the time ran out during an import: how soon to look again
+
+
+def _importing(frame: FrameType | None) -> bool:
+    """Whether the code at `frame` runs inside Python's import machinery (an exception
+    there leaves a module half imported, and importlib may turn it into another error)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 _MARKERS = re.compile(r"(?:[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)|[ \t]*>[ \t]?)+")

