@@ -249,24 +249,46 @@ def _topics(raw: list[dict[str, Any]], loc: Located, report: s.Report) -> tuple[
     return tuple(topics)
 
 
+MAX_TOPIC_DEPTH = 20  # levels of topics under a root (a health site needs a handful)
+
+
 def _check_cycles(topics: list[Topic], index: dict[str, int], loc: Located,
                   report: s.Report) -> None:
+    """Report loops of parents, and topics deeper than MAX_TOPIC_DEPTH under their root.
+    Each topic is walked up once (a chain of a few thousand took minutes when every topic
+    walked its whole chain through a list)."""
     parent = {t.slug: t.parent for t in topics if t.parent in index}
     reported: set[str] = set()
+    depth: dict[str, int] = {}  # topics known to be in no loop: their depth
     for start in sorted(parent):
-        chain, node = [], start
-        while node in parent and node not in chain:
+        chain: list[str] = []
+        on_chain: set[str] = set()
+        node = start
+        while node in parent and node not in on_chain and node not in depth:
             chain.append(node)
+            on_chain.add(node)
             node = parent[node]
-        if node in chain and node not in reported:
+        if node in on_chain:
             loop = chain[chain.index(node):]
-            reported.update(loop)
-            first = min(loop, key=lambda x: index[x])
-            loop = loop[loop.index(first):] + loop[: loop.index(first)]
-            line, col = loc.at("topics", index[first], "parent")
-            cycle = " > ".join([*loop, loop[0]])
-            report("topic-cycle", f"topics form a loop: {cycle}", line, col,
-                   "a topic cannot be its own ancestor; remove one 'parent:'")
+            if not reported & set(loop):
+                reported.update(loop)
+                first = min(loop, key=lambda x: index[x])
+                loop = loop[loop.index(first):] + loop[: loop.index(first)]
+                line, col = loc.at("topics", index[first], "parent")
+                cycle = " > ".join([*loop, loop[0]])
+                report("topic-cycle", f"topics form a loop: {cycle}", line, col,
+                       "a topic cannot be its own ancestor; remove one 'parent:'")
+            for n in chain:
+                depth[n] = 0  # (reported once, and not measured)
+            continue
+        level = depth.get(node, 0)
+        for n in reversed(chain):
+            level += 1
+            depth[n] = level
+            if level == MAX_TOPIC_DEPTH + 1:
+                line, col = loc.at("topics", index[n], "parent")
+                report("config-type", f"topic '{n}' is {level} levels below its root topic",
+                       line, col, f"keep the topic tree to {MAX_TOPIC_DEPTH} levels")
 
 
 def _check_base_url(url: Any, loc: Located, report: s.Report) -> bool:

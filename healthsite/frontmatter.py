@@ -163,7 +163,14 @@ def parse_front_matter(
 
 def _check_topics(data: dict[str, Any], loc: Located, topics: set[str], report: s.Report) -> None:
     unknown = 0
+    seen: set[str] = set()
     for i, topic in enumerate(data["topics"]):
+        if topic in seen:
+            line, col = loc.at("topics", i)
+            report("fm-type", f"topic '{shown(topic)}' is listed twice", line, col,
+                   "list each topic once")
+            continue
+        seen.add(topic)
         if topic not in topics:
             line, col = loc.at("topics", i)
             unknown += 1  # (a suggestion compares with every topic: the first few only)

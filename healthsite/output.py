@@ -519,7 +519,12 @@ def _same(old: Path | str, data: bytes) -> bool:
 
 
 def _link(old: Path | str, new: Path | str) -> bool:
+    """Hard-link a file of the previous output into the new one; False (write or copy it
+    instead) when it cannot be, or when its permissions are not the output's (someone
+    changed them: the new file must not share them)."""
     try:
+        if stat.S_IMODE(os.lstat(old).st_mode) != FILE_MODE:
+            return False
         os.link(old, new)
         return True
     except OSError:

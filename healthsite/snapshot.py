@@ -27,7 +27,7 @@ from .cache import engine_fingerprint, read_pickle, write_pickle
 from .content import PENDING
 from .errors import Problem
 from .files import outside, read_regular
-from .output import folders_of
+from .output import FILE_MODE, FOLDER_MODE, folders_of
 
 RECORD = ".cache/build.pickle"
 INPUT_DIRS = ("content", "templates", "static")
@@ -227,7 +227,7 @@ def still(out: Path, recorded: Manifest) -> bool:
     try:
         for rel, expected in recorded.items():
             path = os.path.join(out, rel.rstrip("/")) if rel else out
-            if _stat(os.lstat(path)) != expected:
+            if expected == _NEVER or _stat(os.lstat(path)) != expected:
                 return False
     except OSError:
         return False
@@ -235,11 +235,18 @@ def still(out: Path, recorded: Manifest) -> bool:
 
 
 def _stat(st: os.stat_result) -> tuple[int, int, int]:
-    if stat.S_ISREG(st.st_mode):
+    """What is compared of an output file or folder. One whose permissions are not the
+    output's (files 0644, folders 0755) never matches, so the next build puts them right:
+    a chmod changes neither size, time nor inode."""
+    mode = stat.S_IMODE(st.st_mode)
+    if stat.S_ISREG(st.st_mode) and mode == FILE_MODE:
         return (st.st_size, st.st_mtime_ns, st.st_ino)
-    if stat.S_ISDIR(st.st_mode):
+    if stat.S_ISDIR(st.st_mode) and mode == FOLDER_MODE:
         return (0, st.st_mtime_ns, st.st_ino)
-    return (-1, -1, -1)
+    return _NEVER
+
+
+_NEVER = (-1, -1, -1)  # a link, a special file, or permissions not the output's
 
 
 def load(root: Path) -> Record | None:

@@ -25,16 +25,15 @@ class Node:
 def tree_order(graph: TopicGraph) -> list[str]:
     """Topics depth-first in declaration order."""
     out: list[str] = []
-
-    def visit(slug: str) -> None:
-        if slug in out:
-            return
+    seen: set[str] = set()
+    stack = list(reversed(graph.roots()))
+    while stack:  # (without recursion: a tree may be deep)
+        slug = stack.pop()
+        if slug in seen:
+            continue
+        seen.add(slug)
         out.append(slug)
-        for child in graph.children.get(slug, ()):
-            visit(child)
-
-    for root in graph.roots():
-        visit(root)
+        stack.extend(reversed(graph.children.get(slug, ())))
     return out
 
 

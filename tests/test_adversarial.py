@@ -210,3 +210,49 @@ def test_a_render_budget_that_is_not_one_is_a_one_line_error(value: str, noisy: 
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == ("healthsite: error: HEALTHSITE_RENDER_SECONDS must be a number of "
                            f"seconds from 0 (no budget) to 3600, not '{value}'\n")
+
+
+def test_permissions_changed_on_the_published_site_are_put_right(tmp_path: Path) -> None:
+    """A chmod changes neither size, time nor inode: the build took the site as up to
+    date, and an update hard-linked the file with its wrong permissions again."""
+    root = base_site(tmp_path)
+    site = root / "_site"
+    assert cli("build", "--root", str(root)).returncode == 0
+    os.chmod(site / "index.html", 0o600)
+    os.chmod(site / "iron", 0o700)
+    assert cli("build", "--root", str(root)).stdout.splitlines()[-1].startswith("Built ")
+    assert (site / "index.html").stat().st_mode & 0o777 == 0o644
+    assert (site / "iron").stat().st_mode & 0o777 == 0o755
+    os.chmod(site / "overview" / "index.html", 0o600)
+    iron = root / "content" / "iron.md"
+    iron.write_text(iron.read_text() + "\nMore text.\n")
+    assert cli("build", "--root", str(root)).returncode == 0
+    assert (site / "overview" / "index.html").stat().st_mode & 0o777 == 0o644
+    assert cli("build", "--root", str(root)).stdout.splitlines()[-1].startswith("Up to date")
+
+
+def test_a_topic_listed_twice_is_an_error(
+        make_site: Callable[[dict[str, str | bytes]], Path]) -> None:
+    root = make_site({"site.yaml": SITE_YAML,
+                      "content/a.md": article("A", topics="[iron, rls, iron]")})
+    found = [line for line in cli("check", "--root", str(root)).stdout.splitlines()
+             if "error[" in line]
+    assert found == ["content/a.md:4:21: error[fm-type]: topic 'iron' is listed twice (list "
+                     "each topic once)"], found
+
+
+def test_a_topic_tree_deeper_than_twenty_levels_is_an_error(
+        make_site: Callable[[dict[str, str | bytes]], Path]) -> None:
+    """A chain of 2,000 parents crashed the topic map (RecursionError) after 20 s of
+    looking for loops."""
+    chain = "".join(f"  - slug: t{i}\n    title: T{i}\n    description: D.\n"
+                    + (f"    parent: t{i - 1}\n" if i else "") for i in range(2000))
+    config = SITE_YAML.replace("topics:\n", "topics:\n" + chain, 1)
+    root = make_site({"site.yaml": config, "content/a.md": article("A")})
+    start = time.monotonic()
+    done = cli("build", "--root", str(root))
+    assert time.monotonic() - start < 10 and "Traceback" not in done.stderr
+    line = config.splitlines().index("    parent: t20") + 1
+    assert [x for x in done.stdout.splitlines() if "error[" in x] == [
+        f"site.yaml:{line}:13: error[config-type]: topic 't21' is 21 levels below its root "
+        "topic (keep the topic tree to 20 levels)"]
