@@ -13,7 +13,7 @@ from typing import Protocol
 from .config import SiteConfig, Topic
 from .content import Article
 from .errors import Level, ProblemList, did_you_mean
-from .markup import Rendered
+from .markup import TOO_COMPLEX, Rendered
 
 
 @dataclass(frozen=True)
@@ -183,15 +183,18 @@ def check_picks(a: Article, published: Collection[str], drafts: Collection[str],
 
 def _check_structure(g: TopicGraph, footer: set[str], problems: ProblemList) -> None:
     for slug, a in g.articles.items():
-        check_place(a, g.links_in.get(slug, ()), g.links_out.get(slug, ()), footer, problems)
+        unread = any(p.code == TOO_COMPLEX for p in g.rendered[slug].problems)
+        check_place(a, g.links_in.get(slug, ()), g.links_out.get(slug, ()), footer, problems,
+                    unread)
 
 
 def check_place(a: Article, links_in: Collection[str], links_out: Collection[str],
-                footer: Collection[str], problems: ProblemList) -> None:
-    """Report an article readers cannot find, or that leads nowhere."""
+                footer: Collection[str], problems: ProblemList, unread: bool = False) -> None:
+    """Report an article readers cannot find, or that leads nowhere (`unread`: its body
+    could not be rendered, so its links are not known)."""
     if not a.meta.topics and not links_in and a.slug not in footer:
         problems.add("orphan", "no topic and no page links here: readers cannot find it",
                      a.path, level=Level.WARNING, hint="add a topic or link to it")
-    if a.is_article and not links_out:
+    if a.is_article and not links_out and not unread:
         problems.add("dead-end", "this article links to no other article", a.path,
                      level=Level.WARNING, hint="link to a related article: [text](other.md)")
