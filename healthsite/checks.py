@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sized
 
 from .config import SiteConfig
 from .content import Article
-from .errors import Level, ProblemList
+from .errors import Level, Lines, ProblemList
 from .graph import TopicGraph
 from .markup import Rendered
 from .readability import Readability
 from .related import ReadingNext
+from .sanitize import AWAY, ELSEWHERE_HINT
 
 SUMMARY_MAX = 160
 URGENT_KINDS = frozenset({"urgent", "emergency"})
@@ -85,18 +85,15 @@ def _alarm(config: SiteConfig, path: str, body: str, body_line: int, text: str,
             return
 
 
-# An address is another site's when it starts with two slashes (or backslashes: browsers
-# read them as slashes), after a scheme or not, or with http: or https: followed by anything
-# (an "https:host/x" on an http page, or the reverse, is another site's too).
-_AWAY = r"(?:(?:[a-z][a-z0-9+.-]*:)?[/\\]{2}|https?:)"
+# (an address is another site's as `sanitize.AWAY` says)
 _RESOURCE = re.compile(
     r"<(?:script|img|iframe|frame|source|video|audio|embed|object|track|image|use|input)\b"
-    r"[^>]*?\s(?:src|srcset|data|poster|href|xlink:href)\s*=\s*[\"']?\s*(" + _AWAY + r"[^\"'\s>]+)"
+    r"[^>]*?\s(?:src|srcset|data|poster|href|xlink:href)\s*=\s*[\"']?\s*(" + AWAY + r"[^\"'\s>]+)"
     r"|<link\b(?=[^>]*\brel\s*=\s*[\"']?[^\"'>]*\b(?:stylesheet|icon|preload|prefetch|"
     r"modulepreload|manifest|apple-touch-icon)\b)[^>]*?\shref\s*=\s*[\"']?\s*("
-    + _AWAY + r"[^\"'\s>]+)"
-    r"|url\(\s*[\"']?\s*(" + _AWAY + r"[^\"')\s]+)"
-    r"|@import\s+[\"'](" + _AWAY + r"[^\"']+)",
+    + AWAY + r"[^\"'\s>]+)"
+    r"|url\(\s*[\"']?\s*(" + AWAY + r"[^\"')\s]+)"
+    r"|@import\s+[\"'](" + AWAY + r"[^\"']+)",
     re.I,
 )
 
@@ -156,15 +153,11 @@ def check_file(path: str, data: bytes, problems: ProblemList) -> None:
         return
     text = data.decode("utf-8", "replace")
     html = path.endswith(".html")
-    starts: list[int] | None = None
+    lines: Lines | None = None
     for m in _resources(text):
         if html and m.lastindex is not None and m.lastindex > 2:
             continue
         url = next(g for g in m.groups() if g)
-        if starts is None:  # (a search per problem made 80,000 of them take 47 s)
-            starts = [0, *(n.end() for n in re.finditer("\n", text))]
-        i = bisect_right(starts, m.start()) - 1
+        lines = lines or Lines(text)
         problems.add("external-resource", f"loads '{url[:200]}' from another site", path,
-                     i + 1, m.start() - starts[i] + 1,
-                     hint="copy the file into static/; readers' privacy means no "
-                     "third-party requests")
+                     *lines.at(m.start()), hint=ELSEWHERE_HINT)

@@ -12,9 +12,7 @@ import html
 import itertools
 import posixpath
 import re
-import unicodedata
 import xml.etree.ElementTree as etree
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,12 +44,13 @@ from markdown.treeprocessors import Treeprocessor
 
 from . import limits
 from .blocks import QuickAttrList, QuickHtmlBlock, QuickNormalizeWhitespace, skip_impossible_tests
-from .content import Article, GlossaryEntry, slugify
-from .errors import Level, Problem, did_you_mean
+from .content import Article, GlossaryEntry, nfc, slugify
+from .errors import Level, Lines, Problem, did_you_mean
 from .inline import QuickUnescape, SkippingInlineProcessor
 from .limits import NESTING_SHOWN, TooSlow, deadline, deepest
 from .readability import reading_grade
 from .sanitize import (
+    ELSEWHERE_HINT,
     allowed_attribute,
     as_read,
     clean,
@@ -122,6 +121,11 @@ class Rendered:
     grade: float = 0.0
     words: int = 0
 
+    @property
+    def too_complex(self) -> bool:
+        """Whether the body could not be rendered (see `Renderer.render`)."""
+        return any(p.code == TOO_COMPLEX for p in self.problems)
+
 
 @dataclass
 class _Doc:
@@ -139,7 +143,7 @@ class _Doc:
     escaped: int = 0
     values: bool = False  # whether placeholders were replaced by tokens (see _Values)
     ids: set[str] = field(default_factory=set)  # ids set by attribute lists, to find twins
-    _starts: list[int] | None = None  # where each line of the body starts
+    _lines: Lines | None = None  # where each line of the body starts
     _tables: dict[tuple[re.Pattern[str], int, int],
                   tuple[dict[str, list[int]], dict[str, int]]] = \
         field(default_factory=dict)
@@ -160,10 +164,10 @@ class _Doc:
 
     def body_pos(self, offset: int) -> tuple[int, int]:
         """The file's line and column of an offset into the body."""
-        if self._starts is None:
-            self._starts = [0, *(m.end() for m in re.finditer("\n", self.body))]
-        i = bisect_right(self._starts, offset) - 1
-        return self.article.body_line + i, offset - self._starts[i] + 1
+        if self._lines is None:
+            self._lines = Lines(self.body)
+        line, col = self._lines.at(offset)
+        return self.article.body_line + line - 1, col
 
     def spot(self, pattern: re.Pattern[str], key: str, group: int = 0,
              start: int | None = None) -> tuple[int, int]:
@@ -240,9 +244,7 @@ class Renderer:
         """Render one article's body within the time budget (`limits.RENDER_SECONDS`): one
         that takes longer, or nests too deeply for Python-Markdown, is a `too-complex`
         error instead."""
-        body = article.body
-        if not body.isascii():  # "café" typed as e + combining accent is the same word
-            body = unicodedata.normalize("NFC", body)
+        body = nfc(article.body)  # "café" typed as e + combining accent is the same word
         doc = self.doc = _Doc(article, body)
         try:
             with deadline(limits.RENDER_SECONDS):
@@ -439,8 +441,7 @@ class _SanitizeRaw(_ForRenderer, Postprocessor):
         doc = self.doc
         for url in away:  # (reported here, at its line, rather than on the page)
             doc.error("external-resource", f"loads '{url[:80]}' from another site",
-                      *doc.find(url), "copy the file into static/; readers' privacy means "
-                      "no third-party requests")
+                      *doc.find(url), ELSEWHERE_HINT)
         for what, needle in removed(text, safe, away):
             doc.warn("raw-html", f"unsafe raw HTML removed: {what}", doc.find(needle),
                      "use Markdown instead of HTML")
@@ -529,9 +530,9 @@ class _AttrList(_ForRenderer, QuickAttrList):
             elif name == "id" and (reserved_id(value) or value in doc.ids):
                 del elem.attrib[name]
                 twice = value in doc.ids
-                if twice and ("#" + value) not in doc.found:
-                    doc.find("#" + value)  # (the first is the one kept)
                 written = "#" + value if ("#" + value) in doc.body else "id="
+                if twice and written not in doc.found:
+                    doc.find(written)  # (the first is the one kept)
                 doc.warn("unsafe-attribute", f"the id '{value[:40]}' was removed: " + (
                     "another element has it" if twice else "the page itself uses it"),
                     doc.find(written), "choose another id")
@@ -647,8 +648,7 @@ class _Links(_ForRenderer, Treeprocessor):
             if el.tag == "img" and elsewhere(el.get("src", "")):
                 url = el.attrib.pop("src")  # (reported here, at its line, not on the page)
                 doc.error("external-resource", f"loads '{url[:80]}' from another site",
-                          *doc.spot(_INLINE_SRC, written, 1), "copy the file into static/; "
-                          "readers' privacy means no third-party requests")
+                          *doc.spot(_INLINE_SRC, written, 1), ELSEWHERE_HINT)
             if el.tag == "img" and not (el.get("alt") or "").strip():
                 doc.error("image-alt", "an image without alt text",
                           *doc.spot(_IMAGE_SRC, el.get("src", ""), 1),

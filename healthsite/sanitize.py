@@ -57,12 +57,16 @@ def safe_url(url: str) -> bool:
     return m is None or m.group(1).lower() in SAFE_SCHEMES
 
 
-_ELSEWHERE = re.compile(r"(?:[a-z][a-z0-9+.-]*:)?[/\\]{2}|https?:", re.I)
+# An address is another site's when it starts with two slashes (or backslashes: browsers
+# read them as slashes), after a scheme or not, or with http: or https: followed by anything
+# (an "https:host/x" on an http page, or the reverse, is another site's too).
+AWAY = r"(?:(?:[a-z][a-z0-9+.-]*:)?[/\\]{2}|https?:)"
+_ELSEWHERE = re.compile(AWAY, re.I)
+ELSEWHERE_HINT = "copy the file into static/; readers' privacy means no third-party requests"
 
 
 def elsewhere(url: str) -> bool:
-    """Whether an address (as a browser reads it) is another site's: two slashes or
-    backslashes, after a scheme or not, or http: or https: (see checks._AWAY)."""
+    """Whether an address (as a browser reads it) is another site's (see `AWAY`)."""
     return _ELSEWHERE.match(as_read(url)) is not None
 
 
