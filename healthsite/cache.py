@@ -35,7 +35,7 @@ from typing import Any
 
 from .config import SiteConfig
 from .content import Article, GlossaryEntry
-from .markup import TOO_COMPLEX, Rendered
+from .markup import Rendered
 
 CACHE_DIR = ".cache"
 # every library whose version can change what a build writes or keeps (the syllable counts
@@ -239,7 +239,7 @@ class RenderCache:
 
     def put(self, key: str, rendered: Rendered) -> None:
         self.whole[key] = rendered
-        if any(p.code == TOO_COMPLEX for p in rendered.problems):
+        if rendered.too_complex:
             return  # it ran out of time: a later build tries again (kept for this one only)
         self.store.entries[key] = dataclasses.replace(rendered, html="", text="")
         self.bodies.put(key, (rendered.html, rendered.text))

@@ -13,7 +13,7 @@ from typing import Protocol
 from .config import SiteConfig, Topic
 from .content import Article
 from .errors import Level, ProblemList, did_you_mean
-from .markup import TOO_COMPLEX, Rendered
+from .markup import Rendered
 
 
 @dataclass(frozen=True)
@@ -183,9 +183,8 @@ def check_picks(a: Article, published: Collection[str], drafts: Collection[str],
 
 def _check_structure(g: TopicGraph, footer: set[str], problems: ProblemList) -> None:
     for slug, a in g.articles.items():
-        unread = any(p.code == TOO_COMPLEX for p in g.rendered[slug].problems)
         check_place(a, g.links_in.get(slug, ()), g.links_out.get(slug, ()), footer, problems,
-                    unread)
+                    g.rendered[slug].too_complex)
 
 
 def check_place(a: Article, links_in: Collection[str], links_out: Collection[str],
