@@ -100,7 +100,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Preview with live reload; survives every mistake in the sources."""
     from .serve import serve
 
-    if (bad := _bad_epoch()) is not None:
+    if (bad := _bad_environment()) is not None:
         return bad
     return serve(args.root.resolve(), args.host, args.port, args.drafts)
 
@@ -126,7 +126,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         print(f"healthsite new: {path.relative_to(root)} already exists; not overwriting it",
               file=sys.stderr)
         return 1
-    if (bad := _bad_epoch()) is not None:
+    if (bad := _bad_environment()) is not None:
         return bad
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(new_article(args.title, topics, today()), encoding="utf-8")
@@ -173,7 +173,7 @@ _LAST: list[object] = []
 
 def _run(args: argparse.Namespace, write: bool) -> int:
     start = time.perf_counter()
-    if (bad := _bad_epoch()) is not None:
+    if (bad := _bad_environment()) is not None:
         return bad
     out = getattr(args, "out", None)
     # a report that cannot be written is found out before anything is: the site is then
@@ -234,7 +234,7 @@ def _drop_stdout() -> None:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
 
 
-def _bad_epoch() -> int | None:
+def _bad_environment() -> int | None:
     """Exit code 2 and a one-line error when SOURCE_DATE_EPOCH (or the render budget,
     HEALTHSITE_RENDER_SECONDS) is set but unusable."""
     try:
