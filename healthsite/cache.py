@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import hashlib
 import io
 import os
@@ -281,15 +280,7 @@ def read_pickle(path: Path, tag: str, named: str | None = None) -> Any:
             return None
         if named is not None and not hashlib.sha256(body).hexdigest().startswith(named):
             return None
-        gc.disable()  # many small objects: the cycle collector would triple the time
-        try:
-            data = pickle.loads(body)
-        finally:
-            gc.enable()
-        # Cached entries live for the whole build and hold no reference cycles. Moved out of
-        # the collector's sight at once (before a collection would have to walk them all as
-        # new objects), later collections need not walk them again and again.
-        gc.freeze()
+        data = pickle.loads(body)
         if not isinstance(data, tuple) or len(data) != 2 or data[0] != (tag, engine_fingerprint()):
             return None
         return data[1]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import os
 import zlib
@@ -45,7 +46,7 @@ from .cache import (
     write_pickled,
 )
 from .checks import check_article
-from .config import SiteConfig
+from .config import SiteConfig, Topic
 from .content import (
     Article,
     article_url,
@@ -193,123 +194,168 @@ class _Stale(Exception):
     """The saved facts do not cover what this rebuild needs: build in full."""
 
 
-def rebuild(config: SiteConfig, out: Path, today: dt.date, record: snapshot.Record | None,
-            scan: snapshot.Scan | None, key: str, options: str, intact: Callable[[], bool],
-            templates: Callable[[], Templates | None], strict: bool) -> Patch | None:
+def rebuild(config: SiteConfig, out: Path, today: dt.date, prior: snapshot.Prior,
+            templates: Callable[[], Templates | None], strict: bool) -> Patch | str:
     """Rebuild after only articles changed, without their front matter, links or ids
-    changing; None (nothing written) when that is not the case."""
-    if record is None or scan is None or scan.pending or not key:
-        return None
+    changing; otherwise (nothing written) why not."""
+    record, scan = prior.record, prior.inputs
+    if record is None or scan is None or scan.pending or not prior.key:
+        return "no record of the last written build, or inputs not all known yet"
     header = read_pickle(_folder(config.root) / HEADER, "facts-header")
     if not isinstance(header, Header) or header.key != record.fingerprint \
-            or header.options != options or len(header.digests) != len(scan.digests):
-        return None
+            or header.options != prior.options:
+        return "no facts saved by the last written build with these options"
+    if len(header.digests) != len(scan.digests):
+        return "files were added or removed"
     changed = [rel for rel, digest in scan.digests.items() if header.digests.get(rel) != digest]
-    if not changed or any(rel not in header.slugs for rel in changed):
-        return None
+    if not changed:
+        return "the output changed, not the inputs"
+    if other := next((rel for rel in changed if rel not in header.slugs), None):
+        return f"{other} changed and it is not an article that loaded"
     try:
-        return _rebuild(config, out, today, record, scan, key, header, changed, templates,
-                        intact, strict)
-    except _Stale:
-        return None
+        return _rebuild(_Context.of(config, out, today, header, templates), prior, changed, strict)
+    except _Stale as e:
+        return str(e)
 
 
-def _rebuild(config: SiteConfig, out: Path, today: dt.date, record: snapshot.Record,
-             scan: snapshot.Scan, key: str, header: Header, changed: list[str],
-             templates: Callable[[], Templates | None], intact: Callable[[], bool],
-             strict: bool) -> Patch | None:
-    root = config.root
-    known = _Known(_folder(root), header.shards)
-    problems = ProblemList(dict(config.levels))
-    topics = {t.slug for t in config.topics}
-    settings = parse_settings(config)
-    renderer = Renderer(dict(config.services),
-                        {p: article_url(config.base_path, s) for p, s in header.slugs.items()},
-                        load_glossary(config, ProblemList()), config.base_path + "glossary/",
-                        config.raw_html)
-    published = set(header.slugs.values()) - header.drafts
-    tree, children = topic_maps(config)
-    tpl: Templates | None = None
+@dataclass
+class _Context:
+    """What rebuilding one changed article needs besides its file."""
+
+    config: SiteConfig
+    out: Path
+    today: dt.date
+    header: Header
+    known: _Known
+    renderer: Renderer
+    templates: Callable[[], Templates | None]
+    published: set[str]
+    tree: tuple[dict[str, Topic], dict[str, tuple[str, ...]]]
+
+    @classmethod
+    def of(cls, config: SiteConfig, out: Path, today: dt.date, header: Header,
+           templates: Callable[[], Templates | None]) -> _Context:
+        renderer = Renderer(dict(config.services),
+                            {p: article_url(config.base_path, s) for p, s in header.slugs.items()},
+                            load_glossary(config, ProblemList()), config.base_path + "glossary/",
+                            config.raw_html)
+        return cls(config, out, today, header, _Known(_folder(config.root), header.shards),
+                   renderer, functools.cache(templates), set(header.slugs.values()) - header.drafts,
+                   topic_maps(config))
+
+
+def _rebuild(ctx: _Context, prior: snapshot.Prior, changed: list[str], strict: bool) -> Patch:
+    root, header = ctx.config.root, ctx.header
+    assert prior.record is not None and prior.inputs is not None
+    record, scan = prior.record, prior.inputs
+    problems = ProblemList(dict(ctx.config.levels))
     grades = dict(header.grades)
     pages: dict[str, bytes] = {}
     if not readability.known():
         readability.learn(recall_memo(root, readability.MEMO))
     words = len(readability.known())
     for rel in changed:
-        try:
-            with open(os.path.join(root, rel), "rb") as fh:
-                data = fh.read()
-        except OSError:
-            return None
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != scan.digests[rel]:
-            return None  # changed again since the scan
-        parsed = parse_file(data, rel, topics, config.review_interval_months)
-        problems.extend(parsed.problems)
-        a = make_article(rel, parse_key(rel, settings, digest), parsed, config.base_path,
-                         today, problems)
-        if a is None or a.slug != header.slugs[rel] or a.meta_key != known[a.slug].meta_key:
-            return None
-        facts = known[a.slug]
-        r = renderer.render(a)
-        problems.extend(r.problems)
-        if r.anchors != frozenset(facts.anchors):
-            return None
-        if a.slug in header.drafts:
-            continue  # (a draft has no page, no graph checks and no content checks)
-        links_out = tuple(check_links(a, r, header.slugs, known, header.drafts, problems,
-                                      header.unloadable))
-        if links_out != facts.links_out:
-            return None
-        picks = check_picks(a, published, header.drafts, header.unloadable, problems)
-        check_place(a, facts.links_in, links_out, config.footer, problems)
-        suggested = tuple(map(Suggestion._make, facts.suggested))
-        grade = check_article(config, a, r, suggested, today, problems)
-        if grade is not None:
-            if a.slug not in grades:
-                return None
-            grades[a.slug] = grade.grade
-        tpl = tpl or templates()
-        if tpl is None:
-            return None
-        graph = TopicGraph(MappingProxyType({a.slug: a}), MappingProxyType({a.slug: r}),
-                           MappingProxyType(tree), MappingProxyType(children),
-                           MappingProxyType({}), MappingProxyType({a.slug: links_out}),
-                           MappingProxyType({a.slug: facts.links_in}),
-                           MappingProxyType({a.slug: picks}))
-        view = article_view(config, graph, a.slug, ReadingNext({a.slug: suggested}, 0),
-                            header.site, card=lambda slug: known[slug].card)
-        page = render_page(tpl, a.out_path, "article.html", {"site": header.site, "page": view},
-                           a.path, problems)
-        if page is None:
-            return None
-        pages[a.out_path] = page
+        a, r = _article(ctx, rel, scan.digests[rel], problems)
+        if a.slug not in header.drafts:  # (a draft has no page, no graph or content checks)
+            page, grade = _page(ctx, a, r, problems)
+            pages[a.out_path] = page
+            if grade is not None:
+                grades[a.slug] = grade
     # the last build's problems, but for the changed articles and their pages
     gone = {*changed, *pages}
     found = [p for p in record.problems if p.path not in gone] + problems.items()
-    if any(p.level is Level.ERROR for p in found) or (strict and found) or not intact():
-        return None  # not to be published (the full build reports why), or not as recorded
+    if any(p.level is Level.ERROR for p in found):
+        raise _Stale("an error: not to be published (the full build reports it)")
+    if strict and found:
+        raise _Stale("--strict and a problem: not to be published")
+    if not prior.intact:
+        raise _Stale("the output folder is not as the last build left it")
     summary = {**record.summary, "grade": mean_grade(list(grades.values()))}
     # write: as pipeline._publish, the record is forgotten first and saved last
     snapshot.forget(root)
     kept = frozenset(k for k in record.manifest if k and not k.endswith("/")) - set(pages)
-    try:
-        if config.search:  # a new folder, indexed again, as pipeline._write does
-            kept -= {k for k in kept if k == MARKER or k.startswith(INDEX_DIR + "/")}
-            written = write_site(root, out, pages, indexer(out, config.language, ProblemList()),
-                                 kept=kept)
-            manifest = snapshot.manifest(out)
-        else:
-            written = update_site(root, out, pages, kept, record.manifest)
-            manifest = snapshot.swapped(out, record.manifest, written.changed)
-    except OutputError:
-        # refused or busy before anything was written, or the index failed and the folder
-        # was not swapped in: the full build does it again and reports why
-        return None
+    written, manifest, kept = _write(ctx.config, ctx.out, pages, kept, record.manifest)
     write_pickle(_folder(root) / HEADER, "facts-header",
-                 replace(header, key=key, digests=dict(scan.digests), grades=grades))
+                 replace(header, key=prior.key, digests=dict(scan.digests), grades=grades))
     if len(readability.known()) != words:
         keep_memo(root, readability.MEMO, readability.known())
-    snapshot.save(root, snapshot.Record(key, found, summary, manifest, scan.known,
+    snapshot.save(root, snapshot.Record(prior.key, found, summary, manifest, scan.known,
                                         record.touched | set(pages)))
     return Patch(found, summary, pages, kept, written, len(changed))
+
+
+def _article(ctx: _Context, rel: str, digest: str,
+             problems: ProblemList) -> tuple[Article, Rendered]:
+    """A changed article parsed and rendered, as the full build's stages do, checked to be
+    the same as before in all that other pages show of it."""
+    try:
+        with open(os.path.join(ctx.config.root, rel), "rb") as fh:
+            data = fh.read()
+    except OSError as e:
+        raise _Stale(f"{rel} cannot be read ({e.strerror})") from None
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise _Stale(f"{rel} changed again since the scan")
+    config, header = ctx.config, ctx.header
+    parsed = parse_file(data, rel, {t.slug for t in config.topics}, config.review_interval_months)
+    problems.extend(parsed.problems)
+    a = make_article(rel, parse_key(rel, parse_settings(config), digest), parsed,
+                     config.base_path, ctx.today, problems)
+    if a is None or a.slug != header.slugs[rel]:
+        raise _Stale(f"{rel} no longer loads as the article it was")
+    facts = ctx.known[a.slug]
+    if a.meta_key != facts.meta_key:
+        raise _Stale(f"{rel}: its front matter changed")
+    r = ctx.renderer.render(a)
+    problems.extend(r.problems)
+    if r.anchors != frozenset(facts.anchors):
+        raise _Stale(f"{rel}: its headings' ids changed")
+    return a, r
+
+
+def _page(ctx: _Context, a: Article, r: Rendered,
+          problems: ProblemList) -> tuple[bytes, float | None]:
+    """A changed published article's checks and page, its neighbours' facts as saved."""
+    header, known, facts = ctx.header, ctx.known, ctx.known[a.slug]
+    links_out = tuple(check_links(a, r, header.slugs, known, header.drafts, problems,
+                                  header.unloadable))
+    if links_out != facts.links_out:
+        raise _Stale(f"{a.path}: its links to other articles changed")
+    picks = check_picks(a, ctx.published, header.drafts, header.unloadable, problems)
+    check_place(a, facts.links_in, links_out, ctx.config.footer, problems)
+    suggested = tuple(map(Suggestion._make, facts.suggested))
+    grade = check_article(ctx.config, a, r, suggested, ctx.today, problems)
+    if grade is not None and a.slug not in header.grades:
+        raise _Stale(f"{a.path}: it now has a reading grade")
+    tpl = ctx.templates()
+    if tpl is None:
+        raise _Stale("the templates do not load")
+    graph = TopicGraph(MappingProxyType({a.slug: a}), MappingProxyType({a.slug: r}),
+                       MappingProxyType(ctx.tree[0]), MappingProxyType(ctx.tree[1]),
+                       MappingProxyType({}), MappingProxyType({a.slug: links_out}),
+                       MappingProxyType({a.slug: facts.links_in}),
+                       MappingProxyType({a.slug: picks}))
+    view = article_view(ctx.config, graph, a.slug, ReadingNext({a.slug: suggested}, 0),
+                        header.site, card=lambda slug: known[slug].card)
+    page = render_page(tpl, a.out_path, "article.html", {"site": header.site, "page": view},
+                       a.path, problems)
+    if page is None:
+        raise _Stale(f"{a.path}: its page could not be rendered")
+    return page, None if grade is None else grade.grade
+
+
+def _write(config: SiteConfig, out: Path, pages: dict[str, bytes], kept: frozenset[str],
+           previous: snapshot.Manifest) -> tuple[Written, snapshot.Manifest, frozenset[str]]:
+    """Write the changed pages: a new folder indexed again with the search index on (as
+    pipeline._write does), else an update of the intact output."""
+    try:
+        if config.search:
+            kept -= {k for k in kept if k == MARKER or k.startswith(INDEX_DIR + "/")}
+            written = write_site(config.root, out, pages,
+                                 indexer(out, config.language, ProblemList()), kept=kept)
+            return written, snapshot.manifest(out), kept
+        written = update_site(config.root, out, pages, kept, previous)
+        return written, snapshot.swapped(out, previous, written.changed), kept
+    except OutputError as e:
+        # refused or busy before anything was written, or the index failed and the folder
+        # was not swapped in: the full build does it again and reports why
+        raise _Stale(f"the output could not be written ({e})") from None

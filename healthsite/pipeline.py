@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import gc
 import hashlib
 import os
 import shutil
@@ -69,6 +68,12 @@ class BuildState:
     known: snapshot.Known | None = None  # input files' stats and digests from the last scan
     related_key: str | None = None  # the graph digest the reading-next memo was made for
 
+    @property
+    def remembers(self) -> bool:
+        """Whether an earlier build with this state left what it made in memory (the
+        preview's state, kept between rebuilds)."""
+        return self.parsed is not None
+
 
 @dataclass
 class BuildResult:
@@ -87,6 +92,8 @@ class BuildResult:
     out_dir: Path | None = None
     summary: dict[str, float] = field(default_factory=dict)  # what the summary line says
     up_to_date: bool = False  # nothing changed: the previous output and problems stand
+    route: str = "full"  # "unchanged", "delta" (only changed articles' pages) or "full"
+    why: list[str] = field(default_factory=list)  # why no quicker route could be taken
 
     def paths(self) -> list[str]:
         """Every file of the output, whether in `files`, `kept` or `placed`."""
@@ -117,76 +124,144 @@ def today() -> dt.date:
 
 
 def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
-    """Load, render, link, check and (unless only checking) write the site.
-
-    What the build makes is frozen out of the cycle collector's sight as it goes (see
-    `_settled`); a caller that lives on after it (the preview server) calls
-    `gc.unfreeze()` afterwards."""
+    """Load, render, link, check and (unless only checking) write the site: the stages in
+    order, each a function of what the stages before it made. What earlier builds left
+    (`state` in memory, `.cache/` on disk) only lets a stage skip work: a build whose inputs
+    did not change, or changed only in articles' own text, takes a shortcut (`_shortcut`),
+    and says in `result.why` why it could not when it could not."""
     state = state if state is not None else BuildState()
-    problems = ProblemList()
-    result = BuildResult(problems)
-    clock = _Clock(result.timings)
+    result = BuildResult(ProblemList())
+    problems, clock = result.problems, _Clock(result.timings)
+    setup = _setup(opts, result)
+    if setup is None:
+        return result
+    config, day, out = setup
+    prior = _prior(opts, config.root, out, day, state)
+    if _shortcut(opts, state, config, out, day, prior, result):
+        clock.lap(result.route)
+        return result
+    loaded = _load_all(config, day, opts, state, prior, problems)
+    clock.lap("load")
+    drafts = set() if opts.drafts else {a.slug for a in loaded.articles if a.meta.draft}
+    early = _prepared(config, loaded.articles, drafts, day, state, opts.cache)
+    rendered, body_keys, complete = _markdown(config, loaded.articles, loaded.glossary, state,
+                                              opts, early.index if early else None)
+    for r in rendered.values():
+        problems.extend(r.problems)
+    result.counts["articles_rendered"] = state.render_cache.misses
+    clock.lap("markdown")
+    graph = result.graph = build_graph(config, loaded.articles, drafts, rendered, problems,
+                                       loaded.unloadable)
+    links = _graph_key(config, graph, day, loaded.unloadable)
+    nxt = result.reading_next = _related(graph, config, day, state, opts.cache, links, early)
+    clock.lap("graph")
+    result.grades = check_articles(config, graph, nxt, day, problems, complete)
+    clock.lap("checks")
+    result.summary = _summary(result)
+    if loaded.templates is None or problems.errors:
+        static_files(config.root, problems)  # (checked, though no page is made: see pages)
+        return result
+    made = _Made(loaded, drafts, rendered, body_keys, complete, links)
+    _pages_and_publish(config, out, opts, state, prior, result, made, clock)
+    return result
+
+
+def _setup(opts: Options, result: BuildResult) -> tuple[SiteConfig, dt.date, Path] | None:
+    """The build's day, its settings and its output folder; None (with the problem
+    reported) when the build cannot start: a bad SOURCE_DATE_EPOCH, no usable site.yaml, or
+    an input folder that is a link out of the site."""
+    problems = result.problems
     try:
         day = today()
     except BadEpoch as e:
         problems.add("environment", str(e), "SOURCE_DATE_EPOCH")
-        return result
+        return None
     config = result.config = load_config(opts.root, problems)
     if config is None:
-        return result
+        return None
     problems.overrides = {code: level for code, level in config.levels.items()}
     away = linked_out(os.fspath(config.root), snapshot.INPUT_DIRS)
     for folder in away:
         problems.add("io", "a symbolic link that points outside the site's folder", folder,
                      hint=f"make {folder}/ a real folder of the site")
     if away:
-        return result  # nothing is read through such a link
-    out = opts.out or (config.root / config.output_dir)
-    prior = _prior(opts, config.root, out, day, state)
-    if opts.skip_unchanged and prior.unchanged and prior.record is not None:
+        return None  # nothing is read through such a link
+    return config, day, opts.out or (config.root / config.output_dir)
+
+
+def _shortcut(opts: Options, state: BuildState, config: SiteConfig, out: Path, day: dt.date,
+              prior: snapshot.Prior, result: BuildResult) -> bool:
+    """Take the quickest route the last written build allows, if any: nothing changed (its
+    output and problems stand), or only articles' own text changed (`delta`: only their
+    pages). Whatever rules a route out is added to `result.why`."""
+    why = result.why
+    if not opts.skip_unchanged:
+        why.append("asked to build in full (--report, or skip_unchanged off)")
+        return False
+    if prior.unchanged and prior.record is not None:
         _replay(result, prior.record, out)
-        clock.lap("unchanged")
-        return result
-    if opts.skip_unchanged and opts.write and state.parsed is None:  # (not a preview's state)
-        patch = delta.rebuild(
-            config, out, day, prior.record, prior.inputs, prior.key, prior.options,
-            lambda: prior.intact, lambda: _templates(config.root, ProblemList(), True),
-            opts.strict)
-        if patch is not None:
-            _patched(result, patch, out)
-            clock.lap("delta")
-            return result
+        result.route = "unchanged"
+        return True
+    why.append(prior.changed())
+    if not opts.write:
+        why.append("only checking: the changed-articles route writes their pages")
+        return False
+    if state.remembers:
+        why.append("the preview keeps the build in memory: the changed-articles route "
+                   "would leave it stale")
+        return False
+    patch = delta.rebuild(config, out, day, prior,
+                          lambda: _templates(config.root, ProblemList(), True), opts.strict)
+    if isinstance(patch, str):
+        why.append(f"not only articles' own text changed: {patch}")
+        return False
+    _patched(result, patch, out)
+    result.route = "delta"
+    return True
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """What the load stage read: the articles, the glossary and the templates."""
+
+    articles: list[Article]
+    unloadable: frozenset[str]
+    glossary: list[GlossaryEntry]
+    templates: Templates | None
+
+
+def _load_all(config: SiteConfig, day: dt.date, opts: Options, state: BuildState,
+              prior: snapshot.Prior, problems: ProblemList) -> _Loaded:
+    """Stage 1: templates, articles (parsed again only where a file changed) and glossary."""
     if opts.cache:
         _read_caches(config.root, state)
     templates = _templates(config.root, problems, opts.cache)
     corpus = _load(config, day, problems, state, opts.cache,
                    prior.inputs.digests if prior.inputs else None)
     prior.settle(corpus.hashed, config.root)
-    articles = list(corpus.articles)
-    glossary = load_glossary(config, problems)
-    clock.lap("load")
-    _settled()
-    drafts = set() if opts.drafts else {a.slug for a in articles if a.meta.draft}
-    early = _prepared(config, articles, drafts, day, state, opts.cache)
-    rendered, body_keys, complete = _markdown(config, articles, glossary, state, opts,
-                                              early.index if early else None)
-    for r in rendered.values():
-        problems.extend(r.problems)
-    result.counts["articles_rendered"] = state.render_cache.misses
-    clock.lap("markdown")
-    _settled()
-    graph = result.graph = build_graph(config, articles, drafts, rendered, problems,
-                                       corpus.unloadable)
-    links = _graph_key(config, graph, day, corpus.unloadable)
-    nxt = result.reading_next = _related(graph, config, day, state, opts.cache, links, early)
-    clock.lap("graph")
-    _settled()
-    result.grades = check_articles(config, graph, nxt, day, problems, complete)
-    clock.lap("checks")
-    result.summary = _summary(result)
-    if templates is None or problems.errors:
-        static_files(config.root, problems)  # (checked, though no page is made: see pages)
-        return result
+    return _Loaded(list(corpus.articles), corpus.unloadable, load_glossary(config, problems),
+                   templates)
+
+
+@dataclass(frozen=True)
+class _Made:
+    """What the stages before the pages made, for the pages and what the next build keeps."""
+
+    loaded: _Loaded
+    drafts: set[str]
+    rendered: dict[str, Rendered]
+    body_keys: dict[str, str]
+    complete: Callable[[str], Rendered]
+    links: str
+
+
+def _pages_and_publish(config: SiteConfig, out: Path, opts: Options, state: BuildState,
+                       prior: snapshot.Prior, result: BuildResult, made: _Made,
+                       clock: _Clock) -> None:
+    """Stages 6 and 7: render every page whose inputs changed, then write the output (unless
+    only checking, or --strict found a warning)."""
+    problems, graph, nxt = result.problems, result.graph, result.reading_next
+    assert graph is not None and nxt is not None and made.loaded.templates is not None
     identity = repr((str(out.resolve()), sorted(problems.overrides.items())))
     if opts.write and opts.cache and not state.pages.pages:
         state.pages.load(config.root / PAGE_MEMO, identity, out.resolve())
@@ -200,8 +275,9 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     # a build that writes a new folder fills it while the pages are still being rendered
     staging = _staging(config.root, out) if opts.write and previous is None else None
     try:
-        result.files = render_site(config, graph, nxt, glossary, templates, problems, pages,
-                                   complete, body_keys, links, staging)
+        result.files = render_site(config, graph, nxt, made.loaded.glossary,
+                                   made.loaded.templates, problems, pages, made.complete,
+                                   made.body_keys, made.links, staging)
         result.kept, result.placed = frozenset(pages.kept), frozenset(pages.placed)
         result.counts["pages_rendered"] = pages.rendered
         result.summary["pages"] = sum(1 for k in result.paths() if k.endswith(".html"))
@@ -215,19 +291,20 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
             def facts() -> None:  # what the next build needs to rebuild only what changed
                 delta.save(config.root, delta.Header(
                     prior.key, prior.options, prior.inputs.digests if prior.inputs else {},
-                    {a.path: a.slug for a in articles}, frozenset(drafts),
-                    corpus.unloadable, {s: g.grade for s, g in result.grades.items()},
-                    pages.site), delta.facts_of(articles, rendered, graph, nxt))
+                    {a.path: a.slug for a in made.loaded.articles}, frozenset(made.drafts),
+                    made.loaded.unloadable, {s: g.grade for s, g in result.grades.items()},
+                    pages.site), delta.facts_of(made.loaded.articles, made.rendered, graph,
+                                                nxt))
 
             _publish(config, out, opts, result, prior, previous, pages, identity, ready, facts)
             clock.lap("write")
     finally:
         if staging is not None:
             staging.abandon()  # not published: errors, or a failed --strict build
-    return result
 
 
-def _publish(config: SiteConfig, out: Path, opts: Options, result: BuildResult, prior: _Prior,
+def _publish(config: SiteConfig, out: Path, opts: Options, result: BuildResult,
+             prior: snapshot.Prior,
              previous: snapshot.Manifest | None, pages: PageMemo, identity: str,
              staging: Staging | None, facts: Callable[[], None]) -> None:
     """Write the output, then keep the page memo, the `facts` and the record of what was
@@ -365,43 +442,10 @@ def _write(config: SiteConfig, out: Path, result: BuildResult,
     return written, snapshot.manifest(out)
 
 
-@dataclass
-class _Prior:
-    """What is known of the last written build, and how the inputs compare with it."""
-
-    record: snapshot.Record | None = None
-    inputs: snapshot.Scan | None = None
-    key: str = ""  # the fingerprint of this build's inputs, engine and options
-    output: Background[bool] | None = None  # whether the output is as the record left it
-    options: str = ""  # what the fingerprint covers besides the inputs (a written build)
-
-    def settle(self, hashed: dict[str, str], root: Path) -> None:
-        """Complete the inputs' digests that the scan left to the articles' loader (its
-        `hashed`; any it did not read are read here), then the fingerprint."""
-        scan = self.inputs
-        if scan is None or not scan.pending:
-            return
-        for rel, digest in hashed.items():
-            if rel in scan.pending:
-                scan.settle(rel, digest)
-        scan.settle_rest(root)
-        if self.options:
-            self.key = snapshot.fingerprint(scan.digests, self.options)
-
-    @property
-    def intact(self) -> bool:
-        """The output is exactly as the record left it."""
-        return self.output is not None and self.output.result()
-
-    @property
-    def unchanged(self) -> bool:
-        return self.record is not None and self.record.fingerprint == self.key and self.intact
-
-
-def _prior(opts: Options, root: Path, out: Path, day: dt.date, state: BuildState) -> _Prior:
+def _prior(opts: Options, root: Path, out: Path, day: dt.date, state: BuildState) -> snapshot.Prior:
     """Scan the inputs (a file whose stat is as last time is not read) and, for a written
     build, compare them and the output with the record of the last one."""
-    prior = _Prior()
+    prior = snapshot.Prior()
     if not opts.cache:
         return prior
     if opts.write:
@@ -482,15 +526,6 @@ def _replay(result: BuildResult, record: snapshot.Record, out: Path) -> None:
     result.out_dir, result.up_to_date = out, True
     result.counts.update(files_changed=0, files_unchanged=sum(
         1 for k in record.manifest if k and not k.endswith("/")))
-
-
-def _settled() -> None:
-    """The objects made so far live until the build ends: moved out of the cycle
-    collector's sight, later collections need not walk them again. (At 10,000 articles the
-    main process spent 1.8-2.7 s of a cold build in full collections that found nothing,
-    mostly while its workers waited. Forked workers then skip them too.) The preview server
-    hands them back to the collector after each build."""
-    gc.freeze()
 
 
 def _patched(result: BuildResult, patch: delta.Patch, out: Path) -> None:

@@ -28,6 +28,7 @@ from .content import PENDING
 from .errors import Problem
 from .files import outside, read_regular
 from .output import FILE_MODE, FOLDER_MODE, folders_of
+from .parallel import Background
 
 RECORD = ".cache/build.pickle"
 INPUT_DIRS = ("content", "templates", "static")
@@ -247,6 +248,49 @@ def _stat(st: os.stat_result) -> tuple[int, int, int]:
 
 
 _NEVER = (-1, -1, -1)  # a link, a special file, or permissions not the output's
+
+
+@dataclass
+class Prior:
+    """What is known of the last written build, and how the inputs compare with it."""
+
+    record: Record | None = None
+    inputs: Scan | None = None
+    key: str = ""  # the fingerprint of this build's inputs, engine and options
+    output: Background[bool] | None = None  # whether the output is as the record left it
+    options: str = ""  # what the fingerprint covers besides the inputs (a written build)
+
+    def settle(self, hashed: dict[str, str], root: Path) -> None:
+        """Complete the inputs' digests that the scan left to the articles' loader (its
+        `hashed`; any it did not read are read here), then the fingerprint."""
+        scan = self.inputs
+        if scan is None or not scan.pending:
+            return
+        for rel, digest in hashed.items():
+            if rel in scan.pending:
+                scan.settle(rel, digest)
+        scan.settle_rest(root)
+        if self.options:
+            self.key = fingerprint(scan.digests, self.options)
+
+    @property
+    def intact(self) -> bool:
+        """The output is exactly as the record left it."""
+        return self.output is not None and self.output.result()
+
+    @property
+    def unchanged(self) -> bool:
+        return self.record is not None and self.record.fingerprint == self.key and self.intact
+
+    def changed(self) -> str:
+        """Why the last written build does not stand as it is (when `unchanged` is false)."""
+        if self.inputs is None:
+            return "no cache (--no-cache)"
+        if self.record is None:
+            return "no record of an earlier written build (a first build, or only checking)"
+        if self.record.fingerprint != self.key:
+            return "inputs, engine or options changed since the last written build"
+        return "the output folder is not as the last build left it"
 
 
 def load(root: Path) -> Record | None:
