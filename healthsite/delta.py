@@ -29,7 +29,7 @@ import hashlib
 import os
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -42,7 +42,6 @@ from .cache import (
     pickled,
     read_pickle,
     recall_memo,
-    write_pickle,
     write_pickled,
 )
 from .checks import check_article
@@ -79,21 +78,6 @@ class Facts(NamedTuple):
     links_out: tuple[str, ...]  # the published articles it links to (none for a draft)
     links_in: tuple[str, ...]  # its backlinks
     suggested: tuple[tuple[str, float, tuple[str, ...]], ...]  # its reading next
-
-
-@dataclass
-class Header:
-    """What a rebuild needs to know of the last written build as a whole."""
-
-    key: str  # that build's fingerprint (its record's): the facts belong to that record
-    options: str  # its output folder, drafts option and day
-    digests: dict[str, str]  # every input file's digest
-    slugs: dict[str, str]  # every article that loaded: its slug by its file
-    drafts: frozenset[str]  # the slugs not published
-    unloadable: frozenset[str]
-    grades: dict[str, float]  # the health articles' reading grades, in the summary's order
-    site: dict[str, Any] = field(default_factory=dict)  # the site-wide view of its pages
-    shards: tuple[str, ...] = ()  # the file of each shard of facts (named by its contents)
 
 
 @dataclass
@@ -134,12 +118,13 @@ def facts_of(articles: list[Article], rendered: Mapping[str, Rendered], graph: T
             for a in articles}
 
 
-def save(root: Path, header: Header, facts: dict[str, tuple[Any, ...]]) -> None:
+def save(root: Path, facts: dict[str, tuple[Any, ...]]) -> tuple[str, ...]:
     """Keep a written build's facts for the next rebuild (after its output, before its
-    record). Each shard's file is named by a digest of its contents, so a shard that did
-    not change is not written again (a new title changes one); the header, written last,
-    names the files, and files it does not name are removed after it. Failing to save
-    only means the next edit takes a full build."""
+    record, which names the files returned). Each shard's file is named by a digest of its
+    contents, so a shard that did not change is not written again (a new title changes
+    one); files the new record does not name are removed (a build killed before it saved
+    its record then has no record: the next build is a full one). Failing to save only
+    means the next edit takes a full build."""
     parts: list[dict[str, tuple[Any, ...]]] = [{} for _ in range(SHARDS)]
     for slug, f in facts.items():
         parts[_shard(slug)][slug] = f
@@ -155,13 +140,10 @@ def save(root: Path, header: Header, facts: dict[str, tuple[Any, ...]]) -> None:
         if name not in present or not holds_pickled(folder / name, body):
             write_pickled(folder / name, body)
         names.append(name)
-    write_pickle(folder / HEADER, "facts-header", replace(header, shards=tuple(names)))
-    for stale in present - {*names, HEADER}:
+    for stale in present - set(names):
         with contextlib.suppress(OSError):
             os.unlink(folder / stale)
-
-
-HEADER = "header.pickle"
+    return tuple(names)
 
 
 class _Known:
@@ -201,19 +183,18 @@ def rebuild(config: SiteConfig, out: Path, today: dt.date, prior: snapshot.Prior
     record, scan = prior.record, prior.inputs
     if record is None or scan is None or scan.pending or not prior.key:
         return "no record of the last written build, or inputs not all known yet"
-    header = read_pickle(_folder(config.root) / HEADER, "facts-header")
-    if not isinstance(header, Header) or header.key != record.fingerprint \
-            or header.options != prior.options:
+    if len(record.facts) != SHARDS or record.options != prior.options:
         return "no facts saved by the last written build with these options"
-    if len(header.digests) != len(scan.digests):
+    if len(record.digests) != len(scan.digests):
         return "files were added or removed"
-    changed = [rel for rel, digest in scan.digests.items() if header.digests.get(rel) != digest]
+    changed = [rel for rel, digest in scan.digests.items() if record.digests.get(rel) != digest]
     if not changed:
         return "the output changed, not the inputs"
-    if other := next((rel for rel in changed if rel not in header.slugs), None):
+    if other := next((rel for rel in changed if rel not in record.slugs), None):
         return f"{other} changed and it is not an article that loaded"
     try:
-        return _rebuild(_Context.of(config, out, today, header, templates), prior, changed, strict)
+        return _rebuild(_Context.of(config, out, today, record, templates), prior, changed,
+                        strict)
     except _Stale as e:
         return str(e)
 
@@ -225,7 +206,7 @@ class _Context:
     config: SiteConfig
     out: Path
     today: dt.date
-    header: Header
+    header: snapshot.Record
     known: _Known
     renderer: Renderer
     templates: Callable[[], Templates | None]
@@ -233,13 +214,13 @@ class _Context:
     tree: tuple[dict[str, Topic], dict[str, tuple[str, ...]]]
 
     @classmethod
-    def of(cls, config: SiteConfig, out: Path, today: dt.date, header: Header,
+    def of(cls, config: SiteConfig, out: Path, today: dt.date, header: snapshot.Record,
            templates: Callable[[], Templates | None]) -> _Context:
         renderer = Renderer(dict(config.services),
                             {p: article_url(config.base_path, s) for p, s in header.slugs.items()},
                             load_glossary(config, ProblemList()), config.base_path + "glossary/",
                             config.raw_html)
-        return cls(config, out, today, header, _Known(_folder(config.root), header.shards),
+        return cls(config, out, today, header, _Known(_folder(config.root), header.facts),
                    renderer, functools.cache(templates), set(header.slugs.values()) - header.drafts,
                    topic_maps(config))
 
@@ -275,12 +256,12 @@ def _rebuild(ctx: _Context, prior: snapshot.Prior, changed: list[str], strict: b
     snapshot.forget(root)
     kept = frozenset(k for k in record.manifest if k and not k.endswith("/")) - set(pages)
     written, manifest, kept = _write(ctx.config, ctx.out, pages, kept, record.manifest)
-    write_pickle(_folder(root) / HEADER, "facts-header",
-                 replace(header, key=prior.key, digests=dict(scan.digests), grades=grades))
     if len(readability.known()) != words:
         keep_memo(root, readability.MEMO, readability.known())
-    snapshot.save(root, snapshot.Record(prior.key, found, summary, manifest, scan.known,
-                                        record.touched | set(pages)))
+    snapshot.save(root, replace(record, fingerprint=prior.key, problems=found, summary=summary,
+                                manifest=manifest, inputs=scan.known,
+                                touched=record.touched | set(pages),
+                                digests=dict(scan.digests), grades=grades))
     return Patch(found, summary, pages, kept, written, len(changed))
 
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import delta, readability, snapshot
 from .cache import (
@@ -34,7 +35,9 @@ from .files import linked_out
 from .graph import TopicGraph, build_graph
 from .markup import Rendered, Renderer
 from .output import OutputError, Staging, Written, update_site
-from .pages import PageMemo, render_site
+from .incremental.pages import PageCache, PageMemo
+from .incremental.pages import render as render_pages
+from .pages import Bodies, plan_pages
 from .parallel import Background, map_indexed
 from .readability import Readability
 from .related import Memo, Prepared, ReadingNext, compute, outline, pack, unpack
@@ -269,15 +272,14 @@ def _pages_and_publish(config: SiteConfig, out: Path, opts: Options, state: Buil
             state.pages.forget(prior.record.touched)
     previous = prior.record.manifest if prior.record and prior.intact else None
     pages = state.pages
-    pages.rendered, pages.fresh, pages.read_back, pages.kept = 0, set(), set(), set()
-    pages.placed = set()
-    pages.trusted = previous is not None
     # a build that writes a new folder fills it while the pages are still being rendered
     staging = _staging(config.root, out) if opts.write and previous is None else None
     try:
-        result.files = render_site(config, graph, nxt, made.loaded.glossary,
-                                   made.loaded.templates, problems, pages, made.complete,
-                                   made.body_keys, made.links, staging)
+        plan = plan_pages(config, graph, nxt, made.loaded.glossary,
+                          static_files(config.root, problems),
+                          Bodies(made.complete, made.body_keys.__getitem__))
+        result.files = render_pages(plan, made.loaded.templates, problems,
+                                    PageCache(pages, made.links, staging, previous is not None))
         result.kept, result.placed = frozenset(pages.kept), frozenset(pages.placed)
         result.counts["pages_rendered"] = pages.rendered
         result.summary["pages"] = sum(1 for k in result.paths() if k.endswith(".html"))
@@ -287,16 +289,7 @@ def _pages_and_publish(config: SiteConfig, out: Path, opts: Options, state: Buil
         clock.lap("templates")
         if opts.write and not strict_failed(result, opts.strict):
             ready, staging = staging, None  # publishing removes the folder if it fails
-
-            def facts() -> None:  # what the next build needs to rebuild only what changed
-                delta.save(config.root, delta.Header(
-                    prior.key, prior.options, prior.inputs.digests if prior.inputs else {},
-                    {a.path: a.slug for a in made.loaded.articles}, frozenset(made.drafts),
-                    made.loaded.unloadable, {s: g.grade for s, g in result.grades.items()},
-                    pages.site), delta.facts_of(made.loaded.articles, made.rendered, graph,
-                                                nxt))
-
-            _publish(config, out, opts, result, prior, previous, pages, identity, ready, facts)
+            _publish(config, out, opts, result, prior, previous, pages, identity, ready, made)
             clock.lap("write")
     finally:
         if staging is not None:
@@ -306,9 +299,9 @@ def _pages_and_publish(config: SiteConfig, out: Path, opts: Options, state: Buil
 def _publish(config: SiteConfig, out: Path, opts: Options, result: BuildResult,
              prior: snapshot.Prior,
              previous: snapshot.Manifest | None, pages: PageMemo, identity: str,
-             staging: Staging | None, facts: Callable[[], None]) -> None:
-    """Write the output, then keep the page memo, the `facts` and the record of what was
-    written."""
+             staging: Staging | None, made: _Made) -> None:
+    """Write the output, then keep the page memo, the articles' facts and the record of
+    what was written (see `_record`)."""
     result.out_dir = out
     if opts.cache:  # the record is about to change (a --no-cache build leaves it be: its
         snapshot.forget(config.root)  # output, if the same folder, then fails `still`)
@@ -323,10 +316,25 @@ def _publish(config: SiteConfig, out: Path, opts: Options, result: BuildResult,
     result.counts.update(files_changed=len(written.changed), files_unchanged=written.unchanged)
     if opts.cache:
         pages.save(config.root / PAGE_MEMO, identity)
-        facts()
-        snapshot.save(config.root, snapshot.Record(
-            prior.key, list(problems.items()), result.summary, manifest,
-            prior.inputs.known if prior.inputs else {}))
+        snapshot.save(config.root, _record(config.root, prior, result, manifest, made,
+                                           pages.site))
+
+
+def _record(root: Path, prior: snapshot.Prior, result: BuildResult,
+            manifest: snapshot.Manifest, made: _Made, site: dict[str, Any]) -> snapshot.Record:
+    """What the next build needs to know of this one: to do nothing if nothing changed, or
+    to rebuild only changed articles (with their neighbours' facts, kept by `delta.save`)."""
+    assert result.graph is not None and result.reading_next is not None
+    articles = made.loaded.articles
+    facts = delta.save(root, delta.facts_of(articles, made.rendered, result.graph,
+                                            result.reading_next))
+    return snapshot.Record(
+        prior.key, list(result.problems.items()), result.summary, manifest,
+        prior.inputs.known if prior.inputs else {}, options=prior.options,
+        digests=prior.inputs.digests if prior.inputs else {},
+        slugs={a.path: a.slug for a in articles}, drafts=frozenset(made.drafts),
+        unloadable=made.loaded.unloadable,
+        grades={s: g.grade for s, g in result.grades.items()}, site=site, facts=facts)
 
 
 def _staging(root: Path, out: Path) -> Staging | None:

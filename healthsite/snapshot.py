@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .cache import engine_fingerprint, read_pickle, write_pickle
 from .content import PENDING
@@ -48,6 +49,15 @@ class Record:
     # pages written since the page memo was saved (by delta.rebuild, which leaves it be):
     # the next build that uses the memo renders them again
     touched: frozenset[str] = frozenset()
+    # what rebuilding only changed articles (delta) needs to know of the build as a whole
+    options: str = ""  # its output folder, drafts option and day (see pipeline._prior)
+    digests: dict[str, str] = field(default_factory=dict)  # every input file's digest
+    slugs: dict[str, str] = field(default_factory=dict)  # each article that loaded, by file
+    drafts: frozenset[str] = frozenset()  # the slugs not published
+    unloadable: frozenset[str] = frozenset()
+    grades: dict[str, float] = field(default_factory=dict)  # in the summary's order
+    site: dict[str, Any] = field(default_factory=dict)  # the site-wide view of its pages
+    facts: tuple[str, ...] = ()  # the files of the articles' facts (delta.save); () if none
 
 
 Known = dict[str, tuple[tuple[int, int, int, int], str]]  # path: (stat, digest)
