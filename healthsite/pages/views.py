@@ -1,0 +1,105 @@
+"""The views of the site's own pages (home, topics, glossary, topic map, sitemap, feed): what
+each template is given, made from the graph and the settings. Pure functions; an article
+page's view is `templating.article_view`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .. import topicmap
+from ..config import SiteConfig
+from ..content import GlossaryEntry
+from ..graph import TopicGraph
+from ..templating import topic_url
+
+Tree = list[dict[str, Any]]
+
+
+def site_base(config: SiteConfig) -> str:
+    return config.base_url.rstrip("/") + "/"
+
+
+def _card(graph: TopicGraph, slug: str) -> dict[str, str]:
+    a = graph.articles[slug]
+    return {"url": a.url, "title": a.title, "summary": a.meta.summary}
+
+
+def topic_tree(config: SiteConfig, graph: TopicGraph) -> Tree:
+    """Root topics, each with its articles and sub-topics, recursively."""
+
+    def node(slug: str, depth: int) -> dict[str, Any]:
+        t = graph.topics[slug]
+        return {"slug": slug, "url": topic_url(config, slug), "title": t.title,
+                "description": t.description,
+                "count": len(graph.subtree_articles(slug)),
+                "articles": [_card(graph, s) for s in graph.topic_articles.get(slug, ())],
+                "children": [node(c, depth + 1) for c in graph.children.get(slug, ())
+                             if depth < 20]}
+
+    return [node(r, 0) for r in graph.roots()]
+
+
+def topic_view(config: SiteConfig, graph: TopicGraph, slug: str) -> dict[str, Any]:
+    """The view of one topic page: its articles, sub-topics and place in the tree."""
+    t = graph.topics[slug]
+    crumbs = [{"url": config.base_path, "title": "Home"},
+              {"url": config.base_path + "topics/", "title": "Topics"}]
+    crumbs += [{"url": topic_url(config, p), "title": graph.topics[p].title}
+               for p in reversed(graph.ancestors(slug))]
+    return {
+        "slug": slug, "title": t.title, "description": t.description,
+        "url": topic_url(config, slug), "lay": list(t.lay), "clinical": list(t.clinical),
+        "breadcrumbs": crumbs,
+        "articles": [_card(graph, s) for s in graph.topic_articles.get(slug, ())],
+        "children": [{"url": topic_url(config, c), "title": graph.topics[c].title,
+                      "description": graph.topics[c].description,
+                      "count": len(graph.subtree_articles(c))}
+                     for c in graph.children.get(slug, ())],
+        "canonical": site_base(config) + f"topics/{slug}/",
+    }
+
+
+# What each of the site's own pages is given besides the site-wide view (`site`). The topic
+# tree comes as a function: three pages show it, and it is made once, when first asked for.
+
+def nothing() -> dict[str, Any]:
+    """The search page, the 404 page, robots.txt: the site-wide view is all they show."""
+    return {}
+
+
+def tree_page(tree: Callable[[], Tree]) -> dict[str, Any]:
+    """The home page and the topic index."""
+    return {"tree": tree()}
+
+
+def topic_page(config: SiteConfig, graph: TopicGraph, slug: str) -> dict[str, Any]:
+    return {"topic": topic_view(config, graph, slug)}
+
+
+def glossary_page(glossary: list[GlossaryEntry]) -> dict[str, Any]:
+    return {"entries": [
+        {"id": e.id, "term": e.term, "also": list(e.also), "definition": e.definition}
+        for e in glossary]}
+
+
+def topic_map_page(graph: TopicGraph, tree: Callable[[], Tree]) -> dict[str, Any]:
+    """The topic map draws the links between articles as well as the tree."""
+    return {"svg": topicmap.draw(graph), "tree": tree()}
+
+
+def listed(config: SiteConfig, graph: TopicGraph) -> list[dict[str, Any]]:
+    """What the sitemap and the feed show of every page made from content."""
+    return [{"path": a.url[len(config.base_path):], "title": a.title,
+             "summary": a.meta.summary, "reviewed": a.meta.reviewed,
+             "is_article": a.is_article} for a in graph.articles.values()]
+
+
+def sitemap_page(config: SiteConfig, graph: TopicGraph) -> dict[str, Any]:
+    return {"articles": listed(config, graph), "topics": [f"topics/{t}/" for t in graph.topics]}
+
+
+def feed_page(config: SiteConfig, graph: TopicGraph) -> dict[str, Any]:
+    """The articles (not the site pages), the most recently reviewed first."""
+    return {"articles": sorted((a for a in listed(config, graph) if a["is_article"]),
+                               key=lambda a: (-a["reviewed"].toordinal(), a["path"]))}
