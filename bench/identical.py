@@ -45,7 +45,8 @@ def build(engine: Path, root: Path, out: Path, env: dict[str, str], *extra: str)
                            str(root), "--out", str(out), *extra], env=env,
                           capture_output=True, text=True)
     # the problems and summary, without the figures of time
-    text = re.sub(r"\d+(\.\d+)? ?(s|ms)\b", "T", proc.stdout + proc.stderr)
+    text = (proc.stdout + proc.stderr).replace(str(out), "OUT").replace(str(root), "ROOT")
+    text = re.sub(r"\d+(\.\d+)? ?(s|ms)\b", "T", text)
     lines = text.splitlines()
     return hashlib.sha256(f"{proc.returncode}\n" "\n".join(lines).encode()).hexdigest()
 
