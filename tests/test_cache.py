@@ -419,7 +419,7 @@ def test_a_first_build_hashes_the_articles_where_it_parses_them(make_site: MakeS
 
     from healthsite import snapshot
     from healthsite.content import PENDING
-    from healthsite.pipeline import _article_file
+    from healthsite.incremental.memo import _article_file
 
     root = make_site(good_files())
     time.sleep(2.1)  # older than a scan's racy window: the next scan may trust them
