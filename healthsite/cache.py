@@ -48,18 +48,26 @@ _ENGINE: str | None = None
 
 
 def engine_fingerprint() -> str:
-    """The engine's own source files, Python's version and its libraries' versions: a new
-    engine never trusts an old record."""
+    """The engine's own source files (its subpackages' too), Python's version, its
+    libraries' versions and whether its fast paths are on: a new engine never trusts an old
+    record. (Which fast paths pass their gates follows from the rest: the library and
+    Python versions and the engine's code. The switch is read at every call: a process may
+    build with it on and then off.)"""
     global _ENGINE
     if _ENGINE is None:
         h = hashlib.sha256(f"{FORMAT}\0{sys.version}\0".encode())
         found = _installed()
         for lib in LIBRARIES:
             h.update(f"{lib}={found.get(_normal(lib)) or _version(lib)}\0".encode())
-        for src in sorted(Path(__file__).parent.glob("*.py")):
-            h.update(src.name.encode() + b"\0" + src.read_bytes())
+        package = Path(__file__).parent
+        for src in sorted(package.rglob("*.py"), key=lambda p: p.relative_to(package).parts):
+            h.update(src.relative_to(package).as_posix().encode() + b"\0" + src.read_bytes())
         _ENGINE = h.hexdigest()
-    return _ENGINE
+    from . import fast
+
+    if fast.enabled():
+        return _ENGINE
+    return hashlib.sha256(f"{_ENGINE}\0fast paths off".encode()).hexdigest()
 
 
 def _normal(name: str) -> str:

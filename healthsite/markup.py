@@ -4,6 +4,10 @@ Each processor both rewrites and records: internal links (`other.md#anchor` -> U
 (`!!! emergency "…"` -> NHS-style care card), citations (`[^2]` -> the article's second source),
 glossary terms (first use linked), placeholders (`{{emergency_number}}` from site.yaml), ids,
 headings and the plain text used for readability.
+
+Python-Markdown's own steps do the rest, or, where they are switched on and verified for the
+installed version, the quicker ones of `healthsite.fast` in their place (`fast.tune_markdown`),
+with byte for byte the same output.
 """
 
 from __future__ import annotations
@@ -21,32 +25,19 @@ from typing import Any, NamedTuple
 import markdown
 from markdown.extensions import Extension
 from markdown.extensions.admonition import AdmonitionExtension
-from markdown.extensions.attr_list import AttrListExtension
+from markdown.extensions.attr_list import AttrListExtension, AttrListTreeprocessor
 from markdown.extensions.footnotes import FootnoteExtension
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
-from markdown.extensions.toc import (
-    TocExtension,
-    TocTreeprocessor,
-    escape_cdata,
-    nest_toc_tokens,
-    remove_fnrefs,
-    render_inner_html,
-    run_postprocessors,
-    strip_tags,
-    unique,
-)
-from markdown.extensions.toc import unescape as toc_unescape
+from markdown.extensions.toc import TocExtension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
-from . import limits
-from .blocks import QuickAttrList, QuickHtmlBlock, QuickNormalizeWhitespace, skip_impossible_tests
+from . import fast, limits
 from .content import Article, GlossaryEntry, nfc, slugify
 from .errors import Level, Lines, Problem, did_you_mean
-from .inline import QuickUnescape, SkippingInlineProcessor
 from .limits import NESTING_SHOWN, TooSlow, deadline, deepest
 from .readability import reading_grade
 from .sanitize import (
@@ -235,7 +226,7 @@ class Renderer:
         return markdown.Markdown(
             extensions=[TableExtension(), FootnoteExtension(BACKLINK_TITLE="Back to text %d"),
                         AttrListExtension(), AdmonitionExtension(), SaneListExtension(),
-                        _TocExtension(slugify=_heading_id, toc_depth="2-3"),
+                        TocExtension(slugify=_heading_id, toc_depth="2-3"),
                         _HealthExtension(self)],
             output_format="html",
         )
@@ -295,57 +286,6 @@ def _heading_id(text: str, sep: str) -> str:
     return f"{slug}-section" if reserved_id(slug) else slug
 
 
-_PLAIN_HEADING = re.compile(r"[^&<>\x02\x03]*")  # nothing the serializer or a stash changes
-
-
-class _Toc(TocTreeprocessor):
-    """Python-Markdown's contents processor, with the same ids, names and contents, made
-    without serialising each heading when it is plain text (no child elements, entities,
-    markup or stashed HTML: its inner HTML is then its text), and without the contents
-    HTML (`md.toc`, which nothing here uses) unless the page asks for it with the marker.
-    Both were about 15% of rendering an article; anything else is left to the original."""
-
-    def run(self, doc: etree.Element) -> None:
-        if self.use_anchors or self.use_permalinks not in (False, None) or (self.marker and any(
-                p.text and p.text.strip() == self.marker and not len(p) for p in doc.iter("p"))):
-            super().run(doc)
-            return
-        used_ids = set()
-        headings = []
-        for el in doc.iter():
-            if "id" in el.attrib:
-                used_ids.add(el.attrib["id"])
-            if isinstance(el.tag, str) and self.header_rgx.match(el.tag):
-                headings.append(el)
-        counters: dict[str, int] = {}
-        tokens = []
-        for el in headings:
-            self.set_level(el)
-            if not len(el) and _PLAIN_HEADING.fullmatch(el.text or ""):
-                inner = run_postprocessors((el.text or "").strip(), self.md)
-            else:
-                inner = render_inner_html(remove_fnrefs(el), self.md)
-            name = strip_tags(inner)
-            if "id" not in el.attrib:
-                el.attrib["id"] = unique(self.slugify(html.unescape(name), self.sep), used_ids,
-                                         counters)
-            label = ""
-            if "data-toc-label" in el.attrib:
-                label = run_postprocessors(toc_unescape(el.attrib["data-toc-label"]), self.md)
-                name = escape_cdata(strip_tags(label))
-                del el.attrib["data-toc-label"]
-            level = int(el.tag[-1])
-            if self.toc_top <= level <= self.toc_bottom:
-                tokens.append({"level": level, "id": toc_unescape(el.attrib["id"]), "name": name,
-                               "html": inner, "data-toc-label": label})
-        self.md.toc_tokens = nest_toc_tokens(tokens)
-        self.md.toc = ""
-
-
-class _TocExtension(TocExtension):
-    TreeProcessorClass = _Toc
-
-
 def _flatten(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for t in tokens:
@@ -382,13 +322,8 @@ class _HealthExtension(Extension):
         self.r = renderer
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
-        md.treeprocessors.register(SkippingInlineProcessor(md), "inline", 20)
-        skip_impossible_tests(md.parser)
-        md.preprocessors.register(QuickNormalizeWhitespace(md), "normalize_whitespace", 30)
-        md.preprocessors.register(QuickHtmlBlock(md), "html_block", 20)
         md.treeprocessors.register(_AttrList(md, self.r), "attr_list", 8)
         md.treeprocessors.register(_Values(md, self.r), "hs-values", 7)
-        md.treeprocessors.register(QuickUnescape(md), "unescape", 0)
         md.preprocessors.register(_Placeholders(md, self.r), "hs-placeholders", 35)
         md.inlinePatterns.register(_Citation(r"\[\^(\d+)\]", md, self.r), "hs-citation", 174)
         md.treeprocessors.register(_CareCards(md, self.r), "hs-care-cards", 4)
@@ -399,6 +334,7 @@ class _HealthExtension(Extension):
             md.postprocessors.register(_EscapeRaw(md, self.r), "hs-escape-raw", 31)
         elif self.r.raw_html == "sanitize":
             md.postprocessors.register(_SanitizeRaw(md, self.r), "hs-sanitize-raw", 25)
+        fast.tune_markdown(md)  # (last: the quicker steps go in place of those set up above)
 
 
 class _ForRenderer:
@@ -507,7 +443,7 @@ class _Values(_ForRenderer, Treeprocessor):
                 blocks[i] = _TOKEN.sub(raw, block)
 
 
-class _AttrList(_ForRenderer, QuickAttrList):
+class _AttrList(_ForRenderer, AttrListTreeprocessor):
     """Attribute lists (`{: #id .class key=value}`) may set only what the sanitiser allows
     raw HTML (`sanitize.allowed_attribute`): no event handlers, no style but a table cell's
     alignment, no id that the page's template uses, no id twice. What is removed is a

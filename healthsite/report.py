@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import fast
 from .errors import Problem
 from .pipeline import BuildResult
 
@@ -84,6 +85,10 @@ def build_report(result: BuildResult) -> dict[str, Any]:
             "reading_next_pairs_examined": nxt.pairs_examined if nxt else 0,
         },
         "timings": {k: round(v, 4) for k, v in result.timings.items()},
+        # the route taken ("unchanged", "delta", "full") and why no quicker one could be
+        "route": {"taken": result.route, "why": list(result.why)},
+        # each fast path: "on", or why it is off (see healthsite/fast)
+        "fast_paths": fast.status(),
         "average_reading_grade": round(sum(grades) / len(grades), 2) if grades else None,
         "review_due": sorted(({"path": a["path"], "next_review": a["next_review"]}
                               for a in articles), key=lambda x: (x["next_review"], x["path"])),

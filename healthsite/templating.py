@@ -1,7 +1,8 @@
 """Stage 6: the pages. Builds a typed view per page and renders it with Jinja.
 
 Templates get explicit views (TypedDicts) with neighbours already resolved to
-{url, title, reason}; Jinja runs with autoescape and StrictUndefined.
+{url, title, reason}; Jinja runs with autoescape and StrictUndefined (Jinja's own
+environment, or when it is on the quicker one of `healthsite.fast.jinja`).
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 import jinja2
-import jinja2.compiler
-import jinja2.nodes
-import markupsafe
 
+from . import fast
 from .config import SiteConfig
 from .errors import ProblemList
 from .files import kind, outside, printable, read_regular, undecodable
@@ -95,33 +94,6 @@ class Templates:
     fingerprint: str
 
 
-_DICT_NAMES = frozenset(dir(dict))
-
-
-def _escape_output(value: Any) -> Any:
-    """What autoescaping writes for a `{{ value }}`: markupsafe.escape's text, made for a
-    plain string without a Markup object (Jinja joins the pieces into one string anyway;
-    a captured block is made Markup as a whole). About a hundred per article page: 1.3
-    microseconds each through markupsafe, 0.3 here. Anything else goes to markupsafe."""
-    if type(value) is str:
-        return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                .replace("'", "&#39;").replace('"', "&#34;"))
-    return markupsafe.escape(value)
-
-
-class _CodeGenerator(jinja2.compiler.CodeGenerator):
-    """Jinja's compiler, writing `_escape_output` where it writes `escape` for output."""
-
-    def _output_child_pre(self, node: jinja2.nodes.Expr, frame: jinja2.compiler.Frame,
-                          finalize: Any) -> None:
-        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile:
-            self.write("environment.escape_output(")  # (every template function has it)
-            if finalize.src is not None:
-                self.write(finalize.src)
-            return
-        super()._output_child_pre(node, frame, finalize)
-
-
 class _Loader(jinja2.FileSystemLoader):
     """Jinja's loader for templates/, that reads no template through a symbolic link to a
     file outside templates/ and no named pipe or device (see `refused`; `load_templates`
@@ -156,25 +128,6 @@ def refused(path: str, real: str, folder: str) -> str:
         f"not a regular file but {kind(mode)}"
 
 
-class _Environment(jinja2.Environment):
-    """Jinja's environment, with `view.name` on the views (plain dicts) found without an
-    exception. Jinja tries the attribute first and takes the item when that raises
-    AttributeError: about 150 times per article page, a third of its rendering. For a
-    plain dict the answer is known beforehand (an attribute only for dict's own names), so
-    the result is exactly Jinja's. Output is escaped by `_escape_output`."""
-
-    code_generator_class = _CodeGenerator
-    escape_output = staticmethod(_escape_output)
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is dict and attribute not in _DICT_NAMES:
-            try:
-                return obj[attribute]
-            except KeyError:
-                return self.undefined(obj=obj, name=attribute)
-        return super().getattr(obj, attribute)
-
-
 def load_templates(root: Path, problems: ProblemList,
                    cache: Path | None = None) -> Templates | None:
     """Compile every template once; syntax errors are reported as templates/NAME:LINE.
@@ -183,9 +136,11 @@ def load_templates(root: Path, problems: ProblemList,
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
     bad = _refused_files(root, TEMPLATES_DIR, problems)
-    env = _Environment(
+    environment = fast.jinja_environment()  # Jinja's own, or the quicker one
+    pattern = getattr(environment, "bytecode_pattern", "__jinja2_%s.cache")
+    env = environment(
         loader=_Loader(root / TEMPLATES_DIR),
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache)) if cache else None,
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache), pattern) if cache else None,
         auto_reload=False,
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,

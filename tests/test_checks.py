@@ -76,28 +76,6 @@ def test_reading_grade_uses_blocks_as_sentences() -> None:
     assert reading_grade("").words == 0
 
 
-def test_reading_grade_matches_textstat() -> None:
-    import textstat
-
-    from healthsite.readability import _SENTENCE, _sentences, _words
-
-    texts = [
-        "Restless legs syndrome is a common condition. It causes an urge to move the legs.",
-        "Pharmacological interventions demonstrate heterogeneity. Ask a GP. Don't wait; it's "
-        "fine. Iron-rich foods help: spinach, beans and red meat! Why? Ferritin levels rise.",
-        "One. Two words. A sentence with several more words in it for good measure.",
-        # a sentence whose last token is only punctuation, glued to the next sentence (the
-        # text's token "?Ferritin" is not punctuation, the sentence's "?" is); and one with
-        # a token of punctuation inside it
-        "Iron legs ?Ferritin levels rise in the blood. Legs — ache. Iron — ! Rest well now.",
-    ]
-    for text in texts:
-        assert reading_grade(text).grade == round(float(textstat.flesch_kincaid_grade(text)), 1)
-        assert reading_grade(text).words == textstat.lexicon_count(text)
-        sentences = _SENTENCE.findall(text)
-        assert _sentences(text) == max(1, sum(1 for s in sentences if len(_words(s)) > 2))
-
-
 def test_long_summary_is_a_warning(make_site: MakeSite, today: None) -> None:
     files = good_files()
     files["content/clots.md"] = article("Clots", "[dvt]", files["content/clots.md"].split(
@@ -130,47 +108,6 @@ def test_links_to_other_sites_are_not_resources(make_site: MakeSite, today: None
     assert problem_lines(make_site(files)) == []
 
 
-def test_syllable_table_kept_between_builds_counts_like_textstat() -> None:
-    from textstat.backend.counts._count_syllables import count_syllables, get_cmudict
-
-    from healthsite import readability
-
-    words = ["restless", "ferritin", "zorblaxian", "m2", "covid19", "don't", "it's", "a",
-             "thrombosis", "iron", "qwrtplk", "2026", "rls", "hypnagogic", "o'clock", "0",
-             "999", "1234567890", "٣"]
-    saved = dict(readability.known())
-    try:
-        readability.known().clear()
-        fresh = [readability._syllables(w) for w in words]  # reads the dictionary
-        table = dict(readability.known())
-        # the words counted are kept for the next build, not the whole dictionary
-        assert set(table) == {w for w in words if not (w.isascii() and w.isdigit())}
-        readability.known().clear()
-        unknown = {w for w in words if w not in get_cmudict("en_US")}
-        assert {"zorblaxian", "qwrtplk", "m2"} <= unknown
-        readability.learn({k: v for k, v in table.items() if k not in unknown})
-        later = [readability._syllables(w) for w in words]  # a later build: Pyphen only
-        assert fresh == later == [count_syllables(w, "en_US") for w in words]
-    finally:
-        readability.known().clear()
-        readability.learn(saved)
-
-
-def test_dictionary_read_directly_counts_like_textstats_loader() -> None:
-    from textstat.backend.counts._count_syllables import get_cmudict
-
-    from healthsite import readability
-
-    theirs = get_cmudict("en_US")
-    expected = {w: sum(1 for p in prons[0] if p[-1].isdigit())
-                for w, prons in theirs.items() if readability._PLAIN.fullmatch(w) and prons}
-    assert len(expected) > 120_000
-    ours = {w: readability._dictionary_count(w) for w in theirs}
-    assert {w: n for w, n in ours.items() if n is not None} == expected
-    assert ours["don't"] == 1 and ours["thrombosis"] == 3
-    assert readability._dictionary_count("zorblaxian") is None
-
-
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from([
     "<IMG ", "<img src=", "<link ", "rel=stylesheet ", "rel=icon", " href=", " src=", "srcset=",
@@ -195,23 +132,3 @@ def test_a_letter_that_lengthens_in_lower_case_hides_no_script() -> None:
     check_file("a/index.html", "<p>İ</p><script src='//evil.example/x.js'></script>".encode(),
                problems)
     assert [p.code for p in problems.items()] == ["external-resource"]
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.sampled_from([
-    "Iron", "legs", "don't", "it's", "'quoted'", "—", "-", "...", "!", "?", ".", ",", "2026",
-    "GP", "a", "ferritin", "O'Neil", "(", ")", "x-ray", "e.g.", "  ", " ", "\n", "!!", "'"]),
-    max_size=60))
-def test_fast_reading_grade_counts_like_textstat(parts: list[str]) -> None:
-    import textstat
-
-    from healthsite.readability import _SENTENCE, _sentences, _short, _words
-
-    for text in (" ".join(parts), "".join(parts)):
-        sentences = _SENTENCE.findall(text)
-        for s in sentences:
-            assert _short(s) == (len(_words(s)) <= 2), s
-        assert _sentences(text) == max(1, sum(1 for s in sentences if len(_words(s)) > 2))
-    text = " ".join(parts)
-    if _words(text):
-        assert reading_grade(text).grade == round(float(textstat.flesch_kincaid_grade(text)), 1)

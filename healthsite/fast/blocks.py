@@ -24,12 +24,13 @@ from __future__ import annotations
 import types
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
+from typing import Any
 
 from markdown import blockprocessors, util
 from markdown.blockparser import BlockParser
 from markdown.extensions import footnotes, tables
-from markdown.extensions.attr_list import AttrListTreeprocessor
 from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
+from markdown.treeprocessors import Treeprocessor
 
 from .patterns import required
 
@@ -128,13 +129,19 @@ class QuickHtmlBlock(HtmlBlockPreprocessor):
         return lines
 
 
-class QuickAttrList(AttrListTreeprocessor):
-    """The attr_list extension's step (registered under its name, `attr_list`, in its place):
-    it looks in every text and tail of the tree for `{: #id .class }`. At its turn the tree's
-    text comes only from the document's lines after the preprocessors (`md.lines`) and fixed
-    strings without braces (the footnotes' back links, the inline pass's placeholders), so
-    in a document whose lines have no `{` it can find nothing and is not run."""
+class QuickAttrList(Treeprocessor):
+    """The attr_list step (registered under its name, `attr_list`, in its place, around the
+    processor that was there: the extension's, or the renderer's own that vets what a list
+    sets): it looks in every text and tail of the tree for `{: #id .class }`. At its turn the
+    tree's text comes only from the document's lines after the preprocessors (`md.lines`)
+    and fixed strings without braces (the footnotes' back links, the inline pass's
+    placeholders), so in a document whose lines have no `{` it can find nothing and is not
+    run."""
+
+    def __init__(self, md: Any, step: Treeprocessor) -> None:
+        super().__init__(md)
+        self.step = step
 
     def run(self, doc: etree.Element) -> None:
         if any("{" in line for line in getattr(self.md, "lines", ("{",))):
-            super().run(doc)
+            self.step.run(doc)
