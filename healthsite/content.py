@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from . import schema as s
 from .config import SLUG_CHARS, SLUG_MAX, SiteConfig, name_problem
@@ -203,35 +204,63 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     then in the corpus's `hashed`). A cached
     entry without its body gets it from `bodies` when first asked (or, if that lost it,
     from the file). `meanwhile` is done while worker processes parse, if they do."""
-    root, base_path = config.root, config.base_path
-    top = os.fspath(root)
+    paths = content_files(config.root)
+    found = _found(config, paths, digests or {}, cache, problems)
+    # files not parsed before are read (if not read above), hashed (if their digest is not
+    # known) and parsed across all cores when there are many
+    todo = [i for i, entry in enumerate(found) if entry.hit is None]
     topics = {t.slug for t in config.topics}
+
+    def parse(j: int) -> tuple[str, Parsed | None]:
+        entry = found[todo[j]]
+        data = entry.data if entry.data is not None else \
+            _read(entry.path, entry.name, ProblemList())
+        if data is None:
+            return "", None  # read (and reported) again below
+        return "" if entry.key else hashlib.sha256(data).hexdigest(), \
+            parse_file(data, entry.name, topics, config.review_interval_months)
+
+    fresh = dict(zip(todo, map_indexed(parse, len(todo), meanwhile=meanwhile), strict=True))
+    articles, used, hashed = _made(config, today, found, fresh, bodies, problems)
+    if cache is not None:
+        cache.clear()
+        cache.update(used)
+    loaded = {a.path for a in articles.values()}
+    failed = set(map(nfc, paths)) - loaded
+    return Corpus(tuple(articles[k] for k in sorted(articles)),
+                  frozenset(failed | {PurePosixPath(p).stem for p in failed}), hashed)
+
+
+class _Found(NamedTuple):
+    """A content file to load: its path in the site (as on disk, and in NFC), its path to
+    read, its parse key ("" when its digest is not known yet), its parse from the cache,
+    and its bytes if they were read already."""
+
+    rel: str
+    name: str
+    path: str
+    key: str
+    hit: Parsed | None
+    data: bytes | None
+
+
+def _found(config: SiteConfig, paths: list[str], known: dict[str, str],
+           cache: dict[str, Parsed] | None, problems: ProblemList) -> list[_Found]:
+    """The content files that can be loaded, each with its cached parse if there is one;
+    a name that is not UTF-8, a second name for one file, or a link out of content/ is
+    reported and left out."""
+    top = os.fspath(config.root)
     settings = parse_settings(config)
-    articles: dict[str, Article] = {}
-    paths = content_files(root)
-    used: dict[str, Parsed] = {}
-    content_dir = os.path.realpath(root / CONTENT_DIR)
-    known = digests or {}
+    content_dir = os.path.realpath(config.root / CONTENT_DIR)
     # a file is known by its name in NFC (as links to it are read): the name on disk is
     # only for reading it, and two names that differ only in their Unicode form are one
     names: dict[str, str] = {}  # NFC name: the first file on disk with it
-    # (rel, name, path, cache key or "" when the digest is not known yet, hit, bytes if read)
-    found: list[tuple[str, str, str, str, Parsed | None, bytes | None]] = []
+    found: list[_Found] = []
     for rel in paths:
         path = f"{top}/{rel}"  # (rel is relative and clean: content_files made it)
-        if undecodable(rel):
-            problems.add("encoding", "the file name is not UTF-8 text", printable(rel),
-                         hint="rename the file (its name is its address)")
+        name = _name(rel, names, problems)
+        if name is None:
             continue
-        name = nfc(rel)
-        if name in names:
-            forms = " and ".join(r.encode("ascii", "backslashreplace").decode()
-                                 for r in (names[name], rel))
-            problems.add("duplicate-slug", f"another file has this name, in another Unicode "
-                         f"form ({shown(forms)})", name, 1, 1,
-                         hint="remove one of them: on a Mac they are one file")
-            continue
-        names[name] = rel
         data, digest = None, known.get(rel)
         scanned = digest is not None and len(digest) == 64  # a plain file (links are marked)
         if not scanned and digest != PENDING and os.path.islink(path) \
@@ -239,8 +268,8 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
             problems.add("io", "a symbolic link that points outside content/", name,
                          hint="copy the file into content/ instead")
             continue
-        if digest == PENDING or cache is None:  # nothing to look up: read and hash it below
-            found.append((rel, name, path, "", None, None))
+        if digest == PENDING or cache is None:  # nothing to look up: read and hash it later
+            found.append(_Found(rel, name, path, "", None, None))
             continue
         if not scanned:
             data = _read(path, name, problems)
@@ -249,25 +278,41 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
             digest = hashlib.sha256(data).hexdigest()
         assert digest is not None  # (scanned, or just hashed)
         key = parse_key(name, settings, digest)
-        hit = cache.get(key)
-        found.append((rel, name, path, key, hit, data))
-    # files not parsed before are read (if not read above), hashed (if their digest is not
-    # known) and parsed across all cores when there are many
-    todo = [i for i, entry in enumerate(found) if entry[4] is None]
+        found.append(_Found(rel, name, path, key, cache.get(key), data))
+    return found
 
-    def parse(j: int) -> tuple[str, Parsed | None]:
-        _, name, path, key, _, data = found[todo[j]]
-        if data is None:
-            data = _read(path, name, ProblemList())
-            if data is None:
-                return "", None  # read (and reported) again below
-        return "" if key else hashlib.sha256(data).hexdigest(), \
-            parse_file(data, name, topics, config.review_interval_months)
 
-    fresh = dict(zip(todo, map_indexed(parse, len(todo), meanwhile=meanwhile), strict=True))
+def _name(rel: str, names: dict[str, str], problems: ProblemList) -> str | None:
+    """A content file's name in NFC, recorded in `names`; None (reported) when it is not
+    UTF-8 or another file already has it in another Unicode form."""
+    if undecodable(rel):
+        problems.add("encoding", "the file name is not UTF-8 text", printable(rel),
+                     hint="rename the file (its name is its address)")
+        return None
+    name = nfc(rel)
+    if name in names:
+        forms = " and ".join(r.encode("ascii", "backslashreplace").decode()
+                             for r in (names[name], rel))
+        problems.add("duplicate-slug", f"another file has this name, in another Unicode "
+                     f"form ({shown(forms)})", name, 1, 1,
+                     hint="remove one of them: on a Mac they are one file")
+        return None
+    names[name] = rel
+    return name
+
+
+def _made(config: SiteConfig, today: dt.date, found: list[_Found],
+          fresh: dict[int, tuple[str, Parsed | None]],
+          bodies: Callable[[str], str | None] | None, problems: ProblemList
+          ) -> tuple[dict[str, Article], dict[str, Parsed], dict[str, str]]:
+    """The articles the files make, by slug; the parses used, by key; and the digests of
+    files hashed here (those the input scan left pending)."""
+    topics = {t.slug for t in config.topics}
+    settings = parse_settings(config)
+    articles: dict[str, Article] = {}
+    used: dict[str, Parsed] = {}
     hashed: dict[str, str] = {}
-    for i, (rel, name, path, key, hit, _) in enumerate(found):
-        parsed = hit
+    for i, (rel, name, path, key, parsed, _) in enumerate(found):
         if parsed is None:
             digest, parsed = fresh[i]
             if parsed is None:  # unreadable where it was parsed: try here, reporting why
@@ -284,7 +329,7 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
             problems.extend(parsed.problems)
         body: str | Callable[[], str] | None = None if parsed.body is not None else \
             functools.partial(_body, bodies, key, path, name, topics, config)
-        article = make_article(name, key, parsed, base_path, today, problems, body)
+        article = make_article(name, key, parsed, config.base_path, today, problems, body)
         if article is None:
             continue
         if article.slug in articles:
@@ -293,13 +338,7 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
                          hint="rename one of the files or set a different slug:")
             continue
         articles[article.slug] = article
-    if cache is not None:
-        cache.clear()
-        cache.update(used)
-    loaded = {a.path for a in articles.values()}
-    failed = set(map(nfc, paths)) - loaded
-    return Corpus(tuple(articles[k] for k in sorted(articles)),
-                  frozenset(failed | {PurePosixPath(p).stem for p in failed}), hashed)
+    return articles, used, hashed
 
 
 def parse_settings(config: SiteConfig) -> str:
