@@ -196,25 +196,7 @@ def _run(args: argparse.Namespace, write: bool) -> int:
         explain(result)
     failed = strict_failed(result, args.strict)
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    problems = result.problems.sorted()
-    try:
-        if fmt == "json":
-            print(problems_json(result, failed))
-        else:
-            lines = text_lines(problems, result.problems.errors, result.problems.warnings)
-            if fmt == "github":
-                lines = github_lines(problems) + lines
-            for line in lines:
-                print(line)
-        if sys.stdout is not None:
-            sys.stdout.flush()
-    except BrokenPipeError:  # the reader stopped early (`| head`): end quietly, as Unix tools do
-        _drop_stdout()
-    except OSError as e:  # a full disk behind `> file`
-        print(f"healthsite: error: cannot write the problems to standard output: "
-              f"{e.strerror or e}", file=sys.stderr)
-        _drop_stdout()
-        failed = True
+    failed = not _print_problems(result, fmt, failed) or failed
     if args.report and unwritable is None:
         try:
             args.report.write_text(json.dumps(build_report(result), indent=2,
@@ -255,6 +237,31 @@ def explain(result: BuildResult) -> None:
     print(f"healthsite: route: {result.route}", file=sys.stderr)
     for reason in result.why:
         print(f"healthsite:   not quicker: {reason}", file=sys.stderr)
+
+
+def _print_problems(result: BuildResult, fmt: str, failed: bool) -> bool:
+    """Print the problems in the format asked for; False when standard output could not
+    take them (a full disk behind `> file`)."""
+    problems = result.problems.sorted()
+    try:
+        if fmt == "json":
+            print(problems_json(result, failed))
+        else:
+            lines = text_lines(problems, result.problems.errors, result.problems.warnings)
+            if fmt == "github":
+                lines = github_lines(problems) + lines
+            for line in lines:
+                print(line)
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped early (`| head`): end quietly, as Unix tools do
+        _drop_stdout()
+    except OSError as e:
+        print(f"healthsite: error: cannot write the problems to standard output: "
+              f"{e.strerror or e}", file=sys.stderr)
+        _drop_stdout()
+        return False
+    return True
 
 
 def _drop_stdout() -> None:
