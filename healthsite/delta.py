@@ -146,7 +146,7 @@ def save(root: Path, facts: dict[str, tuple[Any, ...]]) -> tuple[str, ...]:
     return tuple(names)
 
 
-class _Known:
+class _FactsShards:
     """The saved facts, read a shard at a time as articles are asked for."""
 
     def __init__(self, folder: Path, shards: tuple[str, ...]) -> None:
@@ -207,7 +207,7 @@ class _Context:
     out: Path
     today: dt.date
     header: snapshot.Record
-    known: _Known
+    known: _FactsShards
     renderer: Renderer
     templates: Callable[[], Templates | None]
     published: set[str]
@@ -220,7 +220,7 @@ class _Context:
                             {p: article_url(config.base_path, s) for p, s in header.slugs.items()},
                             load_glossary(config, ProblemList()), config.base_path + "glossary/",
                             config.raw_html)
-        return cls(config, out, today, header, _Known(_folder(config.root), header.facts),
+        return cls(config, out, today, header, _FactsShards(_folder(config.root), header.facts),
                    renderer, functools.cache(templates), set(header.slugs.values()) - header.drafts,
                    topic_maps(config))
 
