@@ -47,8 +47,11 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, flo
     return wall, usage.ru_maxrss / 1024
 
 
+ENGINE = [REPO]  # the checkout whose build.py is measured (--engine)
+
+
 def ours(site: Path, out: Path, env: dict[str, str]) -> list[str]:
-    return [sys.executable, str(REPO / "build.py"), "build", "--root", str(site), "--out",
+    return [sys.executable, str(ENGINE[0] / "build.py"), "build", "--root", str(site), "--out",
             str(out)]
 
 
@@ -149,10 +152,14 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="write the figures to this file")
     ap.add_argument("--search", action="store_true",
                     help="also build the Pagefind search index (Hugo builds none)")
+    ap.add_argument("--engine", type=Path, default=REPO,
+                    help="another checkout's build.py and engine (to compare two engines)")
     args = ap.parse_args()
+    ENGINE[0] = args.engine.resolve()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["SOURCE_DATE_EPOCH"] = "1790000000"
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "healthsite")],
+    env["PYTHONPATH"] = str(ENGINE[0])  # (its own engine, not the one installed)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ENGINE[0] / "healthsite")],
                    check=True, env=env)
     with tempfile.TemporaryDirectory(prefix="healthsite-bench-") as tmp:
         site = generate(Path(tmp) / "site", args.n, search=args.search)
@@ -162,7 +169,8 @@ def main() -> None:
         if args.hugo:
             figures["hugo_cold"] = bench_hugo(site, args.hugo_runs or args.runs)
     what = "with" if args.search else "without"
-    print(f"healthsite, {args.n} articles, {what} the search index, medians of {args.runs} "
+    print(f"healthsite ({ENGINE[0]}), {args.n} articles, {what} the search index, "
+          f"medians of {args.runs} "
           f"runs ({figures['machine']}):")
     print(f"  cold build   {figures['cold']:.2f} s   peak {figures['peak_mb']:.0f} MB")
     print(f"  warm build   {figures['warm']:.2f} s   (nothing changed)")
