@@ -1,23 +1,28 @@
 """The editor's loop: live preview in Debian's Chromium, the error overlay, incremental
-rebuilds, safe paths, and `new`."""
+rebuilds, watching the sources through inotify (and polling when it cannot), safe paths,
+and `new`."""
 
 from __future__ import annotations
 
 import gc
 import http.client
+import logging
+import os
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import watchfiles.main
 from browser import chromium, free_port, preview_server
 from conftest import REPO, good_files, run_cli
 
 from healthsite.pipeline import Options, build_site
-from healthsite.serve import Preview, resolve
+from healthsite.serve import SETTLE_S, Preview, Watcher, resolve
 
 MakeSite = Callable[..., Path]
 
@@ -125,8 +130,8 @@ def test_editing_one_article_rebuilds_under_10_percent(tmp_path: Path) -> None:
         assert preview.rebuild()
         assert preview.state.render_cache.misses == 1
         assert preview.state.pages.rendered < total / 10
-        # a build freezes what it made; the long-lived preview hands it back to the
-        # cycle collector, so its cyclic garbage does not pile up rebuild after rebuild
+        # the long-lived preview leaves the cycle collector alone (nothing frozen), so its
+        # cyclic garbage does not pile up rebuild after rebuild
         assert gc.get_freeze_count() == 0
         full = build_site(Options(root=root, write=False)).files
         served = {p.relative_to(preview.dir).as_posix(): p.read_bytes()
@@ -193,3 +198,176 @@ def test_drafts_show_a_banner_in_preview_and_are_never_published(make_site: Make
     assert "wip/index.html" not in built.files
     assert not (root / "_site" / "wip").exists()
     assert "/wip/" not in built.files["sitemap.xml"].decode()
+
+
+# Watching: watchfiles (inotify), a burst of saves settled into one rebuild -------------------
+
+def until(done: Callable[[], object], timeout: float = 10) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if done():
+            return True
+        time.sleep(0.05)
+    return bool(done())
+
+
+def inotify_instances() -> int:
+    """How many inotify instances this process holds (file descriptors on anon_inode:inotify)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:inotify"
+        except OSError:  # (the descriptor listdir itself used, closed since)
+            pass
+    return count
+
+
+class Watching:
+    """A built Preview with its Watcher running, for the watching tests."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.preview = Preview(root)
+        self.watcher = Watcher(self.preview, lambda: None)
+        self.watcher.begin()
+        # once in place, the watch has the site built (as serve() waits for it)
+        assert self.watcher.wait_ready(10) and self.watcher.builder.wait(30)
+        assert self.preview.builds == 1 and not self.preview.problems
+
+    def page(self, slug: str) -> str:
+        return (self.preview.dir / slug / "index.html").read_text(encoding="utf-8")
+
+    def settled(self) -> int:
+        """The number of rebuilds once a change has been seen, settled and rebuilt."""
+        time.sleep(SETTLE_S + 0.5)
+        assert until(lambda: not self.watcher.builder.busy())
+        return self.preview.builds
+
+
+@pytest.fixture
+def watching(make_site: MakeSite) -> Iterator[Watching]:
+    w = Watching(make_site(good_files()))
+    try:
+        yield w
+    finally:
+        w.watcher.close()
+        w.preview.close()
+
+
+def test_a_save_is_seen_through_inotify_not_by_polling(make_site: MakeSite) -> None:
+    before = inotify_instances()
+    w = Watching(make_site(good_files()))
+    try:
+        assert not w.watcher.polling
+        # the site's folder and its input folders, each watched by one inotify instance
+        assert inotify_instances() == before + 2
+        builds = w.preview.builds
+        edit(w.root / "content" / "iron.md", "Low iron can matter", "Saved in place")
+        assert until(lambda: "Saved in place" in w.page("iron"))
+        assert w.settled() == builds + 1
+    finally:
+        w.watcher.close()
+        w.preview.close()
+    assert until(lambda: inotify_instances() == before)  # closed with the watcher
+
+
+def test_a_burst_of_saves_is_one_rebuild(watching: Watching) -> None:
+    builds = watching.preview.builds
+    iron, clots = (watching.root / "content" / f"{name}.md" for name in ("iron", "clots"))
+    original = clots.read_text(encoding="utf-8")
+    for n in range(20):  # "save all" in an editor, a git checkout
+        edit(iron, "Low iron can matter" if n == 0 else f"Save {n - 1}.", f"Save {n}.")
+        clots.write_text(original + f"\nClots save {n}.\n", encoding="utf-8")
+    assert until(lambda: "Save 19." in watching.page("iron"))
+    assert watching.settled() - builds in (1, 2)  # two if the burst straddled a batch
+    assert "Clots save 19." in watching.page("clots")
+
+
+def test_an_atomic_rename_save_is_seen_and_the_watch_survives_it(watching: Watching) -> None:
+    """Editors save by writing a temporary file and renaming it over the old one."""
+    for n in range(2):
+        article = watching.root / "content" / "iron.md"
+        scratch = article.with_name(".iron.md.tmp")
+        scratch.write_text(article.read_text(encoding="utf-8").replace(
+            "Low iron can matter" if n == 0 else "Renamed 0", f"Renamed {n}"), encoding="utf-8")
+        os.replace(scratch, article)
+        assert until(lambda: f"Renamed {n}" in watching.page("iron")), n  # noqa: B023
+        site = watching.root / "site.yaml"  # (watched from the site's folder, not by itself)
+        scratch = site.with_name("site.yaml.new")
+        scratch.write_text(site.read_text(encoding="utf-8").replace(
+            "Test Health Site" if n == 0 else "Renamed site 0", f"Renamed site {n}"),
+            encoding="utf-8")
+        os.replace(scratch, site)
+        assert until(lambda: f"Renamed site {n}" in watching.page("iron")), n  # noqa: B023
+
+
+def test_a_change_through_a_symlinked_folder_is_seen(make_site: MakeSite) -> None:
+    root = make_site(good_files())
+    (root / "content").rename(root / "articles")
+    (root / "content").symlink_to("articles")  # a link inside the site is read as before
+    w = Watching(root)
+    try:
+        edit(root / "articles" / "iron.md", "Low iron can matter", "Saved in the folder")
+        assert until(lambda: "Saved in the folder" in w.page("iron"))
+        edit(root / "content" / "iron.md", "Saved in the folder", "Saved through the link")
+        assert until(lambda: "Saved through the link" in w.page("iron"))
+    finally:
+        w.watcher.close()
+        w.preview.close()
+
+
+def test_an_input_folder_removed_and_made_again_is_watched_again(watching: Watching) -> None:
+    static = watching.root / "static"
+    kept = watching.root.parent / "static-kept"
+    shutil.copytree(static, kept)
+    shutil.rmtree(static)
+    assert until(lambda: any("no attribute 'style.css'" in p.message  # (seen: rebuilt)
+                             for p in watching.preview.problems))
+    shutil.copytree(kept, static)
+    assert until(lambda: not watching.preview.problems, 15)
+    # the new folder is watched: a change in it is rebuilt
+    css = next(static.glob("*.css"))
+    css.write_text(css.read_text(encoding="utf-8") + "\n.watched-again { color: red }\n")
+    assert until(lambda: any(b".watched-again" in data for rel, data in
+                             watching.preview.files.items() if rel.endswith(".css")))
+    assert watching.watcher.wait_ready(1) and not watching.watcher.polling
+
+
+def test_editors_scratch_files_and_the_cache_do_not_rebuild(watching: Watching) -> None:
+    builds = watching.preview.builds
+    content = watching.root / "content"
+    for name in (".iron.md.swp", "4913", "iron.md~", ".#iron.md", "#iron.md#",
+                 ".hidden/draft.md"):
+        (content / name).parent.mkdir(exist_ok=True)
+        (content / name).write_text("scratch")
+    (watching.root / ".cache").mkdir(exist_ok=True)
+    (watching.root / ".cache" / "anything").write_text("x")
+    (watching.root / "_site").mkdir()
+    (watching.root / "notes.txt").write_text("not an input")
+    assert watching.settled() == builds
+
+
+def test_it_falls_back_to_polling_when_watchfiles_cannot_watch(
+        make_site: MakeSite, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    def exhausted(paths: list[str], *args: Any) -> Any:  # as watchfiles says it
+        raise OSError(f"OS file watch limit reached. about {paths!r}")
+
+    monkeypatch.setattr(watchfiles.main, "RustNotify", exhausted)
+    before = inotify_instances()
+    with caplog.at_level(logging.WARNING, logger="healthsite.serve"):
+        w = Watching(make_site(good_files()))
+    try:
+        assert w.watcher.polling and inotify_instances() == before
+        warnings = [r.getMessage() for r in caplog.records if r.name == "healthsite.serve"]
+        assert len(warnings) == 1, warnings  # said once, for both watches
+        assert warnings[0].startswith("cannot watch the sources through inotify (OS file "
+                                      "watch limit reached")
+        assert "looking at every file every 0.3 s instead" in warnings[0]
+        builds = w.preview.builds
+        edit(w.root / "content" / "iron.md", "Low iron can matter", "Seen by polling")
+        assert until(lambda: "Seen by polling" in w.page("iron"))
+        assert w.settled() == builds + 1
+    finally:
+        w.watcher.close()
+        w.preview.close()

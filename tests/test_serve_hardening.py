@@ -358,7 +358,7 @@ def test_a_save_during_a_rebuild_gets_one_more_and_reloads_wait_for_each(
 
     try:
         assert preview.rebuild()
-        monkeypatch.setattr("healthsite.serve.build_site", slow_build)
+        monkeypatch.setattr("healthsite.serve.preview.build_site", slow_build)
         builder = Builder(preview, lambda: events.append("reload"))
         edit(root / "content" / "iron.md", "Low iron can matter", "First save")
         builder.request()
@@ -376,6 +376,36 @@ def test_a_save_during_a_rebuild_gets_one_more_and_reloads_wait_for_each(
         assert events == ["start", "end", "reload", "start", "end", "reload"]
         assert "Second save" in (preview.dir / "iron" / "index.html").read_text()
     finally:
+        preview.close()
+
+
+def test_a_save_during_the_first_build_is_not_missed(make_site: MakeSite,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first build is the watcher's: it starts once the sources are watched."""
+    root = make_site(good_files())
+    preview = Preview(root)
+    started = threading.Event()
+
+    def slow_build(*args: Any, **kwargs: Any) -> Any:
+        result = build_site(*args, **kwargs)
+        started.set()  # (it has read the article)
+        time.sleep(1.5)
+        return result
+
+    monkeypatch.setattr("healthsite.serve.preview.build_site", slow_build)
+    watcher = Watcher(preview, lambda: None)
+    try:
+        watcher.begin()
+        assert started.wait(10)
+        edit(root / "content" / "iron.md", "Low iron can matter", "Saved during it")
+        for _ in range(200):
+            if preview.builds == 2 and watcher.builder.wait(0):
+                break
+            time.sleep(0.05)
+        assert preview.builds == 2
+        assert "Saved during it" in (preview.dir / "iron" / "index.html").read_text()
+    finally:
+        watcher.close()
         preview.close()
 
 
@@ -400,16 +430,22 @@ def test_the_watcher_hands_rebuilds_to_the_worker(make_site: MakeSite,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_site(good_files())
     preview = Preview(root)
+    watcher = Watcher(preview, lambda: None)
     try:
-        watcher = Watcher(preview, lambda: None)
         asked: list[str] = []
         monkeypatch.setattr(watcher.builder, "request", lambda: asked.append("rebuild"))
+        watcher.begin()  # (on threads of its own: begin returns at once)
+        assert watcher.wait_ready(10)
+        asked.clear()  # (the one it asks for once in place)
         edit(root / "content" / "iron.md", "Low iron can matter", "Saved")
-        watcher.poll()
-        time.sleep(SETTLE_S)
-        watcher.poll()
-        assert asked == ["rebuild"]  # and poll itself returned at once
+        for _ in range(100):
+            if asked:
+                break
+            time.sleep(0.05)
+        time.sleep(SETTLE_S + 0.3)
+        assert asked == ["rebuild"]
     finally:
+        watcher.close()
         preview.close()
 
 

@@ -1,0 +1,201 @@
+"""What the preview answers over HTTP: the WSGI app that serves the private folder, with the
+Host check (`Hosts`: only the preview's own addresses, so a page on another site cannot read
+drafts by DNS rebinding), safe path resolution, the error overlay, and each page's
+Content-Security-Policy kept, with only the reload client's script and websocket added.
+The websocket and the client script themselves are livereload's (see reload.py)."""
+
+from __future__ import annotations
+
+import html
+import mimetypes
+import posixpath
+import re
+import socket
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from ..errors import Problem
+from .preview import Preview
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+ANY_ADDRESS = {"", "0.0.0.0", "::"}
+MAX_URL = 2048  # characters of path and query; the longest page address is far shorter
+CLIENT = "/livereload.js"  # livereload's client, served by its own handler
+OVERLAY_CSS = "/__preview__/overlay.css"  # no page can have this path (slugs have no _)
+
+
+def resolve(base: Path, url_path: str) -> Path | None:
+    """The file a URL path names inside `base`, or None: never a path outside it."""
+    path = unquote(url_path.split("?", 1)[0].split("#", 1)[0])
+    if "\0" in path or "\\" in path:
+        return None
+    clean = posixpath.normpath("/" + path.lstrip("/"))
+    if ".." in clean.split("/"):
+        return None
+    try:
+        target = (base / clean.lstrip("/")).resolve()
+        root = base.resolve()
+        if target != root and not target.is_relative_to(root):
+            return None
+        if target.is_dir():
+            target = target / "index.html"
+        return target if target.is_file() else None
+    except OSError:  # a name too long for the file system, and the like: no such page
+        return None
+
+
+@dataclass(frozen=True)
+class Hosts:
+    """The addresses the preview answers to (in `Host:`, and in a websocket's `Origin:`):
+    the loopback names on its port, plus the one it was told to listen on, if another."""
+
+    port: int
+    names: frozenset[str]
+
+    @classmethod
+    def bound_to(cls, host: str, port: int) -> Hosts:
+        bare = host.strip("[]").lower()
+        names = set(LOOPBACK)
+        if bare in ANY_ADDRESS:  # every interface: the machine's own names too
+            names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+        else:
+            names.add(bare)
+        return cls(port, frozenset(names))
+
+    def allows_host(self, value: str | None) -> bool:
+        if not value or any(c in value for c in "@/\\?#% \t"):
+            return False
+        try:
+            parts = urlsplit("//" + value)
+            port = parts.port or 80
+        except ValueError:
+            return False
+        return port == self.port and (parts.hostname or "") in self.names
+
+    def allows_origin(self, origin: str) -> bool:
+        try:
+            parts = urlsplit(origin)
+        except ValueError:
+            return False
+        return (parts.scheme == "http" and not (parts.path or parts.query or parts.fragment)
+                and self.allows_host(parts.netloc))
+
+    def refusal(self) -> str:  # (what a rebound page may read: no names from the machine)
+        return (f"This preview answers only to its own addresses, such as "
+                f"http://127.0.0.1:{self.port}/; the request named another host.\n")
+
+
+def overlay(problems: Iterable[Problem]) -> bytes:
+    """The error overlay shown on every page while the latest build has errors (styled by
+    OVERLAY_CSS: the page's CSP allows no inline style)."""
+    items = "".join(
+        f"<li><code>{html.escape(p.path)}:{p.line}:{p.col}</code> "
+        f"<strong>{p.level.value}[{html.escape(p.code)}]</strong> {html.escape(p.message)}"
+        + (f"<br><em>{html.escape(p.hint)}</em>" if p.hint else "") + "</li>"
+        for p in problems)
+    return ('<div id="healthsite-overlay" role="alert"><h2>The site did not build</h2>'
+            "<p>Fix these problems and save; this page reloads by itself.</p>"
+            f"<ol>{items}</ol></div>").encode()
+
+
+OVERLAY_STYLE = (
+    b"#healthsite-overlay{position:fixed;inset:0;z-index:99999;overflow:auto;"
+    b"background:rgba(20,20,20,.94);color:#fff;font:16px/1.5 system-ui,sans-serif;"
+    b"padding:2rem}#healthsite-overlay h2{color:#ff8a80;margin-top:0}"
+    b"#healthsite-overlay ol{padding-left:1.5rem}#healthsite-overlay code{color:inherit}\n")
+
+
+def make_app(preview: Preview, hosts: Hosts) -> Callable[..., Iterable[bytes]]:
+    """A WSGI app serving the preview folder, with the overlay while a build is broken."""
+    plain = "text/plain; charset=utf-8"
+
+    def respond(environ: dict[str, Any]) -> tuple[str, str, bytes]:
+        host = environ.get("HTTP_HOST")
+        path = environ.get("PATH_INFO", "/")
+        if not hosts.allows_host(host):
+            return "421 Misdirected Request", plain, hosts.refusal().encode()
+        if len(path) + len(environ.get("QUERY_STRING", "")) > MAX_URL:
+            return "414 URI Too Long", plain, b"That address is too long.\n"
+        if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
+            return "405 Method Not Allowed", plain, b"Only GET and HEAD.\n"
+        if path == OVERLAY_CSS:
+            return "200 OK", "text/css; charset=utf-8", OVERLAY_STYLE
+        target = resolve(preview.dir, path)
+        body = _read(target) if target is not None else None
+        if target is None or body is None:  # (or removed by a rebuild since it was found)
+            status, ctype = "404 Not Found", "text/html; charset=utf-8"
+            body = _read(preview.dir / "404.html") or \
+                b"<html><head></head><body><h1>Not found</h1></body></html>"
+        else:
+            status = "200 OK"
+            ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            if ctype.startswith("text/") or ctype.endswith(("javascript", "json", "xml")):
+                ctype += "; charset=utf-8"
+        if ctype.startswith("text/html"):
+            errors = [p for p in preview.problems if p.level.value == "error"]
+            body = _preview_html(body, errors, str(host), hosts.port)
+        return status, ctype, body
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        status, ctype, body = respond(environ)
+        start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(body))),
+                                ("Cache-Control", "no-store"),
+                                ("X-Content-Type-Options", "nosniff")])
+        return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
+
+    return app
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+_CSP = re.compile(rb'<meta\s+http-equiv="?content-security-policy"?\s+content="([^"]*)"', re.I)
+
+
+def _preview_html(body: bytes, errors: list[Problem], host: str, port: int) -> bytes:
+    """A page as the preview serves it: its Content-Security-Policy kept, with only what the
+    reload client needs added (see with_reload); the client as a same-origin script; and the
+    overlay, with its stylesheet, while the build has errors."""
+    found = _CSP.search(body)
+    if found:
+        policy = with_reload(html.unescape(found.group(1).decode()), host)
+        escaped = html.escape(policy, quote=False).replace('"', "&quot;").encode()
+        body = body[:found.start(1)] + escaped + body[found.end(1):]
+    head = f'<script src="{CLIENT}?port={port}"></script>'.encode()
+    if errors:
+        head += f'<link rel="stylesheet" href="{OVERLAY_CSS}">'.encode()
+    at = body.find(b"</head>")
+    body = body[:at] + head + body[at:] if at != -1 else head + body
+    if errors:
+        at = body.rfind(b"</body>")
+        body = body[:at] + overlay(errors) + body[at:] if at != -1 else body + overlay(errors)
+    return body
+
+
+def with_reload(policy: str, host: str) -> str:
+    """`policy` plus what livereload's client needs: its script from this origin and its
+    websocket to this host and port ('self' covers that in CSP 3 browsers; ws://host is for
+    older ones, and CSP has no syntax for an IPv6 address). Nothing else is relaxed."""
+    directives = [d.split() for d in policy.split(";") if d.strip()]
+    names = [d[0].lower() for d in directives]
+    default = directives[names.index("default-src")][1:] if "default-src" in names else None
+    socket_source = [] if host.startswith("[") else [f"ws://{host}"]
+    for name, needed in (("script-src", ["'self'"]), ("connect-src", ["'self'", *socket_source])):
+        if name in names:
+            sources = directives[names.index(name)]
+        elif default is not None:
+            sources = [name, *default]
+            directives.append(sources)
+        else:
+            continue  # nothing restricts it
+        sources[1:] = [s for s in sources[1:] if s.lower() != "'none'"]
+        sources += [s for s in needed if s not in sources]
+    return "; ".join(" ".join(d) for d in directives)
+
