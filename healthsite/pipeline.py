@@ -237,12 +237,8 @@ def _pages_and_publish(config: SiteConfig, out: Path, opts: Options, state: Buil
     problems, graph, nxt = result.problems, result.graph, result.reading_next
     assert graph is not None and nxt is not None and made.loaded.templates is not None
     identity = repr((str(out.resolve()), sorted(problems.overrides.items())))
-    if opts.write and opts.cache and not state.pages.pages:
-        state.pages.load(config.root / PAGE_MEMO, identity, out.resolve())
-        if prior.record is not None:
-            state.pages.forget(prior.record.touched)
+    pages = memo.page_memo(config.root, out, identity, state, prior, opts.write and opts.cache)
     previous = prior.record.manifest if prior.record and prior.intact else None
-    pages = state.pages
     # a build that writes a new folder fills it while the pages are still being rendered
     staging = _staging(config.root, out) if opts.write and previous is None else None
     try:
@@ -286,7 +282,7 @@ def _publish(config: SiteConfig, out: Path, opts: Options, result: BuildResult,
         return
     result.counts.update(files_changed=len(written.changed), files_unchanged=written.unchanged)
     if opts.cache:
-        pages.save(config.root / PAGE_MEMO, identity)
+        pages.save(config.root / memo.PAGE_MEMO, identity)
         snapshot.save(config.root, _record(config.root, prior, result, manifest, made,
                                            pages.site))
 
@@ -365,7 +361,6 @@ def _summary(result: BuildResult) -> dict[str, float]:
             "grade": delta.mean_grade(r.grade for r in result.grades.values())}
 
 
-PAGE_MEMO = ".cache/pages.pickle"  # which page views the last written output was rendered from
 
 
 def strict_failed(result: BuildResult, strict: bool) -> bool:

@@ -260,3 +260,18 @@ def reading_next(graph: TopicGraph, config: SiteConfig, day: dt.date, state: Bui
         state.related_key = links
         keep_memo(config.root, "related", {"key": links, "memo": pack(memo)})
     return nxt
+
+
+PAGE_MEMO = ".cache/pages.pickle"  # which page views the last written output was rendered from
+
+
+def page_memo(root: Path, out: Path, identity: str, state: BuildState, prior: snapshot.Prior,
+              keep: bool) -> PageMemo:
+    """The page memo: the one in memory (the preview's), or (`keep`: a written build with
+    the cache) the one the last written build of this `identity` (output folder and check
+    levels) saved, less the pages written since without it (by delta)."""
+    if keep and not state.pages.pages:
+        state.pages.load(root / PAGE_MEMO, identity, out.resolve())
+        if prior.record is not None:
+            state.pages.forget(prior.record.touched)
+    return state.pages
