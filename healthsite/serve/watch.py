@@ -13,9 +13,11 @@ until the kernel says something changed. Two watches, each on a thread of its ow
   or go, this one is started again on the folders there are then, and (once in place) asks
   for a rebuild, for whatever was saved in between.
 
-A batch ends when SETTLE_S passes without another change. Changes to anything else (`.cache/`,
-the output folder, editors' swap, lock and backup files, hidden files in `content/`, which
-are not part of the site) are ignored.
+A batch of changes ends when SETTLE_S passes without a change to a file not already in it
+(watchfiles' `step`; a file saved again and again is in it already), or after LONGEST_MS;
+a batch during a rebuild has one more run after it (`Builder`). Changes to anything else
+(`.cache/`, the output folder, editors' swap, lock and backup files, hidden files in
+`content/`, which are not part of the site) are ignored.
 
 If watchfiles cannot watch (inotify's limits exhausted, say), the preview says so once and
 falls back to looking at every input file's time and size every POLL_MS (`snapshot`), as it
@@ -41,7 +43,7 @@ from .preview import Builder, Preview
 
 WATCHED = ("content", "templates", "static", "site.yaml")
 FOLDERS = frozenset(WATCHED[:3])
-SETTLE_S = 0.1  # a burst of saves has ended when nothing has changed for this long
+SETTLE_S = 0.1  # a burst of saves has ended when no other file has changed for this long
 LONGEST_MS = 1600  # a batch of changes that goes on longer is cut here (a rebuild follows)
 READY_MS = 250  # how long a new watch waits before saying it is in place, if nothing changes
 POLL_MS = 300  # how often the fallback looks at every input file
