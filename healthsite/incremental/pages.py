@@ -196,13 +196,11 @@ class _Run:
         nothing for it (its key is then made where it is rendered)."""
         memo, path = self.memo, spec.path
         self.seen.add(path)
-        known = path in memo.pages
-        if self.shortcut and spec.covered and known and memo.own.get(path, "") == spec.own:
-            memo.kept.add(path)
+        if self.covered(spec):
             return None
         if spec.own:
             memo.own[path] = spec.own
-        if not known:
+        if path not in memo.pages:
             return ""
         key = self.key(spec)
         if memo.unchanged(path, key):
@@ -212,6 +210,16 @@ class _Run:
             return key
         self.out[path] = data
         return None
+
+    def covered(self, spec: PageSpec) -> bool:
+        """Whether the shortcut keeps the page as it is in the previous output (see
+        `render`)."""
+        memo, path = self.memo, spec.path
+        if self.shortcut and spec.covered and path in memo.pages \
+                and memo.own.get(path, "") == spec.own:
+            memo.kept.add(path)
+            return True
+        return False
 
     def task(self, i: int) -> tuple[str, Made]:
         """The i-th page to render, keyed, rendered and checked (in a worker process when
