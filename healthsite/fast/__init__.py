@@ -313,9 +313,9 @@ def tune_markdown(md: Any) -> None:
         from .inline import QuickUnescape, SkippingInlineProcessor
 
         # (only Python-Markdown's own steps: one an extension replaced may work otherwise)
-        if type(md.treeprocessors["inline"]) is InlineProcessor:
+        if _registered(md.treeprocessors, "inline") is InlineProcessor:
             md.treeprocessors.register(SkippingInlineProcessor(md), "inline", 20)
-        if type(md.treeprocessors["unescape"]) is UnescapeTreeprocessor:
+        if _registered(md.treeprocessors, "unescape") is UnescapeTreeprocessor:
             md.treeprocessors.register(QuickUnescape(md), "unescape", 0)
     if active("markdown-blocks"):
         from .blocks import skip_impossible_tests
@@ -326,21 +326,26 @@ def tune_markdown(md: Any) -> None:
 
         from .blocks import QuickAttrList, QuickHtmlBlock, QuickNormalizeWhitespace
 
-        if type(md.preprocessors["normalize_whitespace"]) is NormalizeWhitespace:
+        if _registered(md.preprocessors, "normalize_whitespace") is NormalizeWhitespace:
             md.preprocessors.register(QuickNormalizeWhitespace(md), "normalize_whitespace", 30)
-        if type(md.preprocessors["html_block"]) is HtmlBlockPreprocessor:
+        if _registered(md.preprocessors, "html_block") is HtmlBlockPreprocessor:
             md.preprocessors.register(QuickHtmlBlock(md), "html_block", 20)
         if "attr_list" in md.treeprocessors:  # (ours or the extension's: run when it can act)
             md.treeprocessors.register(QuickAttrList(md, md.treeprocessors["attr_list"]),
                                        "attr_list", 8)
-    if active("markdown-toc") and "toc" in md.treeprocessors:
+    if active("markdown-toc"):
         from markdown.extensions.toc import TocExtension, TocTreeprocessor
 
         from .toc import QuickToc
 
         toc = next((e for e in md.registeredExtensions if type(e) is TocExtension), None)
-        if toc is not None and type(md.treeprocessors["toc"]) is TocTreeprocessor:
+        if toc is not None and _registered(md.treeprocessors, "toc") is TocTreeprocessor:
             md.treeprocessors.register(QuickToc(md, toc.getConfigs()), "toc", 5)
+
+
+def _registered(registry: Any, name: str) -> type | None:
+    """The class of the step registered under `name` in a Python-Markdown registry."""
+    return type(registry[name]) if name in registry else None
 
 
 def jinja_environment() -> type[jinja2.Environment]:
