@@ -6,7 +6,7 @@
 Each case is one article body (under the 2 MB file limit) added to a synthetic 20-article
 site; the script runs `build.py check` on it in a fresh process and prints the wall time, the
 exit code and the problem codes of that article. With the render budget (the default,
-`healthsite.limits.RENDER_SECONDS`), every case must end within 10 s. `--budget-off` sets
+`healthsite.render.limits.RENDER_SECONDS`), every case must end within 10 s. `--budget-off` sets
 HEALTHSITE_RENDER_SECONDS=0 to show what the inputs cost Python-Markdown without it (runs
 over `--cap` seconds are stopped and shown as "> cap"). The figures are in bench/README.md.
 """

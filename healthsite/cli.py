@@ -14,10 +14,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from . import limits
-from .config import load_config
-from .content import new_slug
 from .errors import ProblemList, did_you_mean
+from .load.config import load_config
+from .load.content import new_slug
 from .pipeline import (
     BadEpoch,
     BuildResult,
@@ -27,6 +26,7 @@ from .pipeline import (
     strict_failed,
     today,
 )
+from .render import limits
 from .report import build_report, github_lines, problems_json, text_lines
 
 VERBS = ("build", "check", "serve", "new")

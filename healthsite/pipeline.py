@@ -10,28 +10,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import delta, snapshot
-from .cache import (
-    sweep,
-)
-from .checks import check_articles, check_output
-from .config import SiteConfig, load_config
-from .content import Article, GlossaryEntry, load_glossary
+from .check.checks import check_articles, check_output
 from .errors import ProblemList
 from .files import linked_out
-from .graph import TopicGraph, build_graph
-from .incremental import memo
+from .incremental import delta, memo, snapshot
+from .incremental.cache import (
+    sweep,
+)
 from .incremental.keys import graph_key
 from .incremental.memo import BuildState as BuildState  # (for the preview and tests)
 from .incremental.pages import PageCache, PageMemo
 from .incremental.pages import render as render_pages
-from .markup import Rendered
-from .output import OutputError, Staging, Written, update_site
+from .link.graph import TopicGraph, build_graph
+from .link.related import ReadingNext
+from .load.config import SiteConfig, load_config
+from .load.content import Article, GlossaryEntry, load_glossary
 from .pages import Bodies, plan_pages
-from .readability import Readability
-from .related import ReadingNext
-from .search import INDEX_DIR, indexer
-from .templating import Templates, static_files
+from .pages.templating import Templates, static_files
+from .publish.output import OutputError, Staging, Written, update_site
+from .publish.search import INDEX_DIR, indexer
+from .render.markup import Rendered
+from .render.readability import Readability
 
 
 @dataclass(frozen=True)

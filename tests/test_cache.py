@@ -225,7 +225,7 @@ def test_build_with_nothing_changed_does_nothing_and_reports_the_same(
     record.write_bytes(b"0" * 64 + b"\n" + b"cos\nsystem\n(S'echo pwned'\ntR.")
     assert rebuilt() and not rebuilt()
     # a different engine (source or library versions) never trusts the record
-    monkeypatch.setattr("healthsite.cache._ENGINE", "another engine")
+    monkeypatch.setattr("healthsite.incremental.cache._ENGINE", "another engine")
     assert rebuilt() and not rebuilt()
     # --report and --no-cache always build
     assert not build_site(Options(root=root, skip_unchanged=False)).up_to_date
@@ -234,7 +234,7 @@ def test_build_with_nothing_changed_does_nothing_and_reports_the_same(
 
 def test_inputs_taken_on_trust_only_while_their_stat_is_unchanged(
         make_site: MakeSite, today: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    from healthsite import snapshot
+    from healthsite.incremental import snapshot
 
     root = make_site(good_files())
     first = snapshot.scan_inputs(root)
@@ -388,7 +388,7 @@ def test_a_file_unreadable_when_parsed_is_reported_once(
     """Files the input scan has read are read again where they are parsed (in the worker
     processes, for many); one that cannot be read there is read again here, which reports
     why (once), and it is not kept in the parse cache."""
-    from healthsite import content
+    from healthsite.load import content
 
     root = make_site(good_files())
     real = content._read
@@ -417,9 +417,9 @@ def test_a_first_build_hashes_the_articles_where_it_parses_them(make_site: MakeS
     the next build trusts the same files and, with nothing changed, does nothing."""
     import time
 
-    from healthsite import snapshot
-    from healthsite.content import PENDING
+    from healthsite.incremental import snapshot
     from healthsite.incremental.memo import _article_file
+    from healthsite.load.content import PENDING
 
     root = make_site(good_files())
     time.sleep(2.1)  # older than a scan's racy window: the next scan may trust them
@@ -439,7 +439,7 @@ def test_engine_fingerprint_follows_the_installed_library_versions(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from importlib.metadata import version
 
-    from healthsite import cache
+    from healthsite.incremental import cache
 
     found = cache._installed()
     assert {lib: found.get(cache._normal(lib)) or "none" for lib in cache.LIBRARIES} == \
@@ -457,8 +457,8 @@ def test_engine_fingerprint_follows_the_installed_library_versions(
 
 
 def test_cached_named_tuples_come_back_as_themselves() -> None:
-    from healthsite.markup import Link
-    from healthsite.related import Suggestion
+    from healthsite.link.related import Suggestion
+    from healthsite.render.markup import Link
 
     for value in (Link("content/a.md", "top", 3, 7, "a.md#top"), Link(None, "x", 1, 1, "#x"),
                   Suggestion("a", 1.25, ("Also about: iron",))):

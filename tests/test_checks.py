@@ -9,7 +9,7 @@ from conftest import SITE_YAML, article, good_files, problem_lines
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from healthsite.readability import reading_grade
+from healthsite.render.readability import reading_grade
 
 MakeSite = Callable[..., Path]
 
@@ -118,14 +118,14 @@ def test_links_to_other_sites_are_not_resources(make_site: MakeSite, today: None
     "\u0130", "\u0131", "<\u017fcript ", "<lin\u212a rel=stylesheet ", "\u2014", "é"]),
     max_size=40))
 def test_fast_resource_scan_finds_what_the_pattern_finds(parts: list[str]) -> None:
-    from healthsite.checks import _RESOURCE, _resources
+    from healthsite.check.checks import _RESOURCE, _resources
 
     text = "".join(parts)
     assert [m.span() for m in _resources(text)] == [m.span() for m in _RESOURCE.finditer(text)]
 
 
 def test_a_letter_that_lengthens_in_lower_case_hides_no_script() -> None:
-    from healthsite.checks import check_file
+    from healthsite.check.checks import check_file
     from healthsite.errors import ProblemList
 
     problems = ProblemList()  # "İ" lower-cased is two characters: positions would shift

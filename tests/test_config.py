@@ -5,8 +5,8 @@ from pathlib import Path
 
 from conftest import SITE_YAML, problem_lines
 
-from healthsite.config import load_config
 from healthsite.errors import ProblemList
+from healthsite.load.config import load_config
 
 MakeSite = Callable[..., Path]
 

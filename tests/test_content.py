@@ -8,8 +8,8 @@ import sys
 import pytest
 from conftest import REPO, SHARED
 
-from healthsite.content import load_glossary
 from healthsite.errors import ProblemList
+from healthsite.load.content import load_glossary
 from healthsite.pipeline import BuildResult, Options, build_site, strict_failed
 
 REQUIRED_PAGES = {"about", "editorial-policy", "disclaimer", "contact", "faq"}
@@ -46,7 +46,7 @@ def test_average_reading_grade_is_9_or_lower(site: BuildResult) -> None:
 
 
 def test_glossary_has_at_least_25_terms() -> None:
-    from healthsite.config import load_config
+    from healthsite.load.config import load_config
 
     problems = ProblemList()
     config = load_config(REPO, problems)

@@ -1,4 +1,4 @@
-"""Rebuilding only the pages of articles whose own text changed (healthsite.delta): the
+"""Rebuilding only the pages of articles whose own text changed (healthsite.incremental.delta): the
 output, problems and summary equal a full build's, and whatever a rebuild cannot vouch for
 is left to a full build. (test_cache's incremental test covers more kinds of change.)"""
 

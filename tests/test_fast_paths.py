@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 from test_markup import make_article
 
 from healthsite import fast
-from healthsite.content import Article, GlossaryEntry
-from healthsite.markup import Rendered, Renderer
+from healthsite.load.content import Article, GlossaryEntry
 from healthsite.pipeline import Options, build_site
+from healthsite.render.markup import Rendered, Renderer
 
 sys.path.insert(0, str(REPO / "bench"))
 from synth import generate  # noqa: E402
@@ -143,7 +143,7 @@ def test_only_off_turns_them_off(monkeypatch: pytest.MonkeyPatch, value: str, on
 
 def test_the_switch_is_part_of_the_engine_fingerprint() -> None:
     """(d) A build with the fast paths off never trusts what one with them on kept."""
-    from healthsite.cache import engine_fingerprint
+    from healthsite.incremental.cache import engine_fingerprint
 
     with switch(True):
         on = engine_fingerprint()
@@ -165,9 +165,9 @@ def test_the_build_report_says_which_are_on() -> None:
 # (b) differential: the same output from both paths
 
 def test_every_article_of_the_site_renders_the_same_both_ways() -> None:
-    from healthsite.config import load_config
-    from healthsite.content import load_articles, load_glossary
     from healthsite.errors import ProblemList
+    from healthsite.load.config import load_config
+    from healthsite.load.content import load_articles, load_glossary
 
     problems = ProblemList()
     config = load_config(REPO, problems)
@@ -183,9 +183,9 @@ def test_every_article_of_the_site_renders_the_same_both_ways() -> None:
 
 
 def test_a_synthetic_corpus_renders_the_same_both_ways(tmp_path: Path) -> None:
-    from healthsite.config import load_config
-    from healthsite.content import load_articles
     from healthsite.errors import ProblemList
+    from healthsite.load.config import load_config
+    from healthsite.load.content import load_articles
 
     root = generate(tmp_path / "synth", 150, seed=7, search=False)
     problems = ProblemList()
@@ -286,7 +286,7 @@ def test_whole_sites_build_the_same_both_ways(tmp_path: Path, site: str) -> None
 def test_the_grade_is_textstats_both_ways() -> None:
     import textstat  # type: ignore[import-untyped]
 
-    from healthsite.readability import reading_grade
+    from healthsite.render.readability import reading_grade
 
     texts = [
         "Restless legs syndrome is a common condition. It causes an urge to move the legs.",
@@ -314,7 +314,7 @@ def test_the_grade_is_textstats_both_ways() -> None:
     "IT'S", "Zorblaxian", "naïve", "٣"]), max_size=60))
 def test_generated_text_has_the_same_grade_both_ways(parts: list[str]) -> None:
     from healthsite.fast.syllables import _SENTENCE, _sentences, _short, _words
-    from healthsite.readability import reading_grade
+    from healthsite.render.readability import reading_grade
 
     for text in (" ".join(parts), "".join(parts)):
         sentences = _SENTENCE.findall(text)
@@ -641,7 +641,7 @@ def test_compiled_templates_of_each_path_are_kept_apart(tmp_path: Path) -> None:
     """Templates compiled by the fast path call `environment.escape_output`, which Jinja's
     own environment lacks: each path keeps its own files in the bytecode cache."""
     from healthsite.errors import ProblemList
-    from healthsite.templating import load_templates
+    from healthsite.pages.templating import load_templates
 
     made = {}
     for on in (True, False):

@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import good_files, problem_lines
 
 from healthsite.errors import ProblemList
-from healthsite.frontmatter import add_months, parse_front_matter, split
+from healthsite.load.frontmatter import add_months, parse_front_matter, split
 
 TOPICS = {"rls", "iron"}
 MakeSite = Callable[..., Path]

@@ -69,7 +69,7 @@ def test_backlinks_are_sorted_whatever_order_the_articles_come_in() -> None:
     from test_related import synthetic_graph
 
     from healthsite.errors import ProblemList
-    from healthsite.graph import build_graph
+    from healthsite.link.graph import build_graph
 
     config, graph = synthetic_graph(120, seed=11)
     articles = list(graph.articles.values())

@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from conftest import REPO, good_files, run_cli
 
-from healthsite.config import SLUG_MAX
-from healthsite.content import new_slug, slugify
 from healthsite.errors import Level, Problem, shown
-from healthsite.frontmatter import add_months
-from healthsite.svg import svg_problem
-from healthsite.yamlio import HugeNumber, parse
+from healthsite.load.config import SLUG_MAX
+from healthsite.load.content import new_slug, slugify
+from healthsite.load.frontmatter import add_months
+from healthsite.load.yamlio import HugeNumber, parse
+from healthsite.render.svg import svg_problem
 
 MakeSite = Callable[..., Path]
 EPOCH = "1780272000"  # 2026-06-01, as the `today` fixture

@@ -7,9 +7,9 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from healthsite.content import Article, GlossaryEntry
-from healthsite.frontmatter import FrontMatter, Source
-from healthsite.markup import Renderer
+from healthsite.load.content import Article, GlossaryEntry
+from healthsite.load.frontmatter import FrontMatter, Source
+from healthsite.render.markup import Renderer
 
 
 def make_article(body: str, path: str = "content/a.md", sources: int = 2) -> Article:
@@ -160,7 +160,7 @@ LINK_BITS = st.sampled_from(["[", "]", "(", ")", "]:", "](", " ", "   ", "\n", "
 @settings(max_examples=500, deadline=None)
 @given(st.lists(LINK_BITS, max_size=30).map("".join))
 def test_link_targets_are_what_the_whole_expression_finds(body: str) -> None:
-    from healthsite.markup import _LINK_SRC, _link_targets
+    from healthsite.render.markup import _LINK_SRC, _link_targets
 
     whole = [(m, 1 if m.group(1) else 2) for m in _LINK_SRC.finditer(body)]
     assert _link_targets(body) == [(m.start(g), m.group(g)) for m, g in whole]

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from conftest import REPO, SITE_YAML, good_files
 
-from healthsite import output
 from healthsite.cli import main
 from healthsite.pipeline import Options, build_site
+from healthsite.publish import output
 
 MakeSite = Callable[..., Path]
 EPOCH = "1780272000"
@@ -333,12 +333,13 @@ def test_leftovers_of_stopped_builds_are_removed_by_the_next(make_site: MakeSite
 
 def test_a_cache_file_that_could_not_be_written_leaves_no_temporary_file(
         tmp_path: Path) -> None:
-    from healthsite.cache import write_pickled
+    from healthsite.incremental.cache import write_pickled
 
     def limited() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
 
-    code = ("import sys; from pathlib import Path; from healthsite.cache import write_pickled;"
+    code = ("import sys; from pathlib import Path; "
+            "from healthsite.incremental.cache import write_pickled;"
             f"write_pickled(Path({str(tmp_path / 'x.pickle')!r}), b'x' * 5000)")
     done = subprocess.run([sys.executable, "-c", code], preexec_fn=limited,
                           capture_output=True, text=True)
@@ -355,7 +356,7 @@ def test_a_sound_but_stale_facts_shard_is_not_trusted(tmp_path: Path) -> None:
     from test_cache import synthetic
     from test_delta import _as_scratch, _edit
 
-    from healthsite import delta
+    from healthsite.incremental import delta
 
     root = synthetic(tmp_path, 60, search=False)
     build_site(Options(root=root))

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from healthsite.config import SiteConfig
-from healthsite.content import GlossaryEntry, load_glossary
 from healthsite.errors import ProblemList
-from healthsite.graph import TopicGraph
 from healthsite.incremental.pages import PageCache, PageMemo, render
-from healthsite.markup import Rendered
+from healthsite.link.graph import TopicGraph
+from healthsite.link.related import ReadingNext
+from healthsite.load.config import SiteConfig
+from healthsite.load.content import GlossaryEntry, load_glossary
 from healthsite.pages import (
     Bodies,
     PageSpec,
@@ -22,9 +22,9 @@ from healthsite.pages import (
     render_plan,
     render_site,
 )
+from healthsite.pages.templating import TEMPLATES, Templates, load_templates, static_files
 from healthsite.pipeline import Options, build_site
-from healthsite.related import ReadingNext
-from healthsite.templating import TEMPLATES, Templates, load_templates, static_files
+from healthsite.render.markup import Rendered
 
 Stages = tuple[SiteConfig, TopicGraph, ReadingNext, list[GlossaryEntry], Templates]
 

@@ -13,12 +13,12 @@ from types import MappingProxyType
 from conftest import article, build, good_files
 from test_markup import make_article
 
-from healthsite import related
-from healthsite.config import SiteConfig, Topic, Weights
 from healthsite.errors import ProblemList
-from healthsite.graph import TopicGraph, build_graph
-from healthsite.markup import Link, Rendered
-from healthsite.related import compute
+from healthsite.link import related
+from healthsite.link.graph import TopicGraph, build_graph
+from healthsite.link.related import compute
+from healthsite.load.config import SiteConfig, Topic, Weights
+from healthsite.render.markup import Link, Rendered
 
 MakeSite = Callable[..., Path]
 

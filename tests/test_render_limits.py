@@ -15,12 +15,12 @@ import pytest
 from conftest import REPO
 from test_markup import make_article, renderer
 
-from healthsite import limits
-from healthsite.cache import RenderCache
-from healthsite.checks import check_file
+from healthsite.check.checks import check_file
 from healthsite.errors import ProblemList
-from healthsite.markup import Renderer
-from healthsite.sanitize import RESERVED_IDS, clean, reserved_id, safe_url
+from healthsite.incremental.cache import RenderCache
+from healthsite.render import limits
+from healthsite.render.markup import Renderer
+from healthsite.render.sanitize import RESERVED_IDS, clean, reserved_id, safe_url
 
 SERVICES = {"emergency_number": "911", "emergency_department": "the emergency room",
             "urgent_service": "urgent care"}

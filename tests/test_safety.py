@@ -15,8 +15,8 @@ import pytest
 from browser import chromium, serve
 from conftest import REPO, SOURCES, good_files
 
-from healthsite.output import OutputError, build_lock, write_site
 from healthsite.pipeline import Options, build_site
+from healthsite.publish.output import OutputError, build_lock, write_site
 
 MakeSite = Callable[..., Path]
 

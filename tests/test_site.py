@@ -16,8 +16,8 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import REPO, build, good_files
 
-from healthsite.output import MARKER, OutputError, check_out_dir, write_site
 from healthsite.pipeline import Options, build_site
+from healthsite.publish.output import MARKER, OutputError, check_out_dir, write_site
 
 MakeSite = Callable[..., Path]
 

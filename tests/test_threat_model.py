@@ -16,7 +16,7 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from conftest import SITE_YAML, SOURCES, build
 
-from healthsite.sanitize import safe_url
+from healthsite.render.sanitize import safe_url
 
 HOSTILE_BODY = r"""
 Intro with [a link](b.md) and a term: ferritin.

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from healthsite.yamlio import YamlError, parse
+from healthsite.load.yamlio import YamlError, parse
 
 
 def test_yaml_1_1_booleans_stay_text() -> None:
@@ -61,7 +61,7 @@ def test_remembered_values_are_the_values_a_fresh_parse_gives() -> None:
     time (the mistake at its own place)."""
     import yaml
 
-    from healthsite import yamlio
+    from healthsite.load import yamlio
 
     text = "n: 12\nb: true\nd: 2026-02-28\ns: !!str 12\nt: no\nnull_: ~\n"
     yamlio._PLAIN.clear()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from ..config import SiteConfig
-from ..graph import TopicGraph
+from ..link.graph import TopicGraph
+from ..load.config import SiteConfig
 
 
 def graph_key(config: SiteConfig, graph: TopicGraph, day: dt.date,

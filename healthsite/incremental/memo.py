@@ -4,7 +4,7 @@ preview, in .cache/ between builds) and how each stage is run with it.
 Each function here runs one stage of healthsite.pipeline with its memo: the stage itself
 (load_articles, Renderer.render, compute, load_templates) knows nothing of it. With the cache
 off (`--no-cache`) every one of them runs the stage as it is. What each memo key covers is
-written in healthsite.cache (parsed files, rendered bodies, the engine), healthsite.keys
+written in healthsite.incremental.cache (parsed files, rendered bodies, the engine), healthsite.keys
 (`graph_key`) and healthsite.pages.plan (pages).
 
     stage            memo (in BuildState, and on disk under .cache/)  keyed by
@@ -26,8 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import readability, snapshot
-from ..cache import (
+from ..errors import ProblemList
+from ..link.graph import TopicGraph
+from ..link.related import Memo, Prepared, ReadingNext, compute, outline, pack, unpack
+from ..load.config import SiteConfig
+from ..load.content import Article, Corpus, GlossaryEntry, load_articles
+from ..pages.templating import Templates, load_templates
+from ..parallel import Background, map_indexed
+from ..render import readability
+from ..render.markup import Rendered, Renderer
+from . import snapshot
+from .cache import (
     CACHE_DIR,
     LazyStore,
     RenderCache,
@@ -39,14 +48,6 @@ from ..cache import (
     keep_memo,
     recall_memo,
 )
-from ..config import SiteConfig
-from ..content import Article, Corpus, GlossaryEntry, load_articles
-from ..errors import ProblemList
-from ..graph import TopicGraph
-from ..markup import Rendered, Renderer
-from ..parallel import Background, map_indexed
-from ..related import Memo, Prepared, ReadingNext, compute, outline, pack, unpack
-from ..templating import Templates, load_templates
 from .pages import PageMemo
 
 if TYPE_CHECKING:

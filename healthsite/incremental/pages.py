@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..cache import read_pickle, write_pickle
 from ..errors import Problem, ProblemList
 from ..pages.plan import PageSpec, Plan
 from ..pages.render import render_spec
+from ..pages.templating import Templates
 from ..parallel import each_indexed
-from ..templating import Templates
+from .cache import read_pickle, write_pickle
 
 # a page rendered: its bytes (None if it could not be rendered, or a worker wrote it), their
 # SHA-256, its problems, and whether a worker wrote it (None: it did not) as a new file or not

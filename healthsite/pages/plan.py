@@ -34,13 +34,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..config import SiteConfig
-from ..content import GlossaryEntry
-from ..graph import TopicGraph
-from ..markup import Rendered
-from ..related import ReadingNext
-from ..templating import article_view, site_view
+from ..link.graph import TopicGraph
+from ..link.related import ReadingNext
+from ..load.config import SiteConfig
+from ..load.content import GlossaryEntry
+from ..render.markup import Rendered
 from . import views
+from .templating import article_view, site_view
 
 View = Callable[[], dict[str, Any]]
 Assets = dict[str, tuple[str, bytes | None]]  # templating.static_files: name: (path, bytes)

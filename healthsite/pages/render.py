@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checks import check_file
-from ..config import SiteConfig
-from ..content import GlossaryEntry
+from ..check.checks import check_file
 from ..errors import ProblemList
-from ..graph import TopicGraph
-from ..related import ReadingNext
-from ..templating import Templates, render, static_files
+from ..link.graph import TopicGraph
+from ..link.related import ReadingNext
+from ..load.config import SiteConfig
+from ..load.content import GlossaryEntry
 from .plan import PageSpec, Plan, plan_pages
+from .templating import Templates, render, static_files
 
 
 def render_page(tpl: Templates, path: str, name: str, context: dict[str, Any], what: str,

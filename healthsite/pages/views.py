@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import topicmap
-from ..config import SiteConfig
-from ..content import GlossaryEntry
-from ..graph import TopicGraph
-from ..templating import topic_url
+from ..link.graph import TopicGraph
+from ..load.config import SiteConfig
+from ..load.content import GlossaryEntry
+from . import topicmap
+from .templating import topic_url
 
 Tree = list[dict[str, Any]]
 

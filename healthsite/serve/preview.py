@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import Level, Problem, ProblemList
 from ..pipeline import BuildState, Options, build_site
-from ..search import index_site
+from ..publish.search import index_site
 
 log = logging.getLogger("healthsite.serve")
 

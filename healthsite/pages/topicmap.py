@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from .graph import TopicGraph
+from ..link.graph import TopicGraph
 
 BOX_W, ROW_H, HEAD_H, GAP, COLS = 300, 30, 44, 24, 3
 MAX_ROWS = 12  # a topic with more articles shows the first ones and "+ N more"

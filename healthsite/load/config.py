@@ -10,10 +10,10 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..catalogue import ALWAYS_ERRORS, CHECKS, LEVEL_NAMES
+from ..errors import Level, ProblemList, did_you_mean, shown
+from ..files import read_regular
 from . import schema as s
-from .catalogue import ALWAYS_ERRORS, CHECKS, LEVEL_NAMES
-from .errors import Level, ProblemList, did_you_mean, shown
-from .files import read_regular
 from .yamlio import Located, YamlError, parse
 
 CONFIG_FILE = "site.yaml"

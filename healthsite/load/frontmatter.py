@@ -10,8 +10,8 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import HINTS_PER_FILE, ProblemList, did_you_mean, shown
 from . import schema as s
-from .errors import HINTS_PER_FILE, ProblemList, did_you_mean, shown
 from .yamlio import Located, YamlError, parse
 
 SOURCE = {

@@ -6,14 +6,14 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterator, Sized
 
-from .config import SiteConfig
-from .content import Article
-from .errors import Level, Lines, ProblemList
-from .graph import TopicGraph
-from .markup import Rendered
-from .readability import Readability
-from .related import ReadingNext
-from .sanitize import AWAY, ELSEWHERE_HINT
+from ..errors import Level, Lines, ProblemList
+from ..link.graph import TopicGraph
+from ..link.related import ReadingNext
+from ..load.config import SiteConfig
+from ..load.content import Article
+from ..render.markup import Rendered
+from ..render.readability import Readability
+from ..render.sanitize import AWAY, ELSEWHERE_HINT
 
 SUMMARY_MAX = 160
 URGENT_KINDS = frozenset({"urgent", "emergency"})

@@ -22,14 +22,14 @@ from typing import Any, TypedDict
 
 import jinja2
 
-from . import fast
-from .config import SiteConfig
-from .errors import ProblemList
-from .files import kind, outside, printable, read_regular, undecodable
-from .graph import TopicGraph
-from .markup import Rendered
-from .related import ReadingNext
-from .svg import svg_problem
+from .. import fast
+from ..errors import ProblemList
+from ..files import kind, outside, printable, read_regular, undecodable
+from ..link.graph import TopicGraph
+from ..link.related import ReadingNext
+from ..load.config import SiteConfig
+from ..render.markup import Rendered
+from ..render.svg import svg_problem
 
 TEMPLATES_DIR = "templates"
 STATIC_DIR = "static"

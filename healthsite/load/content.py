@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
+from ..errors import Problem, ProblemList, shown
+from ..files import outside, printable, read_regular, undecodable
+from ..parallel import map_indexed
 from . import schema as s
 from .config import SLUG_CHARS, SLUG_MAX, SiteConfig, name_problem
-from .errors import Problem, ProblemList, shown
-from .files import outside, printable, read_regular, undecodable
 from .frontmatter import FrontMatter, parse_front_matter, split
-from .parallel import map_indexed
 from .yamlio import YamlError, parse
 
 CONTENT_DIR = "content"

@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import did_you_mean, shown
+from ..errors import did_you_mean, shown
 from .yamlio import HugeNumber, Located
 
 Report = Callable[[str, str, int, int, str], None]  # code, message, line, col, hint

@@ -10,10 +10,10 @@ from functools import partial
 from types import MappingProxyType
 from typing import Protocol
 
-from .config import SiteConfig, Topic
-from .content import Article
-from .errors import Level, ProblemList, did_you_mean
-from .markup import Rendered
+from ..errors import Level, ProblemList, did_you_mean
+from ..load.config import SiteConfig, Topic
+from ..load.content import Article
+from ..render.markup import Rendered
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from . import fast
-from .fast import syllables
+from .. import fast
+from ..fast import syllables
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,27 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from . import readability, snapshot
+from ..check.checks import check_article
+from ..errors import Level, Problem, ProblemList
+from ..link.graph import TopicGraph, check_links, check_picks, check_place, topic_maps
+from ..link.related import ReadingNext, Suggestion
+from ..load.config import SiteConfig, Topic
+from ..load.content import (
+    Article,
+    article_url,
+    load_glossary,
+    make_article,
+    parse_file,
+    parse_key,
+    parse_settings,
+)
+from ..pages import render_page
+from ..pages.templating import Card, Templates, article_view
+from ..publish.output import MARKER, OutputError, Written, update_site, write_site
+from ..publish.search import INDEX_DIR, indexer
+from ..render import readability
+from ..render.markup import Rendered, Renderer
+from . import snapshot
 from .cache import (
     CACHE_DIR,
     holds_pickled,
@@ -44,25 +64,6 @@ from .cache import (
     recall_memo,
     write_pickled,
 )
-from .checks import check_article
-from .config import SiteConfig, Topic
-from .content import (
-    Article,
-    article_url,
-    load_glossary,
-    make_article,
-    parse_file,
-    parse_key,
-    parse_settings,
-)
-from .errors import Level, Problem, ProblemList
-from .graph import TopicGraph, check_links, check_picks, check_place, topic_maps
-from .markup import Rendered, Renderer
-from .output import MARKER, OutputError, Written, update_site, write_site
-from .pages import render_page
-from .related import ReadingNext, Suggestion
-from .search import INDEX_DIR, indexer
-from .templating import Card, Templates, article_view
 
 FOLDER = "facts"
 SHARDS = 64

@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import Problem
+from ..files import outside, read_regular
+from ..load.content import PENDING
+from ..parallel import Background
+from ..publish.output import FILE_MODE, FOLDER_MODE, folders_of
 from .cache import engine_fingerprint, read_pickle, write_pickle
-from .content import PENDING
-from .errors import Problem
-from .files import outside, read_regular
-from .output import FILE_MODE, FOLDER_MODE, folders_of
-from .parallel import Background
 
 RECORD = ".cache/build.pickle"
 INPUT_DIRS = ("content", "templates", "static")

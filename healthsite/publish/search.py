@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import ProblemList
+from ..errors import ProblemList
 from .output import link_tree
 
 INDEX_DIR = "pagefind"

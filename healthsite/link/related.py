@@ -29,10 +29,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from .config import SiteConfig, Topic
-from .content import Article
+from ..load.config import SiteConfig, Topic
+from ..load.content import Article
+from ..parallel import map_indexed
 from .graph import TopicGraph, topic_maps
-from .parallel import map_indexed
 
 Feature = tuple[str, str]
 MAX_FEATURES = 8

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import SiteConfig
-from .content import Article, GlossaryEntry
-from .markup import Rendered
+from ..load.config import SiteConfig
+from ..load.content import Article, GlossaryEntry
+from ..render.markup import Rendered
 
 CACHE_DIR = ".cache"
 # every library whose version can change what a build writes or keeps (the syllable counts
@@ -59,11 +59,11 @@ def engine_fingerprint() -> str:
         found = _installed()
         for lib in LIBRARIES:
             h.update(f"{lib}={found.get(_normal(lib)) or _version(lib)}\0".encode())
-        package = Path(__file__).parent
+        package = Path(__file__).parent.parent
         for src in sorted(package.rglob("*.py"), key=lambda p: p.relative_to(package).parts):
             h.update(src.relative_to(package).as_posix().encode() + b"\0" + src.read_bytes())
         _ENGINE = h.hexdigest()
-    from . import fast
+    from .. import fast
 
     if fast.enabled():
         return _ENGINE

@@ -35,9 +35,10 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
-from . import fast, limits
-from .content import Article, GlossaryEntry, nfc, slugify
-from .errors import Level, Lines, Problem, did_you_mean
+from .. import fast
+from ..errors import Level, Lines, Problem, did_you_mean
+from ..load.content import Article, GlossaryEntry, nfc, slugify
+from . import limits
 from .limits import NESTING_SHOWN, TooSlow, deadline, deepest
 from .readability import reading_grade
 from .sanitize import (
