@@ -1,4 +1,4 @@
-"""Stage 7: editorial checks that keep health content to the site's standard."""
+"""Stage 5 (checks): editorial checks that keep health content to the site's standard."""
 
 from __future__ import annotations
 

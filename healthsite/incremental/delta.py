@@ -1,4 +1,7 @@
-"""Stage 0: a rebuild after articles' own text changed, and nothing else.
+"""The changed-articles route (incremental layer): a rebuild after articles' own text
+changed, and nothing else. It runs the same stage functions as a full build (parse, render,
+the link, place and content checks, the article page) on the changed articles only, with what
+the site-wide stages made of the rest taken from the last build (its record and facts).
 
 Other pages show of an article only its front matter and the articles it links to (cards,
 lists, reading next, backlinks: what `pipeline._graph_key` covers), and other articles'

@@ -1,4 +1,5 @@
-"""Stage 4: the topic graph: articles, topics (a tree), links, backlinks, and their checks."""
+"""Stage 3 (link): the topic graph (articles, topics as a tree, links, backlinks) and the
+checks of links, editor's picks and each article's place in it."""
 
 from __future__ import annotations
 

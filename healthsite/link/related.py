@@ -1,4 +1,4 @@
-"""Stage 5: "reading next" for every article, explainable and bounded.
+"""Stage 4 (reading next): for every article, explainable and bounded.
 
 Score = sum of the weights of shared features + link bonuses. Features are an article's own
 topics ("d", t) and the topic-tree areas it sits in ("t", a): the parents of its topics, and

@@ -1,4 +1,4 @@
-"""Stage 1: read site.yaml against its declared schema into a frozen SiteConfig."""
+"""Stage 1 (load): read site.yaml against its declared schema into a frozen SiteConfig."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stage 2: find the content files, read them safely, and turn them into Articles."""
+"""Stage 1 (load): find the content files, read them safely, and turn them into Articles."""
 
 from __future__ import annotations
 

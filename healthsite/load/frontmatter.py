@@ -1,4 +1,5 @@
-"""Stage 2a: split a content file into front matter and body, and validate the front matter."""
+"""Stage 1 (load): split a content file into front matter and body, and validate the front
+matter."""
 
 from __future__ import annotations
 

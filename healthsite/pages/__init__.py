@@ -1,4 +1,4 @@
-"""Stage 6b: every page of the site, rendered: {output path: bytes}.
+"""Stage 6 (pages): every page of the site, rendered: {output path: bytes}.
 
 `plan.py` lists the pages as specs (where each goes, its template, its view made lazily and
 its declared inputs), `views.py` makes the views of the site's own pages, and `render.py`

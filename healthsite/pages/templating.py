@@ -1,4 +1,4 @@
-"""Stage 6: the pages. Builds a typed view per page and renders it with Jinja.
+"""Stage 6 (pages): the templates. Builds a typed view per page and renders it with Jinja.
 
 Templates get explicit views (TypedDicts) with neighbours already resolved to
 {url, title, reason}; Jinja runs with autoescape and StrictUndefined (Jinja's own

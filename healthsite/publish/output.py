@@ -1,4 +1,4 @@
-"""Stage 8: write the site atomically, only ever inside a directory the build owns.
+"""Stage 7 (publish): write the site atomically, only ever inside a directory the build owns.
 
 Every write goes into a folder that is not the published one and is then swapped in with
 one atomic rename (Linux's RENAME_EXCHANGE), so a build stopped at any moment (killed,

@@ -1,4 +1,4 @@
-"""Stage 3: Markdown to HTML with Python-Markdown, plus our own small processors.
+"""Stage 2 (render): Markdown to HTML with Python-Markdown, plus our own small processors.
 
 Each processor both rewrites and records: internal links (`other.md#anchor` -> URL), care cards
 (`!!! emergency "…"` -> NHS-style care card), citations (`[^2]` -> the article's second source),
