@@ -38,7 +38,7 @@ from markdown.treeprocessors import Treeprocessor
 from .. import fast
 from ..errors import Level, Lines, Problem, did_you_mean
 from ..load.content import Article, GlossaryEntry, nfc, slugify
-from . import limits
+from . import limits, readability
 from .limits import NESTING_SHOWN, TooSlow, deadline, deepest
 from .readability import reading_grade
 from .sanitize import (
@@ -220,6 +220,7 @@ class Renderer:
         # placeholder becomes a token that the tree's text and attributes get the value for
         self.tokens = {name: f"\ue000{i}\ue001" for i, name in enumerate(sorted(services))}
         self.md = self._markdown()
+        readability.ready()  # (what every grade needs, outside any article's time budget)
 
     def _markdown(self) -> markdown.Markdown:
         # extensions as instances, not names: looking names up among the installed packages'

@@ -58,6 +58,15 @@ def preload() -> None:
         textstat.syllable_count("preload")
 
 
+def ready() -> None:
+    """Load now what the stock path needs for any grade at all (textstat and its whole
+    dictionary, about 0.7 s), so that no article's render budget pays for it (the fast path
+    needs nothing until it meets a word it has not counted, and reads its dictionary in
+    0.1 s)."""
+    if not fast.active("readability"):
+        preload()
+
+
 def learn(table: dict[str, int]) -> None:
     """Words counted by earlier builds (see `fast.syllables.learn`)."""
     syllables.learn(table)
