@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from . import fast
 from .errors import ProblemList, did_you_mean
 from .load.config import load_config
 from .load.content import new_slug
@@ -273,8 +274,9 @@ def _drop_stdout() -> None:
 
 
 def _bad_environment() -> int | None:
-    """Exit code 2 and a one-line error when SOURCE_DATE_EPOCH (or the render budget,
-    HEALTHSITE_RENDER_SECONDS) is set but unusable."""
+    """Exit code 2 and a one-line error when SOURCE_DATE_EPOCH, the render budget
+    (HEALTHSITE_RENDER_SECONDS) or the fast paths' switch (HEALTHSITE_FAST_PATHS) is set
+    but unusable."""
     try:
         today()
     except BadEpoch as e:
@@ -282,6 +284,9 @@ def _bad_environment() -> int | None:
         return 2
     if limits.BAD_SETTING:
         print(f"healthsite: error: {limits.BAD_SETTING}", file=sys.stderr)
+        return 2
+    if switch := fast.switch_problem():  # (a typo such as `of` would leave them on)
+        print(f"healthsite: error: {switch}", file=sys.stderr)
         return 2
     return None
 

@@ -439,11 +439,11 @@ def test_engine_fingerprint_follows_the_installed_library_versions(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from importlib.metadata import version
 
+    from healthsite import versions
     from healthsite.incremental import cache
 
-    found = cache._installed()
-    assert {lib: found.get(cache._normal(lib)) or "none" for lib in cache.LIBRARIES} == \
-        {lib: cache._version(lib) for lib in cache.LIBRARIES}
+    assert {lib: versions.version(lib) for lib in cache.LIBRARIES} == \
+        {lib: version(lib) for lib in cache.LIBRARIES}
     before = cache.engine_fingerprint()
     # another Markdown installed earlier on the path is the one imported, and the one that
     # counts: as importlib.metadata sees it, so does the fingerprint
@@ -452,8 +452,12 @@ def test_engine_fingerprint_follows_the_installed_library_versions(
     (newer / "METADATA").write_text("Metadata-Version: 2.1\nName: Markdown\nVersion: 99.1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(cache, "_ENGINE", None)
-    assert version("markdown") == "99.1" == cache._installed()["markdown"]
-    assert cache.engine_fingerprint() != before
+    versions.installed.cache_clear()
+    try:
+        assert version("markdown") == "99.1" == versions.version("markdown")
+        assert cache.engine_fingerprint() != before
+    finally:
+        versions.installed.cache_clear()  # (the path is put back after this test)
 
 
 def test_cached_named_tuples_come_back_as_themselves() -> None:

