@@ -101,49 +101,58 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     (`state` in memory, `.cache/` on disk) only lets a stage skip work: a build whose inputs
     did not change, or changed only in articles' own text, takes a shortcut (`_shortcut`),
     and says in `result.why` why it could not when it could not."""
-    state = state if state is not None else BuildState()
     result = BuildResult(ProblemList())
-    problems, clock = result.problems, _Clock(result.timings)
-    setup = _setup(opts, result)
-    if setup is None:
+    b = _start(opts, state if state is not None else BuildState(), result)
+    if b is None or _shortcut(b):
         return result
-    config, day, out = setup
-    prior = memo.prior(opts, config.root, out, day, state)
-    if _shortcut(opts, state, config, out, day, prior, result):
-        clock.lap(result.route)
-        return result
-    loaded = _load_all(config, day, opts, state, prior, problems)
-    clock.lap("load")
+    problems, config, day = result.problems, b.config, b.day
+    loaded = _load_all(b)
+    b.clock.lap("load")
     drafts = set() if opts.drafts else {a.slug for a in loaded.articles if a.meta.draft}
-    early = memo.prepared(config, loaded.articles, drafts, day, state, opts.cache)
+    early = memo.prepared(config, loaded.articles, drafts, day, b.state, opts.cache)
     rendered, body_keys, complete = memo.markdown(config, loaded.articles, loaded.glossary,
-                                                  state, opts, early.index if early else None)
+                                                  b.state, opts, early.index if early else None)
     for r in rendered.values():
         problems.extend(r.problems)
-    result.counts["articles_rendered"] = state.render_cache.misses
-    clock.lap("markdown")
+    result.counts["articles_rendered"] = b.state.render_cache.misses
+    b.clock.lap("markdown")
     graph = result.graph = build_graph(config, loaded.articles, drafts, rendered, problems,
                                        loaded.unloadable)
     links = graph_key(config, graph, day, loaded.unloadable)
-    nxt = result.reading_next = memo.reading_next(graph, config, day, state, opts.cache, links,
-                                                  early)
-    clock.lap("graph")
+    nxt = result.reading_next = memo.reading_next(graph, config, day, b.state, opts.cache,
+                                                  links, early)
+    b.clock.lap("graph")
     result.grades = check_articles(config, graph, nxt, day, problems, complete)
-    clock.lap("checks")
+    b.clock.lap("checks")
     result.summary = _summary(result)
     if loaded.templates is None or problems.errors:
         static_files(config.root, problems)  # (checked, though no page is made: see pages)
         return result
-    made = _Made(loaded, drafts, rendered, body_keys, complete, links)
-    _pages_and_publish(config, out, opts, state, prior, result, made, clock)
+    _pages_and_publish(b, _Made(loaded, drafts, rendered, body_keys, complete, links))
     return result
 
 
-def _setup(opts: Options, result: BuildResult) -> tuple[SiteConfig, dt.date, Path] | None:
-    """The build's day, its settings and its output folder; None (with the problem
-    reported) when the build cannot start: a bad SOURCE_DATE_EPOCH, no usable site.yaml, or
-    an input folder that is a link out of the site."""
-    problems = result.problems
+@dataclass(frozen=True)
+class _Build:
+    """One build: what it was asked, its settings, day and output folder, what earlier
+    builds left (in memory and on disk), and what it has made so far."""
+
+    opts: Options
+    state: BuildState
+    result: BuildResult
+    config: SiteConfig
+    day: dt.date
+    out: Path
+    prior: snapshot.Prior
+    clock: _Clock
+
+
+def _start(opts: Options, state: BuildState, result: BuildResult) -> _Build | None:
+    """The build's day, its settings, its output folder and how its inputs compare with the
+    last written build's; None (with the problem reported) when the build cannot start: a
+    bad SOURCE_DATE_EPOCH, no usable site.yaml, or an input folder that is a link out of
+    the site."""
+    clock, problems = _Clock(result.timings), result.problems
     try:
         day = today()
     except BadEpoch as e:
@@ -159,38 +168,45 @@ def _setup(opts: Options, result: BuildResult) -> tuple[SiteConfig, dt.date, Pat
                      hint=f"make {folder}/ a real folder of the site")
     if away:
         return None  # nothing is read through such a link
-    return config, day, opts.out or (config.root / config.output_dir)
+    out = opts.out or (config.root / config.output_dir)
+    prior = memo.prior(opts, config.root, out, day, state)
+    return _Build(opts, state, result, config, day, out, prior, clock)
 
 
-def _shortcut(opts: Options, state: BuildState, config: SiteConfig, out: Path, day: dt.date,
-              prior: snapshot.Prior, result: BuildResult) -> bool:
+def _shortcut(b: _Build) -> bool:
     """Take the quickest route the last written build allows, if any: nothing changed (its
     output and problems stand), or only articles' own text changed (`delta`: only their
     pages). Whatever rules a route out is added to `result.why`."""
-    why = result.why
-    if not opts.skip_unchanged:
+    result, prior, why = b.result, b.prior, b.result.why
+    if not b.opts.skip_unchanged:
         why.append("asked to build in full (--report, or skip_unchanged off)")
         return False
     if prior.unchanged and prior.record is not None:
-        _replay(result, prior.record, out)
+        _replay(result, prior.record, b.out)
         result.route = "unchanged"
-        return True
-    why.append(prior.changed())
-    if not opts.write:
-        why.append("only checking: the changed-articles route writes their pages")
-        return False
-    if state.remembers:
-        why.append("the preview keeps the build in memory: the changed-articles route "
-                   "would leave it stale")
-        return False
-    patch = delta.rebuild(config, out, day, prior,
-                          lambda: memo.templates(config.root, ProblemList(), True), opts.strict)
-    if isinstance(patch, str):
-        why.append(f"not only articles' own text changed: {patch}")
-        return False
-    _patched(result, patch, out)
-    result.route = "delta"
+    else:
+        why.append(prior.changed())
+        patch = _delta(b)
+        if isinstance(patch, str):
+            why.append(patch)
+            return False
+        _patched(result, patch, b.out)
+        result.route = "delta"
+    b.clock.lap(result.route)
     return True
+
+
+def _delta(b: _Build) -> delta.Patch | str:
+    """The changed-articles route, or why it cannot be taken."""
+    if not b.opts.write:
+        return "only checking: the changed-articles route writes their pages"
+    if b.state.remembers:
+        return "the preview keeps the build in memory: the changed-articles route would " \
+               "leave it stale"
+    patch = delta.rebuild(b.config, b.out, b.day, b.prior,
+                          lambda: memo.templates(b.config.root, ProblemList(), True),
+                          b.opts.strict)
+    return f"not only articles' own text changed: {patch}" if isinstance(patch, str) else patch
 
 
 @dataclass(frozen=True)
@@ -203,15 +219,15 @@ class _Loaded:
     templates: Templates | None
 
 
-def _load_all(config: SiteConfig, day: dt.date, opts: Options, state: BuildState,
-              prior: snapshot.Prior, problems: ProblemList) -> _Loaded:
+def _load_all(b: _Build) -> _Loaded:
     """Stage 1: templates, articles (parsed again only where a file changed) and glossary."""
-    if opts.cache:
-        memo.read_caches(config.root, state)
-    templates = memo.templates(config.root, problems, opts.cache)
-    corpus = memo.load(config, day, problems, state, opts.cache,
-                   prior.inputs.digests if prior.inputs else None)
-    prior.settle(corpus.hashed, config.root)
+    config, problems = b.config, b.result.problems
+    if b.opts.cache:
+        memo.read_caches(config.root, b.state)
+    templates = memo.templates(config.root, problems, b.opts.cache)
+    corpus = memo.load(config, b.day, problems, b.state, b.opts.cache,
+                       b.prior.inputs.digests if b.prior.inputs else None)
+    b.prior.settle(corpus.hashed, config.root)
     return _Loaded(list(corpus.articles), corpus.unloadable, load_glossary(config, problems),
                    templates)
 
@@ -228,62 +244,70 @@ class _Made:
     links: str
 
 
-def _pages_and_publish(config: SiteConfig, out: Path, opts: Options, state: BuildState,
-                       prior: snapshot.Prior, result: BuildResult, made: _Made,
-                       clock: _Clock) -> None:
+@dataclass(frozen=True)
+class _Output:
+    """Where the pages go: the page memo (with the identity it is kept under), the previous
+    output's manifest when it is intact (to be updated), else a new folder being filled
+    while the pages are rendered (`staging`, when it could be begun)."""
+
+    pages: PageMemo
+    identity: str
+    previous: snapshot.Manifest | None
+    staging: Staging | None
+
+
+def _pages_and_publish(b: _Build, made: _Made) -> None:
     """Stages 6 and 7: render every page whose inputs changed, then write the output (unless
     only checking, or --strict found a warning)."""
+    result, opts = b.result, b.opts
     problems, graph, nxt = result.problems, result.graph, result.reading_next
     assert graph is not None and nxt is not None and made.loaded.templates is not None
-    identity = repr((str(out.resolve()), sorted(problems.overrides.items())))
-    pages = memo.page_memo(config.root, out, identity, state, prior, opts.write and opts.cache)
-    previous = prior.record.manifest if prior.record and prior.intact else None
+    identity = repr((str(b.out.resolve()), sorted(problems.overrides.items())))
+    pages = memo.page_memo(b.config.root, b.out, identity, b.state, b.prior,
+                           opts.write and opts.cache)
+    previous = b.prior.record.manifest if b.prior.record and b.prior.intact else None
     # a build that writes a new folder fills it while the pages are still being rendered
-    staging = _staging(config.root, out) if opts.write and previous is None else None
+    staging = _staging(b.config.root, b.out) if opts.write and previous is None else None
     try:
-        plan = plan_pages(config, graph, nxt, made.loaded.glossary,
-                          static_files(config.root, problems),
+        plan = plan_pages(b.config, graph, nxt, made.loaded.glossary,
+                          static_files(b.config.root, problems),
                           Bodies(made.complete, made.body_keys.__getitem__))
         result.files = render_pages(plan, made.loaded.templates, problems,
                                     PageCache(pages, made.links, staging, previous is not None))
         result.kept, result.placed = frozenset(pages.kept), frozenset(pages.placed)
         result.counts["pages_rendered"] = pages.rendered
         result.summary["pages"] = sum(1 for k in result.paths() if k.endswith(".html"))
-        state.render_cache.save()  # bodies that had to be rendered again, if any
+        b.state.render_cache.save()  # bodies that had to be rendered again, if any
         # pages were checked when they were rendered (by this build or an earlier one)
         check_output({k: v for k, v in result.files.items() if k not in pages.pages}, problems)
-        clock.lap("templates")
+        b.clock.lap("templates")
         if opts.write and not strict_failed(result, opts.strict):
             ready, staging = staging, None  # publishing removes the folder if it fails
-            _publish(config, out, opts, result, prior, previous, pages, identity, ready, made)
-            clock.lap("write")
+            _publish(b, _Output(pages, identity, previous, ready), made)
+            b.clock.lap("write")
     finally:
         if staging is not None:
             staging.abandon()  # not published: errors, or a failed --strict build
 
 
-def _publish(config: SiteConfig, out: Path, opts: Options, result: BuildResult,
-             prior: snapshot.Prior,
-             previous: snapshot.Manifest | None, pages: PageMemo, identity: str,
-             staging: Staging | None, made: _Made) -> None:
+def _publish(b: _Build, output: _Output, made: _Made) -> None:
     """Write the output, then keep the page memo, the articles' facts and the record of
     what was written (see `_record`)."""
-    result.out_dir = out
-    if opts.cache:  # the record is about to change (a --no-cache build leaves it be: its
-        snapshot.forget(config.root)  # output, if the same folder, then fails `still`)
-        sweep(config.root)  # what builds stopped while writing left in .cache/
-    problems = result.problems
+    root, result = b.config.root, b.result
+    result.out_dir = b.out
+    if b.opts.cache:  # the record is about to change (a --no-cache build leaves it be: its
+        snapshot.forget(root)  # output, if the same folder, then fails `still`)
+        sweep(root)  # what builds stopped while writing left in .cache/
     try:
-        written, manifest = _write(config, out, result, previous, pages, problems, staging)
+        written, manifest = _write(b, output)
     except OutputError as e:
-        if not problems.errors:
-            problems.add("io", str(e), str(out))
+        if not result.problems.errors:
+            result.problems.add("io", str(e), str(b.out))
         return
     result.counts.update(files_changed=len(written.changed), files_unchanged=written.unchanged)
-    if opts.cache:
-        pages.save(config.root / memo.PAGE_MEMO, identity)
-        snapshot.save(config.root, _record(config.root, prior, result, manifest, made,
-                                           pages.site))
+    if b.opts.cache:
+        output.pages.save(root / memo.PAGE_MEMO, output.identity)
+        snapshot.save(root, _record(root, b.prior, result, manifest, made, output.pages.site))
 
 
 def _record(root: Path, prior: snapshot.Prior, result: BuildResult,
@@ -312,21 +336,19 @@ def _staging(root: Path, out: Path) -> Staging | None:
         return None
 
 
-def _write(config: SiteConfig, out: Path, result: BuildResult,
-           previous: snapshot.Manifest | None, pages: PageMemo,
-           problems: ProblemList, staging: Staging | None = None
-           ) -> tuple[Written, snapshot.Manifest]:
+def _write(b: _Build, output: _Output) -> tuple[Written, snapshot.Manifest]:
     """Update an intact output (by way of its spare: see output.update_site); otherwise (or
     when the search index must be made again) write a new folder (`staging`, when it was
     begun while rendering) and swap it in. Returns what changed and the new manifest."""
+    config, out, result, pages = b.config, b.out, b.result, output.pages
     html_changed = any(k.endswith(".html") for k in result.files if k in pages.fresh)
     # (a folder is staged only when there is no intact previous output to update)
-    if previous is not None and not (config.search and html_changed):
-        written = update_site(config.root, out, result.files, result.kept, previous,
+    if output.previous is not None and not (config.search and html_changed):
+        written = update_site(config.root, out, result.files, result.kept, output.previous,
                               also_keep=(INDEX_DIR + "/",) if config.search else ())
-        return written, snapshot.swapped(out, previous, written.changed)
-    index = indexer(out, config.language, problems) if config.search else None
-    staging = staging if staging is not None else Staging(config.root, out)
+        return written, snapshot.swapped(out, output.previous, written.changed)
+    index = indexer(out, config.language, result.problems) if config.search else None
+    staging = output.staging if output.staging is not None else Staging(config.root, out)
     written = staging.publish(result.files, result.kept, index, frozenset(pages.read_back))
     return written, snapshot.manifest(out)
 
