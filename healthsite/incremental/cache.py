@@ -32,8 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import versions
-from ..load.config import SiteConfig
-from ..load.content import Article, GlossaryEntry
 from ..render.markup import Rendered
 
 CACHE_DIR = ".cache"
@@ -67,28 +65,6 @@ def engine_fingerprint() -> str:
     if fast.enabled():
         return _ENGINE
     return hashlib.sha256(f"{_ENGINE}\0fast paths off".encode()).hexdigest()
-
-
-def environment_key(config: SiteConfig, articles: list[Article],
-                    glossary: list[GlossaryEntry]) -> str:
-    """A fingerprint of everything outside an article that changes how it renders."""
-    h = hashlib.sha256()
-    h.update(repr((engine_fingerprint(), sorted(config.services.items()), config.raw_html,
-                   config.base_path, glossary)).encode())
-    for a in sorted(articles, key=lambda a: a.path):
-        h.update(f"{a.path}\0{a.url}\0".encode())
-    return h.hexdigest()
-
-
-def article_key(article: Article, environment: str) -> str:
-    """A fingerprint of one article's rendering inputs (its source digest, when it has one,
-    covers its path, body and sources)."""
-    h = hashlib.sha256()
-    h.update(f"{environment}\0{article.path}\0{article.body_line}\0"
-             f"{len(article.meta.sources)}\0{article.source}\0".encode())
-    if not article.source:
-        h.update(article.body.encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
 
 
 SHARDS = 16

@@ -4,7 +4,7 @@ the link, place and content checks, the article page) on the changed articles on
 the site-wide stages made of the rest taken from the last build (its record and facts).
 
 Other pages show of an article only its front matter and the articles it links to (cards,
-lists, reading next, backlinks: what `pipeline._graph_key` covers), and other articles'
+lists, reading next, backlinks: what `keys.graph_key` covers), and other articles'
 checks look only at its slug, file, ids and whether it is a draft. So when the only files
 changed since the last written build are articles, and each keeps its front matter values,
 its links to other articles and its ids, then only its own page and its own problems can

@@ -1,19 +1,20 @@
 """The incremental layer's memo of the stages: what a build keeps (in memory for the
 preview, in .cache/ between builds) and how each stage is run with it.
 
-Each function here runs one stage of healthsite.pipeline with its memo: the stage itself
-(load_articles, Renderer.render, compute, load_templates) knows nothing of it. With the cache
-off (`--no-cache`) every one of them runs the stage as it is. What each memo key covers is
-written in healthsite.incremental.cache (parsed files, rendered bodies, the engine), healthsite.keys
-(`graph_key`) and healthsite.pages.plan (pages).
+Each function here runs one stage of healthsite.pipeline with its memo. The stages
+themselves (Renderer.render, related.compute, load_templates) know nothing of it, but for
+one: content.load_articles is handed the parse memo and the input scan's digests as
+arguments (it looks files up in it as it finds them). With the cache off (`--no-cache`)
+every one of them runs the stage as it is. What each memo key covers is
+written in healthsite.incremental.keys, with every other key.
 
     stage            memo (in BuildState, and on disk under .cache/)  keyed by
     load             parsed/ (front matter), parsed/bodies/           content.parse_key
-    markdown         render/ (light entries), render/bodies/         cache.article_key
+    markdown         render/ (light entries), render/bodies/         keys.article_key
     reading next     related.pickle                                   keys.graph_key, per article
     templates        jinja/<engine>/ (compiled)                       the engine and template
     pages            pages.pickle (+ the previous output itself)      pages.plan.PageInputs
-    the whole build  build.pickle (snapshot.Record), facts/ (delta)   snapshot.fingerprint
+    the whole build  build.pickle (snapshot.Record), facts/ (delta)   keys.fingerprint
 """
 
 from __future__ import annotations
@@ -35,16 +36,14 @@ from ..pages.templating import Templates, load_templates
 from ..parallel import Background, map_indexed
 from ..render import readability
 from ..render.markup import Rendered, Renderer
-from . import snapshot
+from . import keys, snapshot
 from .cache import (
     CACHE_DIR,
     LazyStore,
     RenderCache,
     Store,
-    article_key,
     disk_cache,
     engine_fingerprint,
-    environment_key,
     keep_memo,
     recall_memo,
 )
@@ -108,7 +107,7 @@ def prior(opts: Options, root: Path, out: Path, day: dt.date, state: BuildState)
     if opts.write:
         prior.options = repr((str(out.resolve()), opts.drafts, day))
         if not prior.inputs.pending:
-            prior.key = snapshot.fingerprint(prior.inputs.digests, prior.options)
+            prior.key = keys.fingerprint(prior.inputs.digests, prior.options)
         if prior.record is not None:
             manifest = prior.record.manifest
             # whether the output is as recorded: 20,000 system calls at 10,000 pages; when
@@ -176,8 +175,8 @@ def markdown(config: SiteConfig, articles: list[Article], glossary: list[Glossar
     renderer = Renderer(dict(config.services), {a.path: a.url for a in articles}, glossary,
                         config.base_path + "glossary/", config.raw_html)
     words = len(readability.known())
-    environment = environment_key(config, articles, glossary)
-    body_keys = {a.slug: article_key(a, environment) for a in articles}
+    environment = keys.environment_key(config, articles, glossary)
+    body_keys = {a.slug: keys.article_key(a, environment) for a in articles}
     rendered = render_articles(articles, renderer, state.render_cache, body_keys,
                                opts.progress, meanwhile)
     if opts.cache and len(readability.known()) != words:

@@ -29,7 +29,8 @@ from ..files import outside, read_regular
 from ..load.content import PENDING
 from ..parallel import Background
 from ..publish.output import FILE_MODE, FOLDER_MODE, folders_of
-from .cache import engine_fingerprint, read_pickle, write_pickle
+from . import keys
+from .cache import read_pickle, write_pickle
 
 RECORD = ".cache/build.pickle"
 INPUT_DIRS = ("content", "templates", "static")
@@ -181,14 +182,6 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def fingerprint(inputs: dict[str, str], options: str) -> str:
-    """One digest of the inputs, the engine and the options that shape the output."""
-    h = hashlib.sha256(f"{engine_fingerprint()}\0{options}\0".encode())
-    for path in sorted(inputs):
-        h.update(f"{path}\0{inputs[path]}\0".encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
-
-
 def manifest(out: Path) -> Manifest:
     """Every file and folder in an output folder ("path/" for a folder) with its size,
     modification time and inode; a symbolic link or other special file gets (-1, -1, -1),
@@ -281,7 +274,7 @@ class Prior:
                 scan.settle(rel, digest)
         scan.settle_rest(root)
         if self.options:
-            self.key = fingerprint(scan.digests, self.options)
+            self.key = keys.fingerprint(scan.digests, self.options)
 
     @property
     def intact(self) -> bool:
