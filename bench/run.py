@@ -50,9 +50,9 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, flo
 ENGINE = [REPO]  # the checkout whose build.py is measured (--engine)
 
 
-def ours(site: Path, out: Path, env: dict[str, str]) -> list[str]:
-    return [sys.executable, str(ENGINE[0] / "build.py"), "build", "--root", str(site), "--out",
-            str(out)]
+def ours(site: Path, out: Path, env: dict[str, str], engine: Path | None = None) -> list[str]:
+    return [sys.executable, str((engine or ENGINE[0]) / "build.py"), "build", "--root",
+            str(site), "--out", str(out)]
 
 
 def discard(path: Path) -> None:
@@ -67,27 +67,47 @@ def discard(path: Path) -> None:
         path.rename(trash / f"{path.name}-{time.monotonic_ns()}")
 
 
-def bench_ours(site: Path, runs: int, env: dict[str, str]) -> dict[str, float]:
+def one_run(site: Path, i: int, env: dict[str, str], engine: Path | None = None
+            ) -> dict[str, float]:
+    """One cold build, a warm one, an edit of an article's text and one of its title."""
     out = site / "_site"
-    cold, warm, edit, title, memory = [], [], [], [], []
     article = site / "content" / "a00001.md"
     original = article.read_text()
+
+    def build() -> tuple[float, float]:
+        return timed(ours(site, out, env, engine), env)
+
+    discard(site / ".cache")
+    discard(out)
+    cold, rss = build()
+    warm = build()[0]
+    article.write_text(original.replace("for more.", f"for more ({i}).", 1))
+    edit = build()[0]
+    article.write_text(original.replace("title: ", f"title: Renamed {i} ", 1))
+    title = build()[0]
+    article.write_text(original)
+    build()
+    return {"cold": cold, "warm": warm, "edit": edit, "edit_title": title, "peak_mb": rss}
+
+
+def medians(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def bench_ours(site: Path, runs: int, env: dict[str, str]) -> dict[str, float]:
+    return medians([one_run(site, i, env) for i in range(runs)])
+
+
+def bench_pair(sites: tuple[Path, Path], engines: tuple[Path, Path], runs: int,
+               env: dict[str, str]) -> tuple[dict[str, float], dict[str, float]]:
+    """Two engines, each on its own copy of the site, run by run in turn, the first to go
+    changing every run: measured one after the other, the second engine pays for the file
+    system's state after the first (see `discard`)."""
+    found: tuple[list[dict[str, float]], list[dict[str, float]]] = ([], [])
     for i in range(runs):
-        discard(site / ".cache")
-        discard(out)
-        wall, rss = timed(ours(site, out, env), env)
-        cold.append(wall)
-        memory.append(rss)
-        warm.append(timed(ours(site, out, env), env)[0])
-        article.write_text(original.replace("for more.", f"for more ({i}).", 1))
-        edit.append(timed(ours(site, out, env), env)[0])
-        article.write_text(original.replace("title: ", f"title: Renamed {i} ", 1))
-        title.append(timed(ours(site, out, env), env)[0])
-        article.write_text(original)
-        timed(ours(site, out, env), env)
-    return {"cold": statistics.median(cold), "warm": statistics.median(warm),
-            "edit": statistics.median(edit), "edit_title": statistics.median(title),
-            "peak_mb": statistics.median(memory)}
+        for k in ((0, 1) if i % 2 == 0 else (1, 0)):
+            found[k].append(one_run(sites[k], i, env, engines[k]))
+    return medians(found[0]), medians(found[1])
 
 
 HUGO_CONFIG = """baseURL = "https://synthetic.example.org/"
@@ -143,6 +163,24 @@ def bench_hugo(site: Path, runs: int) -> float | None:
     return statistics.median(times)
 
 
+def compare(first: Path, second: Path, n: int, runs: int, search: bool,
+            env: dict[str, str]) -> None:
+    """Two engines on the same corpus, run by run in turn (`bench_pair`), and their ratio."""
+    with tempfile.TemporaryDirectory(prefix="healthsite-bench-") as tmp:
+        sites = (generate(Path(tmp) / "a" / "site", n, search=search),
+                 generate(Path(tmp) / "b" / "site", n, search=search))
+        a, b = bench_pair(sites, (first, second), runs, env)
+    what = "with" if search else "without"
+    print(f"{n} articles, {what} the search index, medians of {runs} runs, in turn:")
+    print(f"  {'':12} {'cold':>8} {'warm':>8} {'one edit':>9} {'one title':>10}")
+    for name, f in ((str(first), a), (str(second), b)):
+        print(f"  {name[-12:]:12} {f['cold']:8.2f} {f['warm']:8.2f} {f['edit']:9.2f} "
+              f"{f['edit_title']:10.2f}")
+    ratio = {k: b[k] / a[k] for k in ("cold", "warm", "edit", "edit_title")}
+    print(f"  {'second/first':12} {ratio['cold']:8.2f} {ratio['warm']:8.2f} "
+          f"{ratio['edit']:9.2f} {ratio['edit_title']:10.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000)
@@ -154,13 +192,20 @@ def main() -> None:
                     help="also build the Pagefind search index (Hugo builds none)")
     ap.add_argument("--engine", type=Path, default=REPO,
                     help="another checkout's build.py and engine (to compare two engines)")
+    ap.add_argument("--against", type=Path,
+                    help="a second engine, measured run by run in turn with --engine")
     args = ap.parse_args()
     ENGINE[0] = args.engine.resolve()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["SOURCE_DATE_EPOCH"] = "1790000000"
     env["PYTHONPATH"] = str(ENGINE[0])  # (its own engine, not the one installed)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ENGINE[0] / "healthsite")],
-                   check=True, env=env)
+    for engine in (ENGINE[0], *([args.against.resolve()] if args.against else [])):
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(engine / "healthsite")],
+                       check=True, env=env)
+    if args.against:
+        compare(args.engine.resolve(), args.against.resolve(), args.n, args.runs, args.search,
+                env)
+        return
     with tempfile.TemporaryDirectory(prefix="healthsite-bench-") as tmp:
         site = generate(Path(tmp) / "site", args.n, search=args.search)
         figures: dict[str, object] = {"n": args.n, "runs": args.runs,
