@@ -54,7 +54,6 @@ if TYPE_CHECKING:
 
 
 @dataclass
-@dataclass
 class BuildState:
     """What one build leaves for the next (the preview server keeps it between rebuilds)."""
 
