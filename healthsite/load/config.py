@@ -176,7 +176,7 @@ def load_config(root: Path, problems: ProblemList) -> SiteConfig | None:
     def report(code: str, message: str, line: int, col: int, hint: str) -> None:
         problems.add(code, message, CONFIG_FILE, line, col, hint=hint)
 
-    data = s.check(loc.value, SCHEMA, loc, (), report, "config", CONFIG_FILE)
+    data = s.Checker(loc, report, "config").check(loc.value, SCHEMA, (), CONFIG_FILE)
     topics = _topics(data.get("topics") or [], loc, report)
     _check_services(data.get("services") or {}, loc, report)
     if not _check_base_url(data.get("base_url"), loc, report):

@@ -427,11 +427,12 @@ def load_glossary(config: SiteConfig, problems: ProblemList) -> list[GlossaryEnt
         report("glossary", "the glossary must be a list of terms", 1, 1,
                "start each entry with '- term:'")
         return []
+    checker = s.Checker(loc, report, "glossary")
     entries: dict[str, GlossaryEntry] = {}
     names: dict[str, str] = {}
     where: dict[str, int] = {}  # the line of the entry that has each id
     for i, raw in enumerate(loc.value):
-        item = s.check(raw, GLOSSARY_ITEM, loc, (i,), report, "glossary", f"glossary entry {i + 1}")
+        item = checker.check(raw, GLOSSARY_ITEM, (i,), f"glossary entry {i + 1}")
         if not item.get("term") or not item.get("definition"):
             continue
         term = nfc(item["term"])  # (as the bodies it is found in are rendered)

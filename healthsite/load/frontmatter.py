@@ -139,7 +139,7 @@ def parse_front_matter(
         problems.add("fm-missing", "the front matter is empty", path, 1, 1,
                      hint="add title:, summary:, topics:, reviewed: and sources:")
         return None
-    data = s.check(loc.value, SCHEMA, loc, (), report, "fm", "front matter")
+    data = s.Checker(loc, report, "fm").check(loc.value, SCHEMA, (), "front matter")
     if not isinstance(loc.value, dict) or not data.get("title") or not data.get("reviewed"):
         return None
     _check_topics(data, loc, topics, report)
