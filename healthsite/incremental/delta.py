@@ -184,11 +184,34 @@ def rebuild(config: SiteConfig, out: Path, today: dt.date, prior: snapshot.Prior
             templates: Callable[[], Templates | None], strict: bool) -> Patch | str:
     """Rebuild after only articles changed, without their front matter, links or ids
     changing; otherwise (nothing written) why not."""
+    last = _last_build(prior)
+    if isinstance(last, str):
+        return last
+    record, scan = last
+    changed = _changed_articles(record, scan)
+    if isinstance(changed, str):
+        return changed
+    try:
+        return _rebuild(_Context.of(config, out, today, record, templates), prior, scan,
+                        changed, strict)
+    except _Stale as e:
+        return str(e)
+
+
+def _last_build(prior: snapshot.Prior) -> tuple[snapshot.Record, snapshot.Scan] | str:
+    """The last written build's record and this build's scan of the inputs, when both are
+    whole and the record has the facts this build needs; otherwise why not."""
     record, scan = prior.record, prior.inputs
     if record is None or scan is None or scan.pending or not prior.key:
         return "no record of the last written build, or inputs not all known yet"
     if len(record.facts) != SHARDS or record.options != prior.options:
         return "no facts saved by the last written build with these options"
+    return record, scan
+
+
+def _changed_articles(record: snapshot.Record, scan: snapshot.Scan) -> list[str] | str:
+    """The input files changed since the last written build, when every one is an article
+    that loaded then; otherwise why not."""
     if len(record.digests) != len(scan.digests):
         return "files were added or removed"
     changed = [rel for rel, digest in scan.digests.items() if record.digests.get(rel) != digest]
@@ -196,11 +219,7 @@ def rebuild(config: SiteConfig, out: Path, today: dt.date, prior: snapshot.Prior
         return "the output changed, not the inputs"
     if other := next((rel for rel in changed if rel not in record.slugs), None):
         return f"{other} changed and it is not an article that loaded"
-    try:
-        return _rebuild(_Context.of(config, out, today, record, templates), prior, changed,
-                        strict)
-    except _Stale as e:
-        return str(e)
+    return changed
 
 
 @dataclass
@@ -229,37 +248,22 @@ class _Context:
                    topic_maps(config))
 
 
-def _rebuild(ctx: _Context, prior: snapshot.Prior, changed: list[str], strict: bool) -> Patch:
-    root, header = ctx.config.root, ctx.header
-    assert prior.record is not None and prior.inputs is not None
-    record, scan = prior.record, prior.inputs
+def _rebuild(ctx: _Context, prior: snapshot.Prior, scan: snapshot.Scan, changed: list[str],
+             strict: bool) -> Patch:
+    """The changed articles' pages written, and the last build's problems, summary and
+    record patched to match (`ctx.header` is that record)."""
+    root, record = ctx.config.root, ctx.header
     problems = ProblemList(dict(ctx.config.levels))
-    grades = dict(header.grades)
-    pages: dict[str, bytes] = {}
-    if not readability.known():
-        readability.learn(recall_memo(root, readability.MEMO))
-    words = len(readability.known())
-    for rel in changed:
-        a, r = _article(ctx, rel, scan.digests[rel], problems)
-        if a.slug not in header.drafts:  # (a draft has no page, no graph or content checks)
-            page, grade = _page(ctx, a, r, problems)
-            pages[a.out_path] = page
-            if grade is not None:
-                grades[a.slug] = grade
-    # the last build's problems, but for the changed articles and their pages
-    gone = {*changed, *pages}
-    found = [p for p in record.problems if p.path not in gone] + problems.items()
-    if any(p.level is Level.ERROR for p in found):
-        raise _Stale("an error: not to be published (the full build reports it)")
-    if strict and found:
-        raise _Stale("--strict and a problem: not to be published")
+    grades = dict(record.grades)
+    words = _known_words(root)
+    pages = _pages(ctx, changed, scan.digests, problems, grades)
+    found = _publishable(record, {*changed, *pages}, problems, strict)
     if not prior.intact:
         raise _Stale("the output folder is not as the last build left it")
     summary = {**record.summary, "grade": mean_grade(list(grades.values()))}
     # write: as pipeline._publish, the record is forgotten first and saved last
     snapshot.forget(root)
-    kept = frozenset(k for k in record.manifest if k and not k.endswith("/")) - set(pages)
-    written, manifest, kept = _write(ctx.config, ctx.out, pages, kept, record.manifest)
+    written, manifest, kept = _write(ctx.config, ctx.out, pages, record.manifest)
     if len(readability.known()) != words:
         keep_memo(root, readability.MEMO, readability.known())
     snapshot.save(root, replace(record, fingerprint=prior.key, problems=found, summary=summary,
@@ -267,6 +271,41 @@ def _rebuild(ctx: _Context, prior: snapshot.Prior, changed: list[str], strict: b
                                 touched=record.touched | set(pages),
                                 digests=dict(scan.digests), grades=grades))
     return Patch(found, summary, pages, kept, written, len(changed))
+
+
+def _known_words(root: Path) -> int:
+    """How many words' syllable counts are known, those kept by earlier builds included."""
+    if not readability.known():
+        readability.learn(recall_memo(root, readability.MEMO))
+    return len(readability.known())
+
+
+def _pages(ctx: _Context, changed: list[str], digests: dict[str, str], problems: ProblemList,
+           grades: dict[str, float]) -> dict[str, bytes]:
+    """The changed published articles' pages, by output path (their reading grades set in
+    `grades`); a changed draft is only parsed, rendered and checked for its facts."""
+    pages: dict[str, bytes] = {}
+    for rel in changed:
+        a, r = _article(ctx, rel, digests[rel], problems)
+        if a.slug in ctx.header.drafts:  # (a draft has no page, no graph or content checks)
+            continue
+        page, grade = _page(ctx, a, r, problems)
+        pages[a.out_path] = page
+        if grade is not None:
+            grades[a.slug] = grade
+    return pages
+
+
+def _publishable(record: snapshot.Record, gone: set[str], problems: ProblemList,
+                 strict: bool) -> list[Problem]:
+    """The last build's problems, but for the changed articles and their pages (`gone`),
+    with the rebuild's own; none that would stop the output being published."""
+    found = [p for p in record.problems if p.path not in gone] + problems.items()
+    if any(p.level is Level.ERROR for p in found):
+        raise _Stale("an error: not to be published (the full build reports it)")
+    if strict and found:
+        raise _Stale("--strict and a problem: not to be published")
+    return found
 
 
 def _article(ctx: _Context, rel: str, digest: str,
@@ -328,10 +367,12 @@ def _page(ctx: _Context, a: Article, r: Rendered,
     return page, None if grade is None else grade.grade
 
 
-def _write(config: SiteConfig, out: Path, pages: dict[str, bytes], kept: frozenset[str],
+def _write(config: SiteConfig, out: Path, pages: dict[str, bytes],
            previous: snapshot.Manifest) -> tuple[Written, snapshot.Manifest, frozenset[str]]:
-    """Write the changed pages: a new folder indexed again with the search index on (as
-    pipeline._write does), else an update of the intact output."""
+    """Write the changed pages, keeping the other files of the `previous` output: a new
+    folder indexed again with the search index on (as pipeline._write does), else an update
+    of the intact output. Returns what was written, the new manifest and the files kept."""
+    kept = snapshot.files(previous) - set(pages)
     try:
         if config.search:
             kept -= {k for k in kept if k == MARKER or k.startswith(INDEX_DIR + "/")}

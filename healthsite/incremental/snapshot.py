@@ -238,6 +238,11 @@ def still(out: Path, recorded: Manifest) -> bool:
     return True
 
 
+def files(manifest: Manifest) -> frozenset[str]:
+    """The files a manifest lists: not its folders, nor the output folder itself."""
+    return frozenset(k for k in manifest if k and not k.endswith("/"))
+
+
 def _stat(st: os.stat_result) -> tuple[int, int, int]:
     """What is compared of an output file or folder. One whose permissions are not the
     output's (files 0644, folders 0755) never matches, so the next build puts them right:
