@@ -47,22 +47,37 @@ def check_out_dir(root: Path, out: Path) -> None:
                           f"{os.readlink(out)}); give the folder it points to as --out, or "
                           "remove the link")
     root, out = root.resolve(), out.resolve()
-    if out == root or root.is_relative_to(out):
-        raise OutputError(f"refusing to write the site to {out}: it holds the project itself")
-    for name in OWNED_DIRS:
-        d = (root / name).resolve()
-        if out == d or out.is_relative_to(d) or d.is_relative_to(out):
-            raise OutputError(f"refusing to write the site to {out}: it would overwrite {name}/")
-    if out.is_relative_to(root):
-        hidden = [p for p in out.relative_to(root).parts if p.startswith(".")]
-        if hidden:
-            raise OutputError(f"refusing to write the site to {out}: {hidden[0]} is a hidden "
-                              "folder (caches and tools keep private files in those)")
-    if out.is_file():
-        raise OutputError(f"refusing to write the site to {out}: it is a file")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+    why = _overlap(root, out) or _hidden(root, out) or ("it is a file" if out.is_file() else "")
+    if why:
+        raise OutputError(f"refusing to write the site to {out}: {why}")
+    if _foreign(out):
         raise OutputError(f"refusing to replace {out}: it is not empty and was not made by "
                           "healthsite (choose another --out, or empty it yourself)")
+
+
+def _overlap(root: Path, out: Path) -> str:
+    """Why writing to `out` would destroy the project or one of its own folders, or ""."""
+    if root.is_relative_to(out):  # (or is `out`)
+        return "it holds the project itself"
+    for name in OWNED_DIRS:
+        d = (root / name).resolve()
+        if out.is_relative_to(d) or d.is_relative_to(out):
+            return f"it would overwrite {name}/"
+    return ""
+
+
+def _foreign(out: Path) -> bool:
+    """Whether `out` is a folder with something in it that healthsite did not make."""
+    return out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists()
+
+
+def _hidden(root: Path, out: Path) -> str:
+    """Why `out`, inside the project, is in a hidden folder, or ""."""
+    if not out.is_relative_to(root):
+        return ""
+    hidden = [p for p in out.relative_to(root).parts if p.startswith(".")]
+    return f"{hidden[0]} is a hidden folder (caches and tools keep private files in those)" \
+        if hidden else ""
 
 
 def cannot(out: Path, e: OSError) -> str:
@@ -123,13 +138,18 @@ def _clean(out: Path) -> None:
     stale = sorted(out.parent / n for n in names if n.startswith((prefix + "new-",
                                                                     prefix + "old-")))
     if not os.path.lexists(out):
-        for folder in stale:
-            if (folder / "site" / MARKER).is_file():
-                with contextlib.suppress(OSError):
-                    os.rename(folder / "site", out)
-                    break
+        _put_back(out, stale)
     for folder in stale:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _put_back(out: Path, stale: list[Path]) -> None:
+    """Put back the output a build stopped between two renames left in `stale`."""
+    for folder in stale:
+        if (folder / "site" / MARKER).is_file():
+            with contextlib.suppress(OSError):
+                os.rename(folder / "site", out)
+                break
 
 
 @dataclass(frozen=True)
@@ -240,11 +260,9 @@ class Staging:
     def _place(self, rel: str, data: bytes | None, known_same: frozenset[str]) -> None:
         self._placed.add(rel)
         if data is None:  # unchanged, left out of the files: linked (or copied) over
-            target, before = os.path.join(self._new, rel), os.path.join(self._old, rel)
+            target = os.path.join(self._new, rel)
             self._folder(target)
-            if not _link(before, target):
-                shutil.copyfile(before, target)
-                os.chmod(target, FILE_MODE)
+            _carry(os.path.join(self._old, rel), target)
             self._unchanged += 1
         elif self._write(rel, data, rel in known_same):
             self._changed.add(rel)
@@ -270,15 +288,9 @@ class Staging:
         the folder in; on any failure the folder is removed and the output left alone."""
         try:
             self._stop()
-            rels: dict[str, bytes | None] = {safe_rel(k).as_posix(): v for k, v in files.items()}
-            rels.update((safe_rel(k).as_posix(), None) for k in kept)
-            for rel, data in sorted(rels.items()):
-                if rel not in self._placed:
-                    self._place(rel, data, known_same)
+            self._place_rest(files, kept, known_same)
             if finish is not None:
-                if not finish(self.tmp, frozenset(self._changed)):
-                    raise OutputError("the site was not published because a final step failed")
-                _normalise(self._new, {rel.split("/", 1)[0] for rel in self._placed})
+                self._finish(finish)
             self._modes.create(os.path.join(self._new, MARKER), MARKER_TEXT)
             _swap(self.tmp, self.out)
         except OSError as e:
@@ -290,6 +302,21 @@ class Staging:
         finally:
             self._lock.__exit__(None, None, None)
         return Written(frozenset(self._changed), self._unchanged)
+
+    def _place_rest(self, files: dict[str, bytes], kept: frozenset[str],
+                    known_same: frozenset[str]) -> None:
+        """Write (or link) the files of `files` and `kept` not yet placed, in path order."""
+        rels: dict[str, bytes | None] = {safe_rel(k).as_posix(): v for k, v in files.items()}
+        rels.update((safe_rel(k).as_posix(), None) for k in kept)
+        for rel, data in sorted(rels.items()):
+            if rel not in self._placed:
+                self._place(rel, data, known_same)
+
+    def _finish(self, finish: Callable[[Path, frozenset[str]], bool]) -> None:
+        """Run the final step on the folder and give what it added the output's modes."""
+        if not finish(self.tmp, frozenset(self._changed)):
+            raise OutputError("the site was not published because a final step failed")
+        _normalise(self._new, {rel.split("/", 1)[0] for rel in self._placed})
 
     def abandon(self) -> None:
         """Remove the folder (the build will not publish) and release the lock."""
@@ -316,32 +343,51 @@ def update_site(root: Path, out: Path, files: dict[str, bytes], kept: frozenset[
     followed by a full, verified write (and the spare, whatever state it was left in, is
     made right again by the next update)."""
     check_out_dir(root, out)
-    live = str(out)
     rels = {safe_rel(k).as_posix(): v for k, v in files.items()}
     with build_lock(out):
         try:
-            want: dict[str, bytes | None] = {}
-            written: set[str] = set()
-            for rel, data in rels.items():
-                if rel in previous and _same(os.path.join(live, rel), data):
-                    want[rel] = None  # the published file, linked
-                else:
-                    want[rel] = data
-                    written.add(rel)
-            for rel in kept:
-                want.setdefault(rel, None)
-            if also_keep:
-                for rel in previous:
-                    if rel.startswith(also_keep) and not rel.endswith("/"):
-                        want.setdefault(rel, None)
-            want[MARKER] = None if MARKER in previous else MARKER_TEXT
-            removed = {rel for rel in previous
-                       if rel and not rel.endswith("/") and rel not in want}
+            want, written = _changes(str(out), rels, previous)
+            _keep(want, kept, previous, also_keep)
+            removed = _removed(previous, want)
             if written or removed:
                 _renew(out, want, previous)
         except OSError as e:
             raise OutputError(cannot(out, e)) from None
     return Written(frozenset(written | removed), len(rels) + len(kept) - len(written))
+
+
+def _changes(live: str, rels: dict[str, bytes],
+             previous: dict[str, tuple[int, int, int]]) -> tuple[dict[str, bytes | None], set[str]]:
+    """What an update wants of each of the site's files (None: the published file, linked;
+    else its new bytes), and the files to write."""
+    want: dict[str, bytes | None] = {}
+    written: set[str] = set()
+    for rel, data in rels.items():
+        if rel in previous and _same(os.path.join(live, rel), data):
+            want[rel] = None  # the published file, linked
+        else:
+            want[rel] = data
+            written.add(rel)
+    return want, written
+
+
+def _keep(want: dict[str, bytes | None], kept: frozenset[str],
+          previous: dict[str, tuple[int, int, int]], also_keep: tuple[str, ...]) -> None:
+    """Add to `want` the published files that stay as they are (`kept`, those under the
+    `also_keep` folders) and the output's marker."""
+    for rel in kept:
+        want.setdefault(rel, None)
+    if also_keep:
+        for rel in previous:
+            if rel.startswith(also_keep) and not rel.endswith("/"):
+                want.setdefault(rel, None)
+    want[MARKER] = None if MARKER in previous else MARKER_TEXT
+
+
+def _removed(previous: dict[str, tuple[int, int, int]],
+             want: dict[str, bytes | None]) -> set[str]:
+    """The published files the site no longer has."""
+    return {rel for rel in previous if rel and not rel.endswith("/") and rel not in want}
 
 
 def _renew(out: Path, want: dict[str, bytes | None],
@@ -350,13 +396,7 @@ def _renew(out: Path, want: dict[str, bytes | None],
     swap it in; the published folder becomes the spare."""
     spare = spare_of(out)
     modes = _Modes()
-    if spare.is_dir() and not spare.is_symlink():
-        stage, fresh = str(spare), False
-    else:
-        if os.path.lexists(spare):
-            _remove(spare)
-        stage, fresh = tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent), True
-        os.chmod(stage, FOLDER_MODE)
+    stage, fresh = _stage(out, spare)
     try:
         _fill(stage, str(out), want, previous, modes)
         _exchange(stage, str(out))
@@ -368,52 +408,79 @@ def _renew(out: Path, want: dict[str, bytes | None],
         os.rename(stage, spare)
 
 
+def _stage(out: Path, spare: Path) -> tuple[str, bool]:
+    """The folder an update is made in: the spare, or a new folder when there is none
+    (anything else by its name is removed); and whether it is new."""
+    if spare.is_dir() and not spare.is_symlink():
+        return str(spare), False
+    if os.path.lexists(spare):
+        _remove(spare)
+    stage = tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent)
+    os.chmod(stage, FOLDER_MODE)
+    return stage, True
+
+
 def _fill(stage: str, live: str, want: dict[str, bytes | None],
           previous: dict[str, tuple[int, int, int]], modes: _Modes) -> None:
     """Make the folder `stage` hold exactly `want`, whatever it held. (Plain strings and
     one pass each: at 10,000 pages this is what an update costs beyond its changes.)"""
     folders = folders_of(want)
-    have: dict[str, int] = {}  # the spare's files that may stay: their inodes
-    made = {""}
-    stack = [""]
     stage_ = stage + "/"
     # a spare from an engine that left modes to the umask: its folders are put right too
     # (its files stay only if they are the published ones, whose modes are right)
     foreign = not _holds(stage_ + MARKER, MARKER_TEXT)
     if foreign:
         _chmod(stage, FOLDER_MODE)
-    while stack:  # remove what the new site does not have; note what the spare holds
-        prefix = stack.pop()
-        with os.scandir(stage_ + prefix) as listing:
-            for entry in listing:
-                rel = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    if rel + "/" in folders:
-                        made.add(rel + "/")
-                        stack.append(rel + "/")
-                        if foreign:
-                            _chmod(entry.path, FOLDER_MODE)
-                    else:
-                        shutil.rmtree(entry.path)
-                elif rel in want and entry.is_file(follow_symlinks=False):
-                    have[rel] = entry.inode()
-                else:
-                    os.unlink(entry.path)
+    have, made = _prune(stage_, want, folders, foreign)
     for folder in sorted(folders - made):
         modes.mkdir(stage_ + folder)
     live_ = live + "/"
     for rel, data in want.items():  # then put in what is missing or different
-        if data is None:
-            found = have.get(rel)
-            if found == previous[rel][2]:
-                continue  # (already a link to the published file)
-            if found is not None:
-                os.unlink(stage_ + rel)
-            if not _link(live_ + rel, stage_ + rel):
-                shutil.copyfile(live_ + rel, stage_ + rel)
-                os.chmod(stage_ + rel, FILE_MODE)
-        else:
+        if data is not None:
             modes.create(stage_ + rel, data)  # (a file there is unlinked first, never written)
+            continue
+        found = have.get(rel)
+        if found == previous[rel][2]:
+            continue  # (already a link to the published file)
+        if found is not None:
+            os.unlink(stage_ + rel)
+        _carry(live_ + rel, stage_ + rel)
+
+
+def _prune(stage_: str, want: dict[str, bytes | None], folders: set[str],
+           foreign: bool) -> tuple[dict[str, int], set[str]]:
+    """Remove from the folder `stage_` what the new site does not have; the files that may
+    stay (their inodes) and the folders kept."""
+    have: dict[str, int] = {}
+    made = {""}
+    stack = [""]
+    while stack:
+        kept = _sweep(stage_, stack.pop(), want, folders, foreign, have)
+        made.update(kept)
+        stack.extend(kept)
+    return have, made
+
+
+def _sweep(stage_: str, prefix: str, want: dict[str, bytes | None], folders: set[str],
+           foreign: bool, have: dict[str, int]) -> list[str]:
+    """`_prune` one folder, `prefix`: note in `have` the files that may stay (by inode),
+    remove the others; the sub-folders to keep (and look into)."""
+    kept: list[str] = []
+    with os.scandir(stage_ + prefix) as listing:
+        for entry in listing:
+            rel = prefix + entry.name
+            if not entry.is_dir(follow_symlinks=False):
+                if rel in want and entry.is_file(follow_symlinks=False):
+                    have[rel] = entry.inode()
+                else:
+                    os.unlink(entry.path)
+            elif rel + "/" in folders:
+                kept.append(rel + "/")
+                if foreign:
+                    _chmod(entry.path, FOLDER_MODE)
+            else:
+                shutil.rmtree(entry.path)
+    return kept
 
 
 def folders_of(paths: Iterable[str]) -> set[str]:
@@ -482,14 +549,19 @@ def _normalise(folder: str, ours: set[str]) -> None:
             continue
         path = os.path.join(folder, name)
         if os.path.isdir(path) and not os.path.islink(path):
-            for base, dirs, names in os.walk(path):
-                _chmod(base, FOLDER_MODE)
-                for n in dirs:
-                    _chmod(os.path.join(base, n), FOLDER_MODE)
-                for n in names:
-                    _chmod(os.path.join(base, n), FILE_MODE)
+            _normalise_tree(path)
         else:
             _chmod(path, FILE_MODE)
+
+
+def _normalise_tree(path: str) -> None:
+    """Give the files in a folder 0644 and its folders (itself too) 0755."""
+    for base, dirs, names in os.walk(path):
+        _chmod(base, FOLDER_MODE)
+        for n in dirs:
+            _chmod(os.path.join(base, n), FOLDER_MODE)
+        for n in names:
+            _chmod(os.path.join(base, n), FILE_MODE)
 
 
 def _chmod(path: str, mode: int) -> None:
@@ -516,6 +588,14 @@ def _same(old: Path | str, data: bytes) -> bool:
             return fh.read() == data
     except OSError:
         return False
+
+
+def _carry(before: str, target: str) -> None:
+    """Hard-link a file of the previous output into a new folder, or copy it (0644) where
+    it cannot be linked."""
+    if not _link(before, target):
+        shutil.copyfile(before, target)
+        os.chmod(target, FILE_MODE)
 
 
 def _link(old: Path | str, new: Path | str) -> bool:
@@ -579,6 +659,20 @@ def _exchange(a: str, b: str) -> None:
     the system cannot, with three renames (a build stopped between them leaves the output
     missing and its previous version in `.<out>.old-*/site`, put back by the next build's
     `_clean`)."""
+    call = _renameat2()
+    if call is not None and _exchanged(call, a, b):
+        return
+    parent = os.path.dirname(b)
+    name = os.path.basename(b)
+    hold = tempfile.mkdtemp(prefix=f".{name}.old-", dir=parent)
+    os.rename(b, os.path.join(hold, "site"))
+    os.rename(a, b)
+    os.rename(os.path.join(hold, "site"), a)
+    os.rmdir(hold)
+
+
+def _renameat2() -> Any:
+    """libc's renameat2, or None where there is none (looked up once)."""
     if not _RENAMEAT2:
         try:
             import ctypes
@@ -587,20 +681,18 @@ def _exchange(a: str, b: str) -> None:
             _RENAMEAT2.append(libc.renameat2)
         except (OSError, AttributeError):
             _RENAMEAT2.append(None)
-    call = _RENAMEAT2[0]
-    if call is not None:
-        import ctypes
+    return _RENAMEAT2[0]
 
-        at_fdcwd, rename_exchange = -100, 2
-        if call(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-            return
-        code = ctypes.get_errno()
-        if code not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-            raise OSError(code, os.strerror(code), b)
-    parent = os.path.dirname(b)
-    name = os.path.basename(b)
-    hold = tempfile.mkdtemp(prefix=f".{name}.old-", dir=parent)
-    os.rename(b, os.path.join(hold, "site"))
-    os.rename(a, b)
-    os.rename(os.path.join(hold, "site"), a)
-    os.rmdir(hold)
+
+def _exchanged(call: Any, a: str, b: str) -> bool:
+    """Swap two folders' names with renameat2 (`call`); False where the file system
+    cannot."""
+    import ctypes
+
+    at_fdcwd, rename_exchange = -100, 2
+    if call(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        raise OSError(code, os.strerror(code), b)
+    return False
