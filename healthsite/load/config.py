@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ..catalogue import ALWAYS_ERRORS, CHECKS, LEVEL_NAMES
 from ..errors import Level, ProblemList, did_you_mean, shown
@@ -156,9 +156,28 @@ class SiteConfig:
 
 def load_config(root: Path, problems: ProblemList) -> SiteConfig | None:
     """Read and validate site.yaml; None when it is too broken to build with."""
-    path = root / CONFIG_FILE
+    loc = _read(root, problems)
+    if loc is None:
+        return None
+
+    def report(code: str, message: str, line: int, col: int, hint: str) -> None:
+        problems.add(code, message, CONFIG_FILE, line, col, hint=hint)
+
+    data = s.Checker(loc, report, "config").check(loc.value, SCHEMA, (), CONFIG_FILE)
+    topics = _topics(data.get("topics") or [], loc, report)
+    _check_services(data["services"], loc, report)  # (a model and a map are always dicts)
+    if not _check_base_url(data.get("base_url"), loc, report):
+        data["base_url"] = None  # (the site is checked as if it lived at '/')
+    levels = _levels(data["checks"], loc, report)
+    if any(k not in data for k in ("title", "base_url")) or data.get("title") is None:
+        return None
+    return _build(root, data, topics, levels)
+
+
+def _read(root: Path, problems: ProblemList) -> Located | None:
+    """The parsed YAML of site.yaml; None (reported) when it cannot be read or parsed."""
     try:
-        text = read_regular(os.fspath(path)).decode("utf-8-sig")
+        text = read_regular(os.fspath(root / CONFIG_FILE)).decode("utf-8-sig")
     except FileNotFoundError:
         problems.add("io", f"no {CONFIG_FILE} in {root}", CONFIG_FILE,
                      hint="run the command from the site's folder")
@@ -168,23 +187,10 @@ def load_config(root: Path, problems: ProblemList) -> SiteConfig | None:
                      f"cannot read {CONFIG_FILE}: {e}", CONFIG_FILE)
         return None
     try:
-        loc = parse(text.replace("\r\n", "\n"))
+        return parse(text.replace("\r\n", "\n"))
     except YamlError as e:
         problems.add(e.code, e.message, CONFIG_FILE, e.line, e.col, hint=e.hint)
         return None
-
-    def report(code: str, message: str, line: int, col: int, hint: str) -> None:
-        problems.add(code, message, CONFIG_FILE, line, col, hint=hint)
-
-    data = s.Checker(loc, report, "config").check(loc.value, SCHEMA, (), CONFIG_FILE)
-    topics = _topics(data.get("topics") or [], loc, report)
-    _check_services(data.get("services") or {}, loc, report)
-    if not _check_base_url(data.get("base_url"), loc, report):
-        data["base_url"] = None  # (the site is checked as if it lived at '/')
-    levels = _levels(data.get("checks") or {}, loc, report)
-    if any(k not in data for k in ("title", "base_url")) or data.get("title") is None:
-        return None
-    return _build(root, data, topics, levels)
 
 
 def _build(root: Path, data: dict[str, Any], topics: tuple[Topic, ...],
@@ -217,28 +223,9 @@ def _build(root: Path, data: dict[str, Any], topics: tuple[Topic, ...],
 
 
 def _topics(raw: list[dict[str, Any]], loc: Located, report: s.Report) -> tuple[Topic, ...]:
-    topics: list[Topic] = []
-    seen: dict[str, int] = {}
-    for i, t in enumerate(raw):
-        slug = t.get("slug")
-        if not slug:
-            continue
-        line, col = loc.at("topics", i, "slug")
-        why = name_problem(slug)
-        if why or set(slug) - SLUG_CHARS or slug.startswith("-"):
-            report("bad-slug", why or f"topic slug '{shown(slug)}' may use only a-z, 0-9 and "
-                   "'-'", line, col, "choose another slug, e.g. 'kidney-disease'" if why else
-                   "write it in lowercase with hyphens, e.g. 'kidney-disease'")
-            continue
-        if slug in seen:
-            report("topic-duplicate", f"topic '{slug}' is declared twice (first as topic "
-                   f"{seen[slug] + 1})", line, col, "give each topic a unique slug")
-            continue
-        seen[slug] = i
-        topics.append(Topic(slug, t.get("title") or slug, t.get("description") or "",
-                            t.get("parent"), tuple(t.get("lay") or ()),
-                            tuple(t.get("clinical") or ())))
-    index = {topic.slug: seen[topic.slug] for topic in topics}
+    """The usable topics of site.yaml, in order; bad, repeated, orphaned and looping
+    topics are reported."""
+    topics, index = _declared(raw, loc, report)
     for topic in topics:
         if topic.parent is not None and topic.parent not in index:
             line, col = loc.at("topics", index[topic.slug], "parent")
@@ -247,6 +234,45 @@ def _topics(raw: list[dict[str, Any]], loc: Located, report: s.Report) -> tuple[
                    did_you_mean(topic.parent, index) or "declare the parent topic first")
     _check_cycles(topics, index, loc, report)
     return tuple(topics)
+
+
+def _declared(raw: list[dict[str, Any]], loc: Located,
+              report: s.Report) -> tuple[list[Topic], dict[str, int]]:
+    """The topics with a good, unique slug, and the position of each in the list."""
+    topics: list[Topic] = []
+    seen: dict[str, int] = {}
+    for i, t in enumerate(raw):
+        slug = t.get("slug")
+        if not slug:
+            continue
+        line, col = loc.at("topics", i, "slug")
+        fault = _slug_fault(slug)
+        if fault is not None:
+            report("bad-slug", fault[0], line, col, fault[1])
+            continue
+        if slug in seen:
+            report("topic-duplicate", f"topic '{slug}' is declared twice (first as topic "
+                   f"{seen[slug] + 1})", line, col, "give each topic a unique slug")
+            continue
+        seen[slug] = i
+        topics.append(_topic(slug, t))
+    return topics, {topic.slug: seen[topic.slug] for topic in topics}
+
+
+def _slug_fault(slug: str) -> tuple[str, str] | None:
+    """Why a topic slug cannot be used, and the hint; None when it can."""
+    why = name_problem(slug)
+    if why:
+        return why, "choose another slug, e.g. 'kidney-disease'"
+    if set(slug) - SLUG_CHARS or slug.startswith("-"):
+        return (f"topic slug '{shown(slug)}' may use only a-z, 0-9 and '-'",
+                "write it in lowercase with hyphens, e.g. 'kidney-disease'")
+    return None
+
+
+def _topic(slug: str, t: dict[str, Any]) -> Topic:
+    return Topic(slug, t.get("title") or slug, t.get("description") or "", t.get("parent"),
+                 tuple(t.get("lay") or ()), tuple(t.get("clinical") or ()))
 
 
 MAX_TOPIC_DEPTH = 20  # levels of topics under a root (a health site needs a handful)
@@ -261,25 +287,10 @@ def _check_cycles(topics: list[Topic], index: dict[str, int], loc: Located,
     reported: set[str] = set()
     depth: dict[str, int] = {}  # topics known to be in no loop: their depth
     for start in sorted(parent):
-        chain: list[str] = []
-        on_chain: set[str] = set()
-        node = start
-        while node in parent and node not in on_chain and node not in depth:
-            chain.append(node)
-            on_chain.add(node)
-            node = parent[node]
-        if node in on_chain:
-            loop = chain[chain.index(node):]
-            if not reported & set(loop):
-                reported.update(loop)
-                first = min(loop, key=lambda x: index[x])
-                loop = loop[loop.index(first):] + loop[: loop.index(first)]
-                line, col = loc.at("topics", index[first], "parent")
-                cycle = " > ".join([*loop, loop[0]])
-                report("topic-cycle", f"topics form a loop: {cycle}", line, col,
-                       "a topic cannot be its own ancestor; remove one 'parent:'")
-            for n in chain:
-                depth[n] = 0  # (reported once, and not measured)
+        chain, node, looped = _walk_up(start, parent, depth)
+        if looped:
+            _report_loop(chain[chain.index(node):], reported, index, loc, report)
+            depth.update(dict.fromkeys(chain, 0))  # (reported once, and not measured)
             continue
         level = depth.get(node, 0)
         for n in reversed(chain):
@@ -291,36 +302,75 @@ def _check_cycles(topics: list[Topic], index: dict[str, int], loc: Located,
                        line, col, f"keep the topic tree to {MAX_TOPIC_DEPTH} levels")
 
 
+def _walk_up(start: str, parent: dict[str, str],
+             depth: dict[str, int]) -> tuple[list[str], str, bool]:
+    """The topics from `start` up to a root, a topic already measured, or the first one
+    met twice: that chain, where it stopped, and whether it stopped on a loop."""
+    chain: list[str] = []
+    on_chain: set[str] = set()
+    node = start
+    while node in parent and node not in on_chain and node not in depth:
+        chain.append(node)
+        on_chain.add(node)
+        node = parent[node]
+    return chain, node, node in on_chain
+
+
+def _report_loop(loop: list[str], reported: set[str], index: dict[str, int], loc: Located,
+                 report: s.Report) -> None:
+    """Report a loop of parents once, starting from its topic declared first."""
+    if reported & set(loop):
+        return
+    reported.update(loop)
+    first = min(loop, key=lambda x: index[x])
+    loop = loop[loop.index(first):] + loop[: loop.index(first)]
+    line, col = loc.at("topics", index[first], "parent")
+    cycle = " > ".join([*loop, loop[0]])
+    report("topic-cycle", f"topics form a loop: {cycle}", line, col,
+           "a topic cannot be its own ancestor; remove one 'parent:'")
+
+
 def _check_base_url(url: Any, loc: Located, report: s.Report) -> bool:
     """Whether `url` may be the site's address (reported where it is not): an absolute
     http(s) address with no user name, password, query or fragment, as every page's
     canonical address and feed links publish it."""
     if not isinstance(url, str):
         return True  # (reported by the schema)
+    fault = _base_url_fault(url)
+    if fault is None:
+        return True
     line, col = loc.at("base_url")
+    report("config-type", fault[0], line, col, fault[1])
+    return False
+
+
+def _base_url_fault(url: str) -> tuple[str, str] | None:
+    """What is wrong with a base_url, and the hint; None when nothing is."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises ValueError for a port out of range)
     except ValueError as e:
-        report("config-type", f"base_url '{shown(url)}' is not a valid address: {e}", line, col,
-               "write it like https://example.org/")
-        return False
+        return (f"base_url '{shown(url)}' is not a valid address: {e}",
+                "write it like https://example.org/")
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        report("config-type", f"base_url '{shown(url)}' is not an absolute http(s) address",
-               line, col, "write it like https://example.org/")
-        return False
-    extra = [what for what, there in (
+        return (f"base_url '{shown(url)}' is not an absolute http(s) address",
+                "write it like https://example.org/")
+    extra = _published_extras(url, parts)
+    if not extra:
+        return None
+    # (the address is not echoed: it may hold a password)
+    listed = ", ".join(extra[:-1]) + " or " + extra[-1] if len(extra) > 1 else extra[0]
+    return (f"base_url must not contain {listed}: it is published in every page's "
+            "canonical address", "write just the site's address, like https://example.org/health/")
+
+
+def _published_extras(url: str, parts: SplitResult) -> list[str]:
+    """What an address has besides a scheme, host, port and path, in words."""
+    return [what for what, there in (
         ("a user name or password", parts.username is not None or parts.password is not None),
         ("a query (?...)", "?" in url), ("a fragment (#...)", "#" in url),
         ("spaces or control characters", any(c.isspace() or not c.isprintable() for c in url)),
     ) if there]
-    if extra:  # (the address is not echoed: it may hold a password)
-        listed = ", ".join(extra[:-1]) + " or " + extra[-1] if len(extra) > 1 else extra[0]
-        report("config-type", f"base_url must not contain {listed}: it is "
-               "published in every page's canonical address", line, col,
-               "write just the site's address, like https://example.org/health/")
-        return False
-    return True
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
