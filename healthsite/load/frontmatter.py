@@ -126,40 +126,54 @@ def parse_front_matter(
     part: Split, path: str, topics: set[str], interval_months: int, problems: ProblemList,
 ) -> FrontMatter | None:
     """Validate the YAML of a front matter against SCHEMA; None when unusable."""
-    try:
-        loc = parse(part.yaml_text, line_offset=part.yaml_line - 1)
-    except YamlError as e:
-        problems.add(e.code, e.message, path, e.line, e.col, hint=e.hint)
+    loc = _parse(part, path, problems)
+    if loc is None:
         return None
 
     def report(code: str, message: str, line: int, col: int, hint: str) -> None:
         problems.add(code, message, path, line, col, hint=hint)
 
-    if loc.value is None:
-        problems.add("fm-missing", "the front matter is empty", path, 1, 1,
-                     hint="add title:, summary:, topics:, reviewed: and sources:")
-        return None
     data = s.Checker(loc, report, "fm").check(loc.value, SCHEMA, (), "front matter")
     if not isinstance(loc.value, dict) or not data.get("title") or not data.get("reviewed"):
         return None
     _check_topics(data, loc, topics, report)
     _check_sources(data, loc, report)
-    if data["kind"] == "article" and not data["topics"]:
-        line, col = loc.key_at("topics") if "topics" in loc.value else (part.yaml_line, 1)
-        report("fm-missing", "an article needs at least one topic", line, col,
-               "add 'topics: [...]' with slugs from site.yaml")
+    _check_article_topics(data, loc, part.yaml_line, report)
     reviewed: dt.date = data["reviewed"]
     next_review = data.get("next_review") or add_months(reviewed, interval_months)
     _check_dates(reviewed, data.get("next_review"), loc, report)
+    return _front_matter(data, topics, next_review, loc)
+
+
+def _parse(part: Split, path: str, problems: ProblemList) -> Located | None:
+    """The parsed YAML of a front matter; None (reported) when it is broken or empty."""
+    try:
+        loc = parse(part.yaml_text, line_offset=part.yaml_line - 1)
+    except YamlError as e:
+        problems.add(e.code, e.message, path, e.line, e.col, hint=e.hint)
+        return None
+    if loc.value is None:
+        problems.add("fm-missing", "the front matter is empty", path, 1, 1,
+                     hint="add title:, summary:, topics:, reviewed: and sources:")
+        return None
+    return loc
+
+
+def _front_matter(data: dict[str, Any], topics: set[str], next_review: dt.date,
+                  loc: Located) -> FrontMatter:
+    """The FrontMatter of checked values (unknown topics left out)."""
     return FrontMatter(
         title=data["title"], summary=data["summary"] or "", kind=data["kind"],
-        topics=tuple(t for t in data["topics"] if t in topics), reviewed=reviewed,
-        next_review=next_review,
-        sources=tuple(Source(x.get("title") or "", x.get("publisher") or "", x.get("year"),
-                             x.get("url")) for x in data["sources"]),
+        topics=tuple(t for t in data["topics"] if t in topics), reviewed=data["reviewed"],
+        next_review=next_review, sources=tuple(map(_source, data["sources"])),
         next=tuple(data["next"]), draft=data["draft"], condition=data.get("condition"),
         slug=data.get("slug"), located=pack_positions(loc.positions),
     )
+
+
+def _source(checked: dict[str, Any]) -> Source:
+    return Source(checked.get("title") or "", checked.get("publisher") or "", checked.get("year"),
+                  checked.get("url"))
 
 
 def _check_topics(data: dict[str, Any], loc: Located, topics: set[str], report: s.Report) -> None:
@@ -180,19 +194,35 @@ def _check_topics(data: dict[str, Any], loc: Located, topics: set[str], report: 
                    or "declare it under 'topics:' in site.yaml")
 
 
+def _check_article_topics(data: dict[str, Any], loc: Located, yaml_line: int,
+                          report: s.Report) -> None:
+    if data["kind"] == "article" and not data["topics"]:
+        line, col = loc.key_at("topics") if "topics" in loc.value else (yaml_line, 1)
+        report("fm-missing", "an article needs at least one topic", line, col,
+               "add 'topics: [...]' with slugs from site.yaml")
+
+
 def _check_sources(data: dict[str, Any], loc: Located, report: s.Report) -> None:
-    raw = loc.value.get("sources") if isinstance(loc.value, dict) else None
+    # (sources were checked one by one: when there are any, loc.value["sources"] is the
+    # list they were checked from)
     for i, source in enumerate(data["sources"]):
-        given = raw[i] if isinstance(raw, list) and isinstance(raw[i], dict) else {}
-        if source.get("year") is None and not source.get("url") and "year" not in given:
-            line, col = loc.at("sources", i)
-            report("fm-missing", f"'sources' item {i + 1} has neither a year nor a url", line,
-                   col, "add 'year:', or the 'url:' of an undated web page")
-        url = source.get("url")
-        if url and not url.startswith(("https://", "http://")):
-            line, col = loc.at("sources", i, "url")
-            report("fm-type", f"'url' of 'sources' item {i + 1} is not a web address", line, col,
-                   "write the full address, starting with https://")
+        given = loc.value["sources"][i]
+        _check_source(i, source, given if isinstance(given, dict) else {}, loc, report)
+
+
+def _check_source(i: int, source: dict[str, Any], given: dict[str, Any], loc: Located,
+                  report: s.Report) -> None:
+    """Report a source with neither year nor url (unless a year was written, and reported
+    if wrong), and a url that is not a web address."""
+    if source.get("year") is None and not source.get("url") and "year" not in given:
+        line, col = loc.at("sources", i)
+        report("fm-missing", f"'sources' item {i + 1} has neither a year nor a url", line,
+               col, "add 'year:', or the 'url:' of an undated web page")
+    url = source.get("url")
+    if url and not url.startswith(("https://", "http://")):
+        line, col = loc.at("sources", i, "url")
+        report("fm-type", f"'url' of 'sources' item {i + 1} is not a web address", line, col,
+               "write the full address, starting with https://")
 
 
 def _check_dates(reviewed: dt.date, next_review: dt.date | None, loc: Located,
