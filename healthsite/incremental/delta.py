@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 
 from ..check.checks import check_article
 from ..errors import Level, Problem, ProblemList
-from ..link.graph import TopicGraph, check_links, check_picks, check_place, topic_maps
+from ..link.graph import Targets, TopicGraph, check_links, check_picks, check_place, topic_maps
 from ..link.related import ReadingNext, Suggestion
 from ..load.config import SiteConfig, Topic
 from ..load.content import (
@@ -340,8 +340,8 @@ def _page(ctx: _Context, a: Article, r: Rendered,
           problems: ProblemList) -> tuple[bytes, float | None]:
     """A changed published article's checks and page, its neighbours' facts as saved."""
     header, known, facts = ctx.header, ctx.known, ctx.known[a.slug]
-    links_out = tuple(check_links(a, r, header.slugs, known, header.drafts, problems,
-                                  header.unloadable))
+    links_out = tuple(check_links(a, r, Targets(header.slugs, known, header.drafts,
+                                                header.unloadable), problems))
     if links_out != facts.links_out:
         raise _Stale(f"{a.path}: its links to other articles changed")
     picks = check_picks(a, ctx.published, header.drafts, header.unloadable, problems)

@@ -14,7 +14,7 @@ from typing import Protocol
 from ..errors import Level, ProblemList, did_you_mean
 from ..load.config import SiteConfig, Topic
 from ..load.content import Article
-from ..render.markup import Rendered
+from ..render.markup import Link, Rendered
 
 
 @dataclass(frozen=True)
@@ -63,43 +63,57 @@ def build_graph(config: SiteConfig, articles: list[Article], drafts: set[str],
     """Index the published articles and check every link between them.
 
     Links to files in `unloadable` (already reported as broken) are not reported again."""
-    by_path = {a.path: a.slug for a in articles}
     published = {a.slug: a for a in articles if a.slug not in drafts}
-    links_out: dict[str, list[str]] = {}
-    links_in: dict[str, list[str]] = defaultdict(list)
-    for a in published.values():
-        links_out[a.slug] = check_links(a, rendered[a.slug], by_path, rendered, drafts,
-                                        problems, unloadable)
-        for t in links_out[a.slug]:
-            links_in[t].append(a.slug)  # each source once (links_out has no repeats)
-    # the sources come in the articles' order: sorted already when the articles are (as the
-    # loader gives them), so sorting each list again is left out
-    ordered = all(x <= y for x, y in zip(published, itertools.islice(published, 1, None),
-                                         strict=False))
-    picks = {a.slug: check_picks(a, published, drafts, unloadable, problems)
-             for a in published.values()}
-    for slug in sorted(config.footer):
-        if slug not in published:
-            problems.add("unknown-article", f"footer page '{slug}' does not exist", "site.yaml",
-                         hint=did_you_mean(slug, published) or "create it or remove it")
-    topic_articles: dict[str, list[str]] = defaultdict(list)
-    for a in published.values():
-        for t in a.meta.topics:
-            topic_articles[t].append(a.slug)
+    targets = Targets({a.path: a.slug for a in articles}, rendered, drafts, unloadable)
+    links_out = {slug: check_links(a, rendered[slug], targets, problems)
+                 for slug, a in published.items()}
+    picks = {slug: check_picks(a, published, drafts, unloadable, problems)
+             for slug, a in published.items()}
+    _check_footer(config.footer, published, problems)
     topics, children = topic_maps(config)
     graph = TopicGraph(
         articles=MappingProxyType(published),
         rendered=MappingProxyType({k: rendered[k] for k in published}),
         topics=MappingProxyType(topics),
         children=MappingProxyType(children),
-        topic_articles=MappingProxyType({k: tuple(sorted(v)) for k, v in topic_articles.items()}),
+        topic_articles=MappingProxyType(_topic_articles(published.values())),
         links_out=MappingProxyType({k: tuple(v) for k, v in links_out.items()}),
-        links_in=MappingProxyType({k: tuple(v if ordered else sorted(v))
-                                   for k, v in links_in.items()}),
+        links_in=MappingProxyType(_backlinks(links_out)),
         picks=MappingProxyType(picks),
     )
     _check_structure(graph, set(config.footer), problems)
     return graph
+
+
+def _backlinks(links_out: Mapping[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    """The articles linking to each article (each source once: `links_out` has no repeats),
+    sorted by slug."""
+    links_in: dict[str, list[str]] = defaultdict(list)
+    for source, targets in links_out.items():
+        for t in targets:
+            links_in[t].append(source)
+    # the sources come in the articles' order: sorted already when the articles are (as the
+    # loader gives them), so sorting each list again is left out
+    ordered = all(x <= y for x, y in itertools.pairwise(links_out))
+    return {k: tuple(v if ordered else sorted(v)) for k, v in links_in.items()}
+
+
+def _topic_articles(published: Iterable[Article]) -> dict[str, tuple[str, ...]]:
+    """The articles in each topic, sorted by slug."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for a in published:
+        for t in a.meta.topics:
+            found[t].append(a.slug)
+    return {k: tuple(sorted(v)) for k, v in found.items()}
+
+
+def _check_footer(footer: Iterable[str], published: Collection[str],
+                  problems: ProblemList) -> None:
+    """Report the footer's pages that are not published articles."""
+    for slug in sorted(footer):
+        if slug not in published:
+            problems.add("unknown-article", f"footer page '{slug}' does not exist", "site.yaml",
+                         hint=did_you_mean(slug, published) or "create it or remove it")
 
 
 def topic_maps(config: SiteConfig) -> tuple[dict[str, Topic], dict[str, tuple[str, ...]]]:
@@ -122,36 +136,58 @@ class Pages(Protocol):
     def __getitem__(self, slug: str, /) -> _Anchored: ...
 
 
-def check_links(a: Article, r: Rendered, by_path: Mapping[str, str],
-                rendered: Pages, drafts: Collection[str],
-                problems: ProblemList, unloadable: frozenset[str]) -> list[str]:
+@dataclass(frozen=True)
+class Targets:
+    """What links can lead to: every loaded article's slug by file (`by_path`), the ids each
+    page has (`pages`, by slug), the drafts, and the files that could not be loaded (already
+    reported as broken, so links to them are not reported again)."""
+
+    by_path: Mapping[str, str]
+    pages: Pages
+    drafts: Collection[str]
+    unloadable: frozenset[str]
+
+
+def check_links(a: Article, r: Rendered, site: Targets, problems: ProblemList) -> list[str]:
     """Report the article's broken links; return the articles it links to (slugs, in order,
-    each once, not itself). `by_path` gives every loaded article's slug by file, `rendered`
-    (by slug) the ids each page has."""
-    targets: list[str] = []
-    for link in r.links:
-        target = a.slug if link.target is None else by_path.get(link.target)
-        if target is None and link.target in unloadable:
-            continue
-        if target is None:
-            problems.add("broken-link", f"link to '{link.raw}': no such file", a.path, link.line,
-                         link.col, hint=partial(
-                             _suggest, link.target or "", by_path,
-                             "check the file name under content/"))
-            continue
-        if link.anchor and link.anchor not in rendered[target].anchors:
-            anchors = rendered[target].anchors
-            problems.add("broken-anchor", f"link to '{link.raw}': no '#{link.anchor}' in "
-                         f"{link.target or a.path}", a.path, link.line, link.col,
-                         hint=partial(
-                             _suggest, link.anchor, anchors, "link to a heading's id"))
-            continue
-        if target in drafts and a.slug not in drafts:
-            problems.add("link-to-draft", f"link to '{link.raw}', which is a draft", a.path,
-                         link.line, link.col, hint="publish it first, or remove the link")
-            continue
-        targets.append(target)
-    return [t for t in dict.fromkeys(targets) if t != a.slug]
+    each once, not itself)."""
+    targets = [_check_link(a, link, site, problems) for link in r.links]
+    return [t for t in dict.fromkeys(targets) if t is not None and t != a.slug]
+
+
+def _check_link(a: Article, link: Link, site: Targets, problems: ProblemList) -> str | None:
+    """The article a link of `a` leads to (its slug), or None, reported, if it leads nowhere
+    good."""
+    target = a.slug if link.target is None else site.by_path.get(link.target)
+    if target is None:
+        _no_such_file(a, link, site, problems)
+        return None
+    if link.anchor and link.anchor not in site.pages[target].anchors:
+        _no_such_anchor(a, link, site.pages[target].anchors, problems)
+        return None
+    if target in site.drafts and a.slug not in site.drafts:
+        problems.add("link-to-draft", f"link to '{link.raw}', which is a draft", a.path,
+                     link.line, link.col, hint="publish it first, or remove the link")
+        return None
+    return target
+
+
+def _no_such_file(a: Article, link: Link, site: Targets, problems: ProblemList) -> None:
+    """Report a link to a file that is not an article (unless it was reported already, as
+    one that could not be loaded)."""
+    if link.target in site.unloadable:
+        return
+    problems.add("broken-link", f"link to '{link.raw}': no such file", a.path, link.line,
+                 link.col, hint=partial(_suggest, link.target or "", site.by_path,
+                                        "check the file name under content/"))
+
+
+def _no_such_anchor(a: Article, link: Link, anchors: Collection[str],
+                    problems: ProblemList) -> None:
+    """Report a link to an id the page it leads to does not have."""
+    problems.add("broken-anchor", f"link to '{link.raw}': no '#{link.anchor}' in "
+                 f"{link.target or a.path}", a.path, link.line, link.col,
+                 hint=partial(_suggest, link.anchor, anchors, "link to a heading's id"))
 
 
 def _suggest(word: str, choices: Iterable[str], otherwise: str) -> str:
