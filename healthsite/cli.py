@@ -119,14 +119,10 @@ def cmd_new(args: argparse.Namespace) -> int:
         print("\n".join(p.format() for p in problems.sorted()), file=sys.stderr)
         return 1
     topics = [t.strip() for t in args.topics.split(",") if t.strip()]
-    known = {t.slug for t in config.topics}
-    for t in topics:
-        if t not in known:
-            hint = did_you_mean(t, known) or f"known topics: {', '.join(sorted(known))}"
-            print(f"healthsite new: unknown topic '{t}' ({hint})", file=sys.stderr)
-            return 2
-    slug = new_slug(args.title)
-    path = root / "content" / f"{slug}.md"
+    if (unknown := _unknown_topic(topics, {t.slug for t in config.topics})) is not None:
+        print(f"healthsite new: {unknown}", file=sys.stderr)
+        return 2
+    path = root / "content" / f"{new_slug(args.title)}.md"
     if path.exists():
         print(f"healthsite new: {path.relative_to(root)} already exists; not overwriting it",
               file=sys.stderr)
@@ -138,6 +134,15 @@ def cmd_new(args: argparse.Namespace) -> int:
     print(f"Created {path.relative_to(root)}. Fill in the summary, sources and text, then run "
           "'python build.py check'.")
     return 0
+
+
+def _unknown_topic(topics: list[str], known: set[str]) -> str | None:
+    """What is wrong with the first of `topics` that site.yaml does not list, or None."""
+    for t in topics:
+        if t not in known:
+            hint = did_you_mean(t, known) or f"known topics: {', '.join(sorted(known))}"
+            return f"unknown topic '{t}' ({hint})"
+    return None
 
 
 def new_article(title: str, topics: list[str], day: dt.date) -> str:
@@ -177,15 +182,38 @@ _LAST: list[object] = []
 
 
 def _run(args: argparse.Namespace, write: bool) -> int:
+    """build and check: build, then print the problems, write the report, print the summary."""
     start = time.perf_counter()
     if (bad := _bad_environment()) is not None:
         return bad
-    out = getattr(args, "out", None)
     # a report that cannot be written is found out before anything is: the site is then
     # only checked (every problem reported), the previous output left as it was
     unwritable = _unwritable(args.report) if args.report else None
     held_back = write and unwritable is not None
     write = write and not held_back
+    result = _build(args, write)
+    if args.explain:
+        explain(result)
+    failed = strict_failed(result, args.strict)
+    fmt = _output_format(args)
+    failed = not _print_problems(result, fmt, failed) or failed
+    if args.report and unwritable is None:
+        unwritable = _write_report(args.report, result)
+    _print_summary(result, time.perf_counter() - start, write, failed, fmt)
+    if unwritable is not None:
+        return _cannot_report(args.report, unwritable, held_back)
+    return int(failed)
+
+
+def _output_format(args: argparse.Namespace) -> str:
+    """--format, or github under GitHub Actions, or text."""
+    return args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+
+
+def _build(args: argparse.Namespace, write: bool) -> BuildResult:
+    """The build the arguments ask for, with the cycle collector off; its result and state
+    are kept in _LAST for the process's exit to drop."""
+    out = getattr(args, "out", None)
     state = BuildState()
     with collector_off():
         result = build_site(Options(root=args.root.resolve(), out=out.resolve() if out else None,
@@ -193,27 +221,35 @@ def _run(args: argparse.Namespace, write: bool) -> int:
                                     cache=args.cache, skip_unchanged=not args.report,
                                     progress=terminal_progress()), state)
     _LAST[:] = [result, state]
-    if args.explain:
-        explain(result)
-    failed = strict_failed(result, args.strict)
-    fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    failed = not _print_problems(result, fmt, failed) or failed
-    if args.report and unwritable is None:
-        try:
-            args.report.write_text(json.dumps(build_report(result), indent=2,
-                                              ensure_ascii=False) + "\n", encoding="utf-8")
-        except OSError as e:
-            unwritable = f"{e.strerror or e}"
+    return result
+
+
+def _write_report(report: Path, result: BuildResult) -> str | None:
+    """Write the JSON build report; why it could not be written, or None."""
     try:
-        summary(result, time.perf_counter() - start, write, failed,
-                out=sys.stderr if fmt == "json" else sys.stdout)
-    except OSError:  # (reported above, or a reader that stopped)
+        report.write_text(json.dumps(build_report(result), indent=2, ensure_ascii=False) + "\n",
+                          encoding="utf-8")
+    except OSError as e:
+        return f"{e.strerror or e}"
+    return None
+
+
+def _print_summary(result: BuildResult, seconds: float, wrote: bool, failed: bool,
+                   fmt: str) -> None:
+    """The summary (on standard error when the problems went to standard output as JSON),
+    unless the output cannot take it (reported already, or a reader that stopped): then
+    what is still to be printed goes nowhere."""
+    try:
+        summary(result, seconds, wrote, failed, out=sys.stderr if fmt == "json" else sys.stdout)
+    except OSError:
         _drop_stdout()
-    if unwritable is not None:
-        print(f"healthsite: error: cannot write the report to {args.report}: {unwritable}"
-              + ("; the site was checked, not written" if held_back else ""), file=sys.stderr)
-        return 1
-    return 1 if failed else 0
+
+
+def _cannot_report(report: Path, why: str, held_back: bool) -> int:
+    """Say that the report could not be written (and the site, if so, not either): exit 1."""
+    print(f"healthsite: error: cannot write the report to {report}: {why}"
+          + ("; the site was checked, not written" if held_back else ""), file=sys.stderr)
+    return 1
 
 
 @contextlib.contextmanager
@@ -312,9 +348,15 @@ def summary(result: BuildResult, seconds: float, wrote: bool, failed: bool,
         print(f"Nothing built ({seconds:.2f} s).", file=out)
         return
     avg = f", average reading grade {s['grade']:.1f}" if s["grade"] >= 0 else ""
-    verb = "Checked" if not wrote or failed else \
-        "Up to date:" if result.up_to_date else "Built"
+    verb = _verb(result, wrote, failed)
     where = f" -> {result.out_dir}" if verb != "Checked" and result.out_dir else ""
     print(f"{verb} {s['pages']:.0f} pages ({s['articles']:.0f} articles, "
           f"{s['site_pages']:.0f} site pages, {s['topics']:.0f} topics){avg} in {seconds:.2f} s"
           f"{where}", file=out)
+
+
+def _verb(result: BuildResult, wrote: bool, failed: bool) -> str:
+    """How the summary starts: what the build did with the site."""
+    if not wrote or failed:
+        return "Checked"
+    return "Up to date:" if result.up_to_date else "Built"
