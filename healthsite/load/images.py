@@ -1,0 +1,183 @@
+"""Images articles may show: found, checked, measured and named before anything renders.
+
+Owns the image table: every picture under content/ (next to the articles that show it,
+`![alt](picture.png)`) and under static/ (`![alt](/static/logo.svg)`), each with its digest,
+its size in pixels (read by Pillow from the file's header; an SVG's from its `width` and
+`height` or its `viewBox`), the content-hashed name it is published under and the smaller
+widths a browser may choose instead (`srcset`) when it is wider than the text column.
+
+A file that cannot be shown is in the table with the reason (an SVG with scripts or event
+handlers, a file Pillow cannot read, more pixels than a browser should decode): the renderer
+reports where it is used. A file over `LARGE` bytes is a warning with its size. Reading is
+through `files.read_regular` (no links out of the folder, no pipes), like every input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..errors import Level, ProblemList
+from ..files import outside, read_regular
+from ..render.svg import svg_problem
+
+RASTER = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".webp": "WEBP"}
+SUFFIXES = frozenset(RASTER) | {".svg"}
+FOLDERS = ("content", "static")
+COLUMN = 720  # CSS pixels: the text column (44rem of 16 px, and a little more)
+WIDTHS = (480, 720, 960, 1440)  # the srcset widths offered when an image is wider
+LARGE = 1_000_000  # bytes; a bigger file is a warning
+MAX_PIXELS = 40_000_000  # refused above (a "decompression bomb", or a photo never resized)
+_ORIENTATION = 0x0112  # the EXIF tag browsers turn a photo by
+_DIMENSION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(?:px)?\s*$")
+_SVG_TAG = re.compile(rb"<svg\b[^>]*>", re.I)
+_ATTR = re.compile(rb"""\b(width|height|viewBox)\s*=\s*["']([^"']*)["']""", re.I)
+
+
+@dataclass(frozen=True)
+class Image:
+    """One picture: `source` is its path in the site ("content/x/y.png", "static/a.svg")."""
+
+    source: str
+    digest: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    published: str = ""  # its path in the output ("images/y.1a2b3c4d5e.png")
+    widths: tuple[int, ...] = ()  # smaller copies published beside it, for srcset
+    refused: str = ""  # why it cannot be shown, if it cannot
+
+    def variant(self, width: int) -> str:
+        """The output path of the copy `width` pixels wide."""
+        stem, suffix = os.path.splitext(self.published)
+        return f"{stem}-{width}w{suffix}"
+
+
+Images = Mapping[str, Image]
+
+
+def published_name(source: str, digest: str) -> str:
+    """Where an image is published: static/ keeps its folder, content/ images go to
+    images/ under their own folders; both get the first 10 hex digits of their digest."""
+    folder, rel = source.split("/", 1)
+    stem, suffix = os.path.splitext(rel)
+    top = "static" if folder == "static" else "images"
+    return f"{top}/{stem}.{digest[:10]}{suffix.lower()}"
+
+
+def find_images(root: Path, problems: ProblemList) -> dict[str, Image]:
+    """Every image under content/ and static/, measured and checked, by source path."""
+    found: dict[str, Image] = {}
+    for source in _image_paths(root):
+        image = measure(source, _read(root, source, problems))
+        if image is None:
+            continue
+        if image.size > LARGE and not image.refused:
+            problems.add("large-image", f"the image is {image.size / 1e6:.1f} MB", source,
+                         level=Level.WARNING,
+                         hint="readers on phones download it: save it smaller (under 1 MB), "
+                         "for example as a JPEG or WebP no wider than 1,440 pixels")
+        found[source] = image
+    return found
+
+
+def _image_paths(root: Path) -> list[str]:
+    """Site paths of the image files under the input folders (links to folders not followed;
+    a link out of its folder is left to the reader, which refuses it)."""
+    paths: list[str] = []
+    for folder in FOLDERS:
+        base = root / folder
+        if not base.is_dir() or base.is_symlink():
+            continue
+        for here, dirs, names in os.walk(base):
+            dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(here, d)))
+            rel = Path(here).relative_to(root).as_posix()
+            paths += [f"{rel}/{n}" for n in sorted(names)
+                      if os.path.splitext(n)[1].lower() in SUFFIXES]
+    return paths
+
+
+def _read(root: Path, source: str, problems: ProblemList) -> bytes | None:
+    path = str(root / source)
+    if outside(path, str(root / source.split("/", 1)[0])):
+        problems.add("io", "the image is a link to a file outside the site", source,
+                     hint="copy the file into the folder instead of linking to it")
+        return None
+    try:
+        return read_regular(path)
+    except OSError as e:
+        problems.add("io", f"cannot read the file: {e.strerror or e}", source)
+        return None
+
+
+def measure(source: str, data: bytes | None) -> Image | None:
+    """The table's entry for the image file `source` with the bytes `data`."""
+    if data is None:
+        return None
+    digest = hashlib.sha256(data).hexdigest()
+    image = Image(source, digest, len(data), published=published_name(source, digest))
+    if source.lower().endswith(".svg"):
+        return _svg(image, data)
+    return _raster(image, data)
+
+
+def _svg(image: Image, data: bytes) -> Image:
+    why = svg_problem(data)
+    if why:
+        message, line, _ = why
+        return replace(image, refused=f"the SVG is refused: {message} (its line {line})")
+    width, height = svg_size(data)
+    return replace(image, width=width, height=height)
+
+
+def svg_size(data: bytes) -> tuple[int | None, int | None]:
+    """An SVG's size in CSS pixels: its `width` and `height` when both are plain numbers
+    (or px), else its viewBox's; (None, None) when it has neither."""
+    tag = _SVG_TAG.search(data)
+    attrs = {k.decode().lower(): v.decode() for k, v in _ATTR.findall(tag[0])} if tag else {}
+    width, height = (_DIMENSION.match(attrs.get(k, "")) for k in ("width", "height"))
+    if width and height:
+        return round(float(width[1])), round(float(height[1]))
+    box = attrs.get("viewbox", "").replace(",", " ").split()
+    try:
+        w, h = float(box[2]), float(box[3])
+    except (IndexError, ValueError):
+        return None, None
+    return (round(w), round(h)) if w > 0 and h > 0 else (None, None)
+
+
+def _raster(image: Image, data: bytes) -> Image:
+    from PIL import Image as Pil  # imported when a site has pictures
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Pil.DecompressionBombWarning)
+            with Pil.open(io.BytesIO(data)) as picture:
+                width, height = picture.size
+                kind = picture.format
+                if picture.getexif().get(_ORIENTATION, 1) in (5, 6, 7, 8):  # shown turned
+                    width, height = height, width
+    except (OSError, ValueError, SyntaxError, Pil.DecompressionBombWarning,
+            Pil.DecompressionBombError):
+        return replace(image, refused="the file is not a PNG, JPEG, GIF or WebP picture that "
+                       "can be read")
+    if width * height > MAX_PIXELS:
+        return replace(image, refused=f"the image is {width} x {height} pixels, too many for a "
+                     f"web page (at most {MAX_PIXELS // 1_000_000} million)")
+    widths = tuple(w for w in WIDTHS if w < width) if width > COLUMN and kind != "GIF" else ()
+    return replace(image, width=width, height=height, widths=widths)
+
+
+def images_digest(images: Images) -> str:
+    """What the renderer reads of the table, as one digest (for the render memo's key)."""
+    h = hashlib.sha256()
+    for source in sorted(images):
+        i = images[source]
+        h.update(repr((source, i.published, i.width, i.height, i.widths, i.refused)).encode())
+    return h.hexdigest()
