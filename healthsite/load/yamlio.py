@@ -31,6 +31,9 @@ _RESOLVER = yaml.resolver.Resolver()
 _NULL = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
+_CONSTANTS: dict[str, bool | None] = {
+    **dict.fromkeys(_NULL), **dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False),
+}
 _STD_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:map",
@@ -138,24 +141,30 @@ def _compose(text: str) -> Node | None:
 
 def parse(text: str, line_offset: int = 0) -> Located:
     """Parse one YAML document; positions are shifted down by `line_offset` lines."""
+    node = _composed(text, line_offset)
+    converter = _Converter(line_offset)
+    value = None if node is None else converter.convert(node, (), 0)
+    return Located(value, converter.positions, converter.key_positions)
+
+
+def _composed(text: str, line_offset: int) -> Node | None:
+    """The node tree of a document; any mistake is raised as a YamlError at its place."""
     try:
-        node = _compose(text)
+        return _compose(text)
     except YamlError as e:
         raise YamlError(e.message, e.line + line_offset, e.col, e.hint, e.code) from None
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise YamlError(_describe(e), line + line_offset, col, _yaml_hint(e)) from None
+        raise _marked_error(e, line_offset) from None
     except yaml.YAMLError as e:
         raise YamlError(f"invalid YAML: {e}", 1 + line_offset, 1) from None
     except RecursionError:
         raise YamlError("YAML is nested too deeply", 1 + line_offset, 1) from None
-    positions: dict[Key, tuple[int, int]] = {}
-    key_positions: dict[Key, tuple[int, int]] = {}
-    if node is None:
-        return Located(None, positions, key_positions)
-    value = _convert(node, (), positions, key_positions, line_offset, 0)
-    return Located(value, positions, key_positions)
+
+
+def _marked_error(e: yaml.MarkedYAMLError, line_offset: int) -> YamlError:
+    mark = e.problem_mark or e.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return YamlError(_describe(e), line + line_offset, col, _yaml_hint(e))
 
 
 def _describe(e: yaml.MarkedYAMLError) -> str:
@@ -182,49 +191,55 @@ def _pos(node: Node, offset: int) -> tuple[int, int]:
     return node.start_mark.line + 1 + offset, node.start_mark.column + 1
 
 
-def _convert(
-    node: Node,
-    path: Key,
-    positions: dict[Key, tuple[int, int]],
-    key_positions: dict[Key, tuple[int, int]],
-    offset: int,
-    depth: int,
-) -> Any:
-    line, col = _pos(node, offset)
-    positions[path] = (line, col)
-    if depth > MAX_DEPTH:
-        raise YamlError(f"YAML is nested more than {MAX_DEPTH} levels deep", line, col)
-    if node.tag not in _STD_TAGS:
-        raise YamlError(f"YAML tag {node.tag!r} is not allowed", line, col, "remove the tag")
-    if isinstance(node, ScalarNode):
-        return _scalar(node, line, col)
-    if isinstance(node, SequenceNode):
-        return [
-            _convert(item, (*path, i), positions, key_positions, offset, depth + 1)
-            for i, item in enumerate(node.value)
-        ]
-    assert isinstance(node, MappingNode)
-    result: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        kline, kcol = _pos(key_node, offset)
+class _Converter:
+    """Turns a composed node tree into Python values, noting the position of every value
+    and key on the way."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset  # lines before the document (a front matter's '---')
+        self.positions: dict[Key, tuple[int, int]] = {}
+        self.key_positions: dict[Key, tuple[int, int]] = {}
+
+    def convert(self, node: Node, path: Key, depth: int) -> Any:
+        line, col = _pos(node, self.offset)
+        self.positions[path] = (line, col)
+        _check_node(node, line, col, depth)
+        if isinstance(node, ScalarNode):
+            return _scalar(node, line, col)
+        if isinstance(node, SequenceNode):
+            return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, MappingNode)
+        return self._mapping(node, path, depth)
+
+    def _mapping(self, node: MappingNode, path: Key, depth: int) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self._key(key_node, path, result)
+            result[key] = self.convert(value_node, (*path, key), depth + 1)
+        return result
+
+    def _key(self, key_node: Node, path: Key, result: dict[Any, Any]) -> Any:
+        """A mapping key as text, its position noted; a mistake in it is raised."""
+        kline, kcol = _pos(key_node, self.offset)
         if not isinstance(key_node, ScalarNode):
             raise YamlError("mapping keys must be plain text", kline, kcol)
         key = _scalar(key_node, kline, kcol)
         if not isinstance(key, str):
             key = str(key_node.value)
         if key in result:
-            first = key_positions[(*path, key)][0]
-            raise YamlError(
-                f"duplicate key '{key}' (first given on line {first})",
-                kline,
-                kcol,
-                "remove one of them",
-            )
-        key_positions[(*path, key)] = (kline, kcol)
-        result[key] = _convert(
-            value_node, (*path, key), positions, key_positions, offset, depth + 1
-        )
-    return result
+            first = self.key_positions[(*path, key)][0]
+            raise YamlError(f"duplicate key '{key}' (first given on line {first})", kline, kcol,
+                            "remove one of them")
+        self.key_positions[(*path, key)] = (kline, kcol)
+        return key
+
+
+def _check_node(node: Node, line: int, col: int, depth: int) -> None:
+    """Refuse a node nested too deeply or with a tag of its own."""
+    if depth > MAX_DEPTH:
+        raise YamlError(f"YAML is nested more than {MAX_DEPTH} levels deep", line, col)
+    if node.tag not in _STD_TAGS:
+        raise YamlError(f"YAML tag {node.tag!r} is not allowed", line, col, "remove the tag")
 
 
 _PLAIN: dict[tuple[str, str], Any] = {}  # plain scalars converted so far: (text, tag): value
@@ -249,17 +264,24 @@ def _plain(text: str, tag: str, line: int, col: int) -> Any:
     resolved = _resolve(ScalarNode, text, (True, False))
     if tag == _STR and resolved != _STR:
         return text  # an explicit !!str tag
-    if text in _NULL:
-        return None
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
+    if text in _CONSTANTS:
+        return _CONSTANTS[text]
+    number = _number(text)
+    return number if number is not None else _date_or_text(text, line, col)
+
+
+def _number(text: str) -> int | float | HugeNumber | None:
+    """The number a plain scalar is, if it is one."""
     if _INT.match(text):
         digits = text.replace("_", "")
         return int(digits) if len(digits) <= NUMBER_DIGITS else HugeNumber(text)
     if _FLOAT.match(text) and any(ch.isdigit() for ch in text):
         return float(text)
+    return None
+
+
+def _date_or_text(text: str, line: int, col: int) -> dt.date | str:
+    """The date a plain scalar is, or the scalar itself; a date that is wrong is raised."""
     m = _DATE.match(text)
     if m:
         try:
