@@ -1,0 +1,116 @@
+"""The image table (load/images.py) and the copies published for srcset (publish/images.py)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image as Pil
+
+from healthsite.errors import ProblemList
+from healthsite.load.images import LARGE, WIDTHS, find_images, published_name, svg_size
+from healthsite.publish.images import image_files, resized
+
+
+def _site(tmp_path: Path) -> Path:
+    (tmp_path / "content" / "pics").mkdir(parents=True)
+    (tmp_path / "static").mkdir()
+    return tmp_path
+
+
+def _png(path: Path, size: tuple[int, int], colour: str = "red") -> None:
+    Pil.new("RGB", size, colour).save(path)
+
+
+def test_raster_sizes_names_and_srcset_widths(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    _png(root / "content/pics/wide.png", (1600, 800))
+    _png(root / "content/narrow.png", (300, 200))
+    problems = ProblemList()
+    table = find_images(root, problems)
+    wide, narrow = table["content/pics/wide.png"], table["content/narrow.png"]
+    assert (wide.width, wide.height, wide.widths) == (1600, 800, WIDTHS)
+    assert wide.published == f"images/pics/wide.{wide.digest[:10]}.png"
+    assert (narrow.width, narrow.height, narrow.widths) == (300, 200, ())
+    assert not problems.errors and not problems.warnings
+
+
+def test_a_changed_picture_gets_a_new_name(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    _png(root / "content/a.png", (10, 10), "red")
+    first = find_images(root, ProblemList())["content/a.png"].published
+    _png(root / "content/a.png", (10, 10), "blue")
+    assert find_images(root, ProblemList())["content/a.png"].published != first
+    assert published_name("static/logo.SVG", "ab" * 32) == "static/logo.ababababab.svg"
+
+
+def test_svg_sizes_and_unsafe_svg_refused(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    (root / "static/box.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 32"></svg>')
+    (root / "content/evil.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>')
+    (root / "content/script.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    table = find_images(root, ProblemList())
+    assert (table["static/box.svg"].width, table["static/box.svg"].height) == (64, 32)
+    assert "event handler" in table["content/evil.svg"].refused
+    assert "script" in table["content/script.svg"].refused
+    assert svg_size(b'<svg width="120px" height="40" viewBox="0 0 1 1">') == (120, 40)
+    assert svg_size(b'<svg width="100%" viewBox="0,0,30,10">') == (30, 10)
+    assert svg_size(b"<svg>") == (None, None)
+
+
+def test_unreadable_and_huge_pictures_are_refused_large_files_warned(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    (root / "content/broken.png").write_bytes(b"not a picture")
+    big = io.BytesIO()
+    Pil.frombytes("RGB", (1200, 1000), bytes(range(256)) * 14063).save(big, "PNG")
+    (root / "content/heavy.png").write_bytes(big.getvalue() + b"\0" * LARGE)
+    problems = ProblemList()
+    table = find_images(root, problems)
+    assert "not a PNG, JPEG, GIF or WebP" in table["content/broken.png"].refused
+    assert [(p.code, p.path) for p in problems.items()] == [("large-image", "content/heavy.png")]
+    assert "MB" in problems.items()[0].message
+
+
+def test_smaller_copies_made_once_then_read_from_the_cache(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    _png(root / "content/pics/wide.png", (1600, 800))
+    table = find_images(root, ProblemList())
+    made = dict(image_files(table, root, root / ".cache"))
+    image = table["content/pics/wide.png"]
+    assert set(made) == {image.published} | {image.variant(w) for w in WIDTHS}
+    for w in WIDTHS:
+        with Pil.open(io.BytesIO(made[image.variant(w)])) as copy:
+            assert copy.size == (w, w // 2)
+    kept = sorted((root / ".cache/images").iterdir())
+    assert len(kept) == len(WIDTHS)
+    kept[0].write_bytes(b"from the cache")
+    again = dict(image_files(table, root, root / ".cache"))
+    assert b"from the cache" in again.values()
+    assert dict(image_files(table, root, None)) == made
+
+
+def test_copies_are_upright_and_carry_no_metadata(tmp_path: Path) -> None:
+    photo = Pil.new("RGB", (2000, 1000), "green")
+    exif = photo.getexif()
+    exif[0x0112] = 6  # shown turned a quarter: 1000 wide, 2000 high
+    exif[0x010F] = "A camera maker"
+    out = io.BytesIO()
+    photo.save(out, "JPEG", exif=exif)
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content/photo.jpg").write_bytes(out.getvalue())
+    image = find_images(tmp_path, ProblemList())["content/photo.jpg"]
+    assert (image.width, image.height) == (1000, 2000)
+    with Pil.open(io.BytesIO(resized(out.getvalue(), 480, "JPEG"))) as copy:
+        assert copy.size == (480, 960)
+        assert not copy.getexif()
+
+
+@pytest.mark.parametrize("suffix", [".gif"])
+def test_gifs_are_not_resized(tmp_path: Path, suffix: str) -> None:
+    (tmp_path / "content").mkdir()
+    Pil.new("P", (1600, 100)).save(tmp_path / f"content/anim{suffix}")
+    assert find_images(tmp_path, ProblemList())[f"content/anim{suffix}"].widths == ()
