@@ -52,7 +52,7 @@ from ..load.content import (
     parse_settings,
 )
 from ..pages import render_page
-from ..pages.templating import Card, Templates, article_view
+from ..pages.templating import Card, Lookups, Templates, article_view
 from ..publish.output import MARKER, OutputError, Written, update_site, write_site
 from ..publish.search import INDEX_DIR, indexer
 from ..render import readability
@@ -359,7 +359,7 @@ def _page(ctx: _Context, a: Article, r: Rendered,
                        MappingProxyType({a.slug: facts.links_in}),
                        MappingProxyType({a.slug: picks}))
     view = article_view(ctx.config, graph, a.slug, ReadingNext({a.slug: suggested}, 0),
-                        header.site, card=lambda slug: known[slug].card)
+                        header.site, Lookups(card=lambda slug: known[slug].card))
     page = render_page(tpl, a.out_path, "article.html", {"site": header.site, "page": view},
                        a.path, problems)
     if page is None:

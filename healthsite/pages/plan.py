@@ -40,7 +40,7 @@ from ..load.config import SiteConfig
 from ..load.content import GlossaryEntry
 from ..render.markup import Rendered
 from . import views
-from .templating import article_view, site_view
+from .templating import Lookups, article_view, site_view
 
 View = Callable[[], dict[str, Any]]
 Assets = dict[str, tuple[str, bytes | None]]  # templating.static_files: name: (path, bytes)
@@ -218,14 +218,15 @@ def _site_pages(config: SiteConfig, graph: TopicGraph, glossary: list[GlossaryEn
 
 
 def _article_page(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
-                  site: dict[str, Any], bodies: Bodies, slug: str) -> dict[str, Any]:
-    return {"site": site, "page": article_view(config, graph, slug, nxt, site, bodies.rendered)}
+                  site: dict[str, Any], lookups: Lookups, slug: str) -> dict[str, Any]:
+    return {"site": site, "page": article_view(config, graph, slug, nxt, site, lookups)}
 
 
 def _article_pages(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
                    site: dict[str, Any], inputs: PageInputs) -> list[PageSpec]:
     """A page per article (and site page made from content), in the graph's order."""
-    view = functools.partial(_article_page, config, graph, nxt, site, inputs.bodies)
+    view = functools.partial(_article_page, config, graph, nxt, site,
+                             Lookups(rendered=inputs.bodies.rendered))
     return [PageSpec(a.out_path, "article.html", a.path, functools.partial(view, slug),
                      functools.partial(inputs.article, slug), covered=True,
                      own=inputs.own(slug))

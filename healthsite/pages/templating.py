@@ -15,7 +15,7 @@ import os
 import stat
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
@@ -26,8 +26,9 @@ from .. import fast
 from ..errors import ProblemList
 from ..files import kind, outside, printable, read_regular, undecodable
 from ..link.graph import TopicGraph
-from ..link.related import ReadingNext
+from ..link.related import ReadingNext, Suggestion
 from ..load.config import SiteConfig
+from ..load.content import Article
 from ..render.markup import Rendered
 from ..render.svg import svg_problem
 
@@ -136,6 +137,16 @@ def load_templates(root: Path, problems: ProblemList,
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
     bad = _refused_files(root, TEMPLATES_DIR, problems)
+    env = _environment(root, cache)
+    names = sorted(set(TEMPLATES) | set(env.list_templates()) - bad)
+    failed = [name for name in names if not _compile(env, name, bad, problems)]
+    if failed or bad:
+        return None
+    return Templates(env, root, _fingerprint(root, names))
+
+
+def _environment(root: Path, cache: Path | None) -> jinja2.Environment:
+    """The Jinja environment for templates/ (its bytecode kept in `cache`, if given)."""
     environment = fast.jinja_environment()  # Jinja's own, or the quicker one
     pattern = getattr(environment, "bytecode_pattern", "__jinja2_%s.cache")
     env = environment(
@@ -149,28 +160,33 @@ def load_templates(root: Path, problems: ProblemList,
         lstrip_blocks=True,
     )
     env.filters["longdate"] = lambda d: f"{d.day} {d.strftime('%B %Y')}"
-    ok = True
-    names = sorted(set(TEMPLATES) | set(env.list_templates()) - bad)
-    for name in names:
-        try:
-            env.get_template(name)
-        except jinja2.TemplateSyntaxError as e:
-            ok = False
-            problems.add("template", f"template syntax error: {e.message}",
-                         f"{TEMPLATES_DIR}/{e.name or name}", e.lineno or 1, 1)
-        except jinja2.TemplateNotFound as e:
-            ok = False
-            missing = e.name if isinstance(e.name, str) else name
-            if missing in bad:
-                continue  # (reported: a link outside templates/, a named pipe…)
-            problems.add("template", f"missing template '{missing}'", f"{TEMPLATES_DIR}/{missing}",
-                         hint=f"create {TEMPLATES_DIR}/{missing}")
-    if not ok or bad:
-        return None
+    return env
+
+
+def _fingerprint(root: Path, names: list[str]) -> str:
+    """A digest of the templates' names and sources."""
     digest = hashlib.sha256()
     for name in names:
         digest.update(name.encode() + b"\0" + (root / TEMPLATES_DIR / name).read_bytes())
-    return Templates(env, root, digest.hexdigest())
+    return digest.hexdigest()
+
+
+def _compile(env: jinja2.Environment, name: str, bad: set[str], problems: ProblemList) -> bool:
+    """Compile one template; whether it compiled. A syntax error or a missing template is
+    reported (unless it is one of the files refused, `bad`, reported already)."""
+    try:
+        env.get_template(name)
+    except jinja2.TemplateSyntaxError as e:
+        problems.add("template", f"template syntax error: {e.message}",
+                     f"{TEMPLATES_DIR}/{e.name or name}", e.lineno or 1, 1)
+        return False
+    except jinja2.TemplateNotFound as e:
+        missing = e.name if isinstance(e.name, str) else name
+        if missing not in bad:  # (else reported: a link outside templates/, a named pipe…)
+            problems.add("template", f"missing template '{missing}'",
+                         f"{TEMPLATES_DIR}/{missing}", hint=f"create {TEMPLATES_DIR}/{missing}")
+        return False
+    return True
 
 
 def render(tpl: Templates, name: str, context: dict[str, Any], what: str,
@@ -213,14 +229,26 @@ def _refused_files(root: Path, folder: str, problems: ProblemList) -> set[str]:
             why = refused(path, real, folder)
             if why:
                 rel = os.path.relpath(path, base).replace(os.sep, "/")
-                problems.add("encoding" if why.startswith("a file name") else "io", why,
-                             printable(f"{folder}/{rel}"),
-                             hint=f"copy the file into {folder}/ instead"
-                             if why.startswith("a symbolic") else "rename it"
-                             if why.startswith("a file name") else "remove it")
+                _report_refused(problems, folder, rel, why)
                 found.add(rel)
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(here, d))]
+        dirs[:] = _real_folders(here, dirs)
     return found
+
+
+def _report_refused(problems: ProblemList, folder: str, rel: str, why: str) -> None:
+    """Report a file of an input folder that must not be read (`why`: see `refused`)."""
+    if why.startswith("a file name"):
+        code, hint = "encoding", "rename it"
+    elif why.startswith("a symbolic"):
+        code, hint = "io", f"copy the file into {folder}/ instead"
+    else:
+        code, hint = "io", "remove it"
+    problems.add(code, why, printable(f"{folder}/{rel}"), hint=hint)
+
+
+def _real_folders(here: str, dirs: list[str]) -> list[str]:
+    """The folders of `dirs` (in `here`) that are not symbolic links."""
+    return [d for d in dirs if not os.path.islink(os.path.join(here, d))]
 
 
 def static_files(root: Path, problems: ProblemList | None = None
@@ -236,36 +264,52 @@ def static_files(root: Path, problems: ProblemList | None = None
         return out
     problems = problems if problems is not None else ProblemList()
     bad = _refused_files(root, STATIC_DIR, problems)
+    for rel in _walk(base):
+        data = None if rel in bad else _static_bytes(base, rel, problems)
+        out[rel] = (_published(rel, data), data)
+    return out
+
+
+def _walk(base: Path) -> list[str]:
+    """Every file's path in `base`, folder by folder in name order (symbolic links to
+    folders not followed)."""
     files: list[str] = []
     for here, dirs, names in os.walk(base):
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(here, d))]
+        dirs[:] = _real_folders(here, dirs)
         folder = os.path.relpath(here, base).replace(os.sep, "/")
         files += [name if folder == "." else f"{folder}/{name}" for name in names]
-    for rel in sorted(files, key=lambda p: p.split("/")):
-        suffix = os.path.splitext(rel)[1]
-        data: bytes | None = None
-        if rel not in bad:
-            try:
-                data = read_regular(os.path.join(base, rel))
-            except OSError as e:
-                problems.add("io", f"cannot read the file: {e.strerror or e}",
-                             f"{STATIC_DIR}/{rel}")
-        if data is not None and suffix.lower() in (".svg", ".svgz"):
-            why = svg_problem(data) if suffix.lower() == ".svg" else \
-                ("a compressed SVG cannot be checked: publish it as .svg", 1, 1)
-            if why:
-                message, line, col = why
-                problems.add("unsafe-svg", message, f"{STATIC_DIR}/{rel}", line, col,
-                             hint="an SVG opened on its own runs on the site's address: "
-                             "export it again as a plain picture, or remove it")
-                data = None
-        if suffix in HASHED and data is not None:
-            digest = hashlib.sha256(data).hexdigest()[:10]
-            published = f"static/{rel[: -len(suffix)]}.{digest}{suffix}"
-        else:
-            published = f"static/{rel}"
-        out[rel] = (published, data)
-    return out
+    return sorted(files, key=lambda p: p.split("/"))
+
+
+def _static_bytes(base: Path, rel: str, problems: ProblemList) -> bytes | None:
+    """A static file's bytes, or None (reported) when it cannot be read or is an SVG that
+    may not be published."""
+    try:
+        data = read_regular(os.path.join(base, rel))
+    except OSError as e:
+        problems.add("io", f"cannot read the file: {e.strerror or e}", f"{STATIC_DIR}/{rel}")
+        return None
+    suffix = os.path.splitext(rel)[1].lower()
+    if suffix not in (".svg", ".svgz"):
+        return data
+    why = svg_problem(data) if suffix == ".svg" else \
+        ("a compressed SVG cannot be checked: publish it as .svg", 1, 1)
+    if not why:
+        return data
+    message, line, col = why
+    problems.add("unsafe-svg", message, f"{STATIC_DIR}/{rel}", line, col,
+                 hint="an SVG opened on its own runs on the site's address: "
+                 "export it again as a plain picture, or remove it")
+    return None
+
+
+def _published(rel: str, data: bytes | None) -> str:
+    """Where a static file is published: CSS and JS with a hash of their bytes."""
+    suffix = os.path.splitext(rel)[1]
+    if suffix not in HASHED or data is None:
+        return f"static/{rel}"
+    digest = hashlib.sha256(data).hexdigest()[:10]
+    return f"static/{rel[: -len(suffix)]}.{digest}{suffix}"
 
 
 def site_view(config: SiteConfig, graph: TopicGraph,
@@ -299,29 +343,30 @@ def card_of(graph: TopicGraph, slug: str) -> Card:
     return a.url, a.title, a.meta.summary
 
 
+@dataclass(frozen=True)
+class Lookups:
+    """Where an article page finds what its graph may hold only in part: its rendering
+    with its HTML (`rendered`: the graph may hold it without) and what it shows of other
+    articles (`card`: the graph may hold only this one). By default, the graph's own."""
+
+    rendered: Callable[[str], Rendered] | None = None
+    card: Callable[[str], Card] | None = None
+
+
+FROM_GRAPH = Lookups()
+
+
 def article_view(config: SiteConfig, graph: TopicGraph, slug: str, nxt: ReadingNext,
-                 site: dict[str, Any], complete: Callable[[str], Rendered] | None = None,
-                 card: Callable[[str], Card] | None = None) -> ArticleView:
-    """The resolved view of one article page (`complete` gives the rendering with its HTML
-    when the graph holds it without; `card` what it shows of other articles, when the
-    graph holds only this one)."""
-    card = card if card is not None else functools.partial(card_of, graph)
+                 site: dict[str, Any], lookups: Lookups = FROM_GRAPH) -> ArticleView:
+    """The resolved view of one article page."""
+    card = lookups.card if lookups.card is not None else functools.partial(card_of, graph)
     a = graph.articles[slug]
-    r = complete(slug) if complete is not None else graph.rendered[slug]
-    topics = [TopicLinkView(url=topic_url(config, t), title=graph.topics[t].title,
-                            also=[*graph.topics[t].lay, *graph.topics[t].clinical])
-              for t in a.meta.topics]
-    crumbs = [LinkView(url=config.base_path, title="Home")]
-    if a.meta.topics:
-        first = a.meta.topics[0]
-        for t in (*reversed(graph.ancestors(first)), first):
-            crumbs.append(LinkView(url=topic_url(config, t), title=graph.topics[t].title))
+    r = lookups.rendered(slug) if lookups.rendered is not None else graph.rendered[slug]
+    topics = _topic_links(config, graph, a.meta.topics)
+    crumbs = _breadcrumbs(config, graph, a.meta.topics)
     sources = [SourceView(n=i, title=s.title, publisher=s.publisher, year=s.year, url=s.url)
                for i, s in enumerate(a.meta.sources, start=1)]
-    suggestions = [SuggestionView(url=url, title=title, summary=summary,
-                                  reasons=list(s.reasons))
-                   for s in nxt.by_article.get(slug, ())
-                   for url, title, summary in (card(s.slug),)]
+    suggestions = _suggestions(nxt.by_article.get(slug, ()), card)
     backlinks = [LinkView(url=url, title=title)
                  for url, title, _ in map(card, graph.links_in.get(slug, ()))]
     canonical = site["base_url"] + a.url[len(config.base_path):]
@@ -331,37 +376,72 @@ def article_view(config: SiteConfig, graph: TopicGraph, slug: str, nxt: ReadingN
         toc=[{"level": lv, "id": i, "name": n} for lv, i, n in r.toc],
         topics=topics, breadcrumbs=crumbs, sources=sources, reviewed=a.meta.reviewed,
         next_review=a.meta.next_review, reading_next=suggestions, backlinks=backlinks,
-        jsonld=jsonld(config, a.title, a.meta.summary, canonical, a.meta.reviewed,
-                      a.meta.condition or (graph.topics[a.meta.topics[0]].title
-                                           if a.meta.topics else config.title),
-                      sources, a.is_article),
+        jsonld=jsonld(config, a, canonical, _condition(config, graph, a), sources),
     )
 
 
-def jsonld(config: SiteConfig, title: str, summary: str, canonical: str, reviewed: dt.date,
-           condition: str, sources: list[SourceView], is_article: bool) -> str:
+def _topic_links(config: SiteConfig, graph: TopicGraph,
+                 topics: tuple[str, ...]) -> list[TopicLinkView]:
+    """The article's topics, each with its other names."""
+    return [TopicLinkView(url=topic_url(config, t), title=graph.topics[t].title,
+                          also=[*graph.topics[t].lay, *graph.topics[t].clinical])
+            for t in topics]
+
+
+def _suggestions(suggested: Iterable[Suggestion],
+                 card: Callable[[str], Card]) -> list[SuggestionView]:
+    """The articles suggested to read next, with why."""
+    return [SuggestionView(url=url, title=title, summary=summary, reasons=list(s.reasons))
+            for s in suggested for url, title, summary in (card(s.slug),)]
+
+
+def _breadcrumbs(config: SiteConfig, graph: TopicGraph,
+                 topics: tuple[str, ...]) -> list[LinkView]:
+    """Home, then the article's first topic and those above it, top down."""
+    crumbs = [LinkView(url=config.base_path, title="Home")]
+    if topics:
+        first = topics[0]
+        for t in (*reversed(graph.ancestors(first)), first):
+            crumbs.append(LinkView(url=topic_url(config, t), title=graph.topics[t].title))
+    return crumbs
+
+
+def _condition(config: SiteConfig, graph: TopicGraph, a: Article) -> str:
+    """What an article is about: its `condition`, else its first topic, else the site."""
+    if a.meta.condition:
+        return a.meta.condition
+    return graph.topics[a.meta.topics[0]].title if a.meta.topics else config.title
+
+
+def jsonld(config: SiteConfig, a: Article, canonical: str, condition: str,
+           sources: list[SourceView]) -> str:
     """schema.org MedicalWebPage data for one page, safe to embed in a script element."""
     org = {"@type": "Organization", "name": config.publisher}
     data: dict[str, Any] = {
         "@context": "https://schema.org",
-        "@type": "MedicalWebPage" if is_article else "WebPage",
-        "name": title,
-        "description": summary,
+        "@type": "MedicalWebPage" if a.is_article else "WebPage",
+        "name": a.title,
+        "description": a.meta.summary,
         "url": canonical,
         "inLanguage": config.language,
-        "lastReviewed": reviewed.isoformat(),
+        "lastReviewed": a.meta.reviewed.isoformat(),
         "reviewedBy": org,
         "publisher": org,
     }
-    if is_article:
+    if a.is_article:
         data["about"] = {"@type": "MedicalCondition", "name": condition}
         data["medicalAudience"] = {"@type": "MedicalAudience", "audienceType": "Patient"}
-        data["citation"] = [{"@type": "CreativeWork", "name": s["title"],
-                             "publisher": {"@type": "Organization", "name": s["publisher"]},
-                             **({"datePublished": str(s["year"])} if s["year"] else {}),
-                             **({"url": s["url"]} if s["url"] else {})} for s in sources]
+        data["citation"] = [_citation(s) for s in sources]
     text = json.dumps(data, ensure_ascii=False, sort_keys=True)  # compact: C encoder
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _citation(s: SourceView) -> dict[str, Any]:
+    """One source as a schema.org CreativeWork."""
+    return {"@type": "CreativeWork", "name": s["title"],
+            "publisher": {"@type": "Organization", "name": s["publisher"]},
+            **({"datePublished": str(s["year"])} if s["year"] else {}),
+            **({"url": s["url"]} if s["url"] else {})}
 
 
 def topic_url(config: SiteConfig, slug: str) -> str:
