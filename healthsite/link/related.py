@@ -25,7 +25,7 @@ import heapq
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -147,45 +147,57 @@ def compute(graph: TopicGraph, config: SiteConfig, today: dt.date,
     articles whose inputs changed are ranked again. `prepared` is used if it fits."""
     if prepared is None or not prepared.fits(graph, config, today):
         prepared = Prepared(graph, config, today)
-    pool, features = prepared.pool, prepared.features
+    keys = _inputs(graph, config, prepared.pool)
+    out = _recalled(keys, memo or {})
+    fresh, examined = _rank_all(graph, prepared, [slug for slug in keys if slug not in out])
+    out.update(fresh)
+    if memo is not None:
+        memo.clear()
+        memo.update({slug: (key, out[slug]) for slug, key in keys.items()})
+    return ReadingNext({slug: out[slug] for slug in keys}, examined)
+
+
+def _inputs(graph: TopicGraph, config: SiteConfig, pool: set[str]) -> dict[str, tuple[object, ...]]:
+    """For each health article, everything its suggestions depend on: the site-wide part
+    (as a digest) and its own (topics, editor's picks, links both ways)."""
     # features follow from an article's topics and the topic tree, so those stand for them
     site = hashlib.sha256(repr((
         config.reading_next_count, config.weights, MAX_FEATURES,
         [(t.slug, t.title, t.parent) for t in graph.topics.values()],
         [(s, a.meta.topics) for s, a in graph.articles.items() if s in pool])).encode()
     ).hexdigest()
-    out: dict[str, tuple[Suggestion, ...]] = {}
-    keys: dict[str, tuple[object, ...]] = {}
-    todo: list[str] = []
-    for slug, article in graph.articles.items():
-        if not article.is_article:
-            continue
-        keys[slug] = (site, article.meta.topics, graph.picks.get(slug, ()),
-                      graph.links_out.get(slug, ()), graph.links_in.get(slug, ()))
-        hit = memo.get(slug) if memo is not None else None
-        if hit is not None and hit[0] == keys[slug]:
-            out[slug] = hit[1]
-        else:
-            todo.append(slug)
-    examined = 0
-    if todo:
-        weights, index = prepared.index()
+    return {slug: (site, a.meta.topics, graph.picks.get(slug, ()),
+                   graph.links_out.get(slug, ()), graph.links_in.get(slug, ()))
+            for slug, a in graph.articles.items() if a.is_article}
 
-        def rank(i: int) -> tuple[tuple[Suggestion, ...], int]:
-            slug = todo[i]
-            picks = [p for p in graph.picks.get(slug, ()) if p in pool]
-            ranked, n = _rank(graph, slug, features, weights, index, pool, config, set(picks))
-            chosen = [Suggestion(p, 0.0, ("Editor's pick",)) for p in picks]
-            chosen += ranked[: max(config.reading_next_count - len(chosen), 0)]
-            return tuple(chosen), n
 
-        for slug, (chosen, n) in zip(todo, map_indexed(rank, len(todo)), strict=True):
-            out[slug] = chosen
-            examined += n
-    if memo is not None:
-        memo.clear()
-        memo.update({slug: (key, out[slug]) for slug, key in keys.items()})
-    return ReadingNext({slug: out[slug] for slug in keys}, examined)
+def _recalled(keys: dict[str, tuple[object, ...]], memo: Memo) -> dict[str, tuple[Suggestion, ...]]:
+    """The suggestions kept in the memo for the articles whose inputs are unchanged."""
+    return {slug: hit[1] for slug, key in keys.items()
+            if (hit := memo.get(slug)) is not None and hit[0] == key}
+
+
+def _rank_all(graph: TopicGraph, prepared: Prepared,
+              todo: list[str]) -> tuple[dict[str, tuple[Suggestion, ...]], int]:
+    """The suggestions of the `todo` articles (across all cores when they are many), and
+    how many candidate pairs were scored."""
+    if not todo:
+        return {}, 0
+    prepared.index()  # made here, once, before the work may go to forked processes
+    results = map_indexed(lambda i: _choose(graph, prepared, todo[i]), len(todo))
+    return ({slug: chosen for slug, (chosen, _) in zip(todo, results, strict=True)},
+            sum(n for _, n in results))
+
+
+def _choose(graph: TopicGraph, prepared: Prepared,
+            slug: str) -> tuple[tuple[Suggestion, ...], int]:
+    """An article's suggestions: its editor's picks, then the best scored to make up the
+    count; and how many candidates were scored."""
+    picks = [p for p in graph.picks.get(slug, ()) if p in prepared.pool]
+    ranked, n = _rank(graph, prepared, slug, set(picks))
+    chosen = [Suggestion(p, 0.0, ("Editor's pick",)) for p in picks]
+    chosen += ranked[: max(prepared.config.reading_next_count - len(chosen), 0)]
+    return tuple(chosen), n
 
 
 def article_features(graph: Outline) -> dict[str, frozenset[Feature]]:
@@ -290,44 +302,59 @@ def _heaviest_first(feats: frozenset[Feature], weights: dict[Feature, float],
                                       removed & ~bit[asc[last]] | bit[asc[nxt]], n))
 
 
-def _rank(graph: TopicGraph, slug: str, features: dict[str, frozenset[Feature]],
-          weights: dict[Feature, float], index: _Index,
-          pool: set[str], config: SiteConfig, exclude: set[str]) -> tuple[list[Suggestion], int]:
-    k = config.reading_next_count
-    mine, my_mask, masks = features[slug], index.mask[slug], index.mask
+def _rank(graph: TopicGraph, prepared: Prepared, slug: str,
+          exclude: set[str]) -> tuple[list[Suggestion], int]:
+    """The best suggestible articles for `slug`, best first (none of `exclude`), and how
+    many candidates were scored: the articles linked either way, then those sharing each
+    subset of its features, heaviest first, until no remaining subset can make the top k."""
+    weights, index = prepared.index()
+    config, features = prepared.config, prepared.features
+    my_mask, masks = index.mask[slug], index.mask
     out_links, in_links = set(graph.links_out.get(slug, ())), set(graph.links_in.get(slug, ()))
-    seen = {slug} | exclude
-    best: list[tuple[float, str]] = []  # (-score, slug): reasons are worded for the winners only
 
-    def consider(other: str) -> None:
-        # `_points` of what the two share, by masks
-        seen.add(other)
-        best.append((-_linked(index.total(my_mask & masks[other]), config, other in out_links,
-                              other in in_links), other))
+    def points(other: str) -> float:
+        """`_points` of what the two share, by masks."""
+        return _linked(index.total(my_mask & masks[other]), config, other in out_links,
+                       other in in_links)
 
-    for other in sorted((out_links | in_links) & pool - seen):
-        consider(other)
-    examined = len(best)
-    best.sort()
-    del best[k:]
-    found = index.found
-    for total, subset in _heaviest_first(mine, weights, index.bit):
-        if len(best) >= k and total < -best[-1][0]:
+    top = _Top(config.reading_next_count, {slug} | exclude, points)
+    top.consider(sorted((out_links | in_links) & prepared.pool - top.seen))
+    for total, subset in _heaviest_first(features[slug], weights, index.bit):
+        if top.out_of_reach(total):
             break
+        top.consider(index.found.get(subset, ()), top.k)
+    return [_score(graph, other, features[slug] & features[other], weights, config,
+                   other in out_links, other in in_links) for _, other in top.best], top.examined
+
+
+class _Top:
+    """The k best candidates scored so far, as (-score, slug), best first (reasons are
+    worded for the winners only); every article looked at is added to `seen`."""
+
+    def __init__(self, k: int, seen: set[str], points: Callable[[str], float]) -> None:
+        self.k, self.seen, self.points = k, seen, points
+        self.best: list[tuple[float, str]] = []
+        self.examined = 0
+
+    def consider(self, others: Iterable[str], limit: float = math.inf) -> None:
+        """Score the first `limit` of `others` not seen yet, and keep the k best."""
         taken = 0
-        for other in found.get(subset, ()):
-            if other in seen:
+        for other in others:
+            if other in self.seen:
                 continue
-            consider(other)
-            examined += 1
+            self.seen.add(other)
+            self.best.append((-self.points(other), other))
             taken += 1
-            if taken >= k:
+            if taken >= limit:
                 break
+        self.examined += taken
         if taken:
-            best.sort()
-            del best[k:]
-    return [_score(graph, other, mine & features[other], weights, config, other in out_links,
-                   other in in_links) for _, other in best], examined
+            self.best.sort()
+            del self.best[self.k:]
+
+    def out_of_reach(self, total: float) -> bool:
+        """Whether the top k are chosen and a candidate scoring `total` cannot join them."""
+        return len(self.best) >= self.k and total < -self.best[-1][0]
 
 
 def _total(subset: frozenset[Feature], weights: dict[Feature, float]) -> float:
@@ -358,18 +385,20 @@ def _linked(score: float, config: SiteConfig, links_to: bool, linked_from: bool)
 
 def _reasons(graph: TopicGraph, shared: frozenset[Feature], weights: dict[Feature, float],
              links_to: bool, linked_from: bool) -> tuple[str, ...]:
-    reasons: list[str] = []
-    direct = sorted((t for kind, t in shared if kind == "d"),
-                    key=lambda t: (-weights[("d", t)], t))
+    links = (("Mentioned on this page", links_to), ("Links to this page", linked_from))
+    return (*_topic_reason(graph, shared, weights), *(text for text, yes in links if yes))
+
+
+def _topic_reason(graph: TopicGraph, shared: frozenset[Feature],
+                  weights: dict[Feature, float]) -> tuple[str, ...]:
+    """The topics shared, heaviest first, or failing those the heaviest area shared."""
+    direct = _heaviest(shared, "d", weights)
     if direct:
-        reasons.append("Also about: " + ", ".join(graph.topics[t].title.lower() for t in direct))
-    else:
-        area = sorted((t for kind, t in shared if kind == "t"),
-                      key=lambda t: (-weights[("t", t)], t))
-        if area:
-            reasons.append("In the same area: " + graph.topics[area[0]].title.lower())
-    if links_to:
-        reasons.append("Mentioned on this page")
-    if linked_from:
-        reasons.append("Links to this page")
-    return tuple(reasons)
+        return ("Also about: " + ", ".join(graph.topics[t].title.lower() for t in direct),)
+    area = _heaviest(shared, "t", weights)
+    return ("In the same area: " + graph.topics[area[0]].title.lower(),) if area else ()
+
+
+def _heaviest(shared: frozenset[Feature], kind: str, weights: dict[Feature, float]) -> list[str]:
+    """The topics of the shared features of one kind, heaviest first (then by slug)."""
+    return sorted((t for k, t in shared if k == kind), key=lambda t: (-weights[(kind, t)], t))
