@@ -39,28 +39,12 @@ def tree_order(graph: TopicGraph) -> list[str]:
 
 def draw(graph: TopicGraph) -> str:
     """The SVG markup of the map."""
-    groups: dict[str, list[str]] = {}
-    for slug, a in graph.articles.items():
-        if a.is_article and a.meta.topics:
-            groups.setdefault(a.meta.topics[0], []).append(slug)
+    groups = _groups(graph)
     topics = [t for t in tree_order(graph) if t in groups]
     nodes: dict[str, Node] = {}
-    boxes: list[str] = []
-    col_y = [GAP] * COLS
-    for i, topic in enumerate(topics):
-        col = i % COLS
-        x, y = GAP + col * (BOX_W + GAP), col_y[col]
-        members = sorted(groups[topic])
-        shown = members[:MAX_ROWS]
-        height = HEAD_H + ROW_H * (len(shown) + (len(members) > MAX_ROWS)) + 8
-        col_y[col] += height + GAP
-        boxes.append(_box(graph, topic, x, y, height, shown, len(members) - len(shown), nodes))
+    boxes, height = _layout(graph, topics, groups, nodes)
     width = GAP + COLS * (BOX_W + GAP)
-    height = max(col_y) if topics else 2 * GAP
-    pairs = sorted({tuple(sorted((s, t))) for s, targets in graph.links_out.items()
-                    for t in targets if s in nodes and t in nodes})
-    lines = [f'<line x1="{nodes[a].x:.0f}" y1="{nodes[a].y:.0f}" x2="{nodes[b].x:.0f}" '
-             f'y2="{nodes[b].y:.0f}"/>' for a, b in pairs]
+    lines = _lines(graph, nodes)
     return (
         f'<svg class="topic-map" viewBox="0 0 {width} {height:.0f}" role="group" '
         f'aria-labelledby="map-title map-desc" xmlns="http://www.w3.org/2000/svg">'
@@ -71,9 +55,50 @@ def draw(graph: TopicGraph) -> str:
         f'<g class="links" aria-hidden="true">{"".join(lines)}</g>{"".join(boxes)}</svg>')
 
 
-def _box(graph: TopicGraph, topic: str, x: float, y: float, height: float, shown: list[str],
-         more: int, nodes: dict[str, Node]) -> str:
+def _groups(graph: TopicGraph) -> dict[str, list[str]]:
+    """The articles (not site pages) by their first topic."""
+    groups: dict[str, list[str]] = {}
+    for slug, a in graph.articles.items():
+        if a.is_article and a.meta.topics:
+            groups.setdefault(a.meta.topics[0], []).append(slug)
+    return groups
+
+
+def _layout(graph: TopicGraph, topics: list[str], groups: dict[str, list[str]],
+            nodes: dict[str, Node]) -> tuple[list[str], float]:
+    """The topic boxes, filled column by column in turn (each article's place noted in
+    `nodes`), and the picture's height."""
+    boxes: list[str] = []
+    col_y = [GAP] * COLS
+    for i, topic in enumerate(topics):
+        col = i % COLS
+        x, y = GAP + col * (BOX_W + GAP), col_y[col]
+        members = sorted(groups[topic])
+        col_y[col] += _height(members) + GAP
+        boxes.append(_box(graph, topic, x, y, members, nodes))
+    return boxes, max(col_y) if topics else 2 * GAP
+
+
+def _lines(graph: TopicGraph, nodes: dict[str, Node]) -> list[str]:
+    """A line for each pair of articles on the map that link to each other (either way)."""
+    pairs = sorted({tuple(sorted((s, t))) for s, targets in graph.links_out.items()
+                    for t in targets if s in nodes and t in nodes})
+    return [f'<line x1="{nodes[a].x:.0f}" y1="{nodes[a].y:.0f}" x2="{nodes[b].x:.0f}" '
+            f'y2="{nodes[b].y:.0f}"/>' for a, b in pairs]
+
+
+def _height(members: list[str]) -> int:
+    """The height of a topic's box: a row per article shown, and one for "+ N more"."""
+    return HEAD_H + ROW_H * (min(len(members), MAX_ROWS) + (len(members) > MAX_ROWS)) + 8
+
+
+def _box(graph: TopicGraph, topic: str, x: float, y: float, members: list[str],
+         nodes: dict[str, Node]) -> str:
+    """One topic's box, with its first `MAX_ROWS` articles (`members`)."""
     t = graph.topics[topic]
+    shown = members[:MAX_ROWS]
+    more = len(members) - len(shown)
+    height = _height(members)
     parts = [f'<g class="topic-box"><rect x="{x}" y="{y}" width="{BOX_W}" height="{height:.0f}" '
              f'rx="8"/><a href="../topics/{topic}/"><text class="topic-title" x="{x + 12}" '
              f'y="{y + 28}">{escape(_short(t.title, 27))}</text></a>']
