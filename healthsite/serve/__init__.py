@@ -55,47 +55,76 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # as Ctrl+C: livereload stops its loop, serve() cleans up
 
 
+class _Signals:
+    """SIGTERM and SIGHUP (where there is one) stop the preview as Ctrl+C does, from when
+    this is made; `ignore` while cleaning up, then `restore` the handlers there were."""
+
+    def __init__(self) -> None:
+        self.stops = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None))
+                      if s is not None]
+        self.previous = {s: signal.signal(s, _stop) for s in self.stops}
+
+    def ignore(self) -> None:
+        """From now on no signal stops the preview (a second Ctrl+C must not stop the
+        cleaning up)."""
+        for s in (*self.stops, signal.SIGINT):
+            handler = signal.signal(s, signal.SIG_IGN)
+            self.previous.setdefault(s, handler)
+
+    def restore(self) -> None:
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
+
+
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = False) -> int:
     """Run the preview server until interrupted (Ctrl+C, SIGTERM or SIGHUP); the temporary
     folder goes with it."""
     why = cannot_listen(host, port)
     if why:
-        print(f"healthsite serve: cannot listen on {host} port {port}: {why}", file=sys.stderr)
-        return 1
+        return _say_cannot_listen(host, port, why)
     hosts = Hosts.bound_to(host, port)
     if host not in LOOPBACK:
         print(f"warning: serving on {host} makes the preview reachable from other machines; "
               f"it answers to {', '.join(sorted(hosts.names))} on port {port}",
               file=sys.stderr)
-    stops = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
-    previous = {s: signal.signal(s, _stop) for s in stops}
+    signals = _Signals()
     preview: Preview | None = None
     watcher: Watcher | None = None
     try:
         preview = Preview(root, drafts)
         watcher = Watcher(preview, lambda: LiveReloadHandler.reload_waiters("*"))
-        watcher.begin()  # which builds the site once it watches it
-        watcher.wait_ready()
-        watcher.builder.wait()
-        for p in preview.problems:
-            print(p.format())
+        _first_build(preview, watcher)
         server = livereload_server(make_app(preview, hosts), watcher, hosts)
         print(f"Previewing {root} at http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
         server.serve(host=host, port=port, debug=False, restart_delay=0)
     except KeyboardInterrupt:
         pass
     except OSError as e:  # the port taken in the meantime
-        print(f"healthsite serve: cannot listen on {host} port {port}: {e.strerror or e}",
-              file=sys.stderr)
-        return 1
+        return _say_cannot_listen(host, port, e.strerror or str(e))
     finally:
-        for s in (*stops, signal.SIGINT):  # a second Ctrl+C must not stop the cleaning up
-            handler = signal.signal(s, signal.SIG_IGN)
-            previous.setdefault(s, handler)
-        if watcher is not None:
-            watcher.close()
-        if preview is not None:
-            preview.close()
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        signals.ignore()
+        _close(watcher, preview)
+        signals.restore()
     return 0
+
+
+def _say_cannot_listen(host: str, port: int, why: str) -> int:
+    """Say in one line why the preview cannot listen there: exit code 1."""
+    print(f"healthsite serve: cannot listen on {host} port {port}: {why}", file=sys.stderr)
+    return 1
+
+
+def _first_build(preview: Preview, watcher: Watcher) -> None:
+    """Start watching, which builds the site once it watches it; print its problems."""
+    watcher.begin()
+    watcher.wait_ready()
+    watcher.builder.wait()
+    for p in preview.problems:
+        print(p.format())
+
+
+def _close(*opened: Watcher | Preview | None) -> None:
+    """Close what was opened, in this order (the watcher before the folder it rebuilds)."""
+    for thing in opened:
+        if thing is not None:
+            thing.close()

@@ -184,18 +184,28 @@ def with_reload(policy: str, host: str) -> str:
     websocket to this host and port ('self' covers that in CSP 3 browsers; ws://host is for
     older ones, and CSP has no syntax for an IPv6 address). Nothing else is relaxed."""
     directives = [d.split() for d in policy.split(";") if d.strip()]
-    names = [d[0].lower() for d in directives]
-    default = directives[names.index("default-src")][1:] if "default-src" in names else None
     socket_source = [] if host.startswith("[") else [f"ws://{host}"]
     for name, needed in (("script-src", ["'self'"]), ("connect-src", ["'self'", *socket_source])):
-        if name in names:
-            sources = directives[names.index(name)]
-        elif default is not None:
-            sources = [name, *default]
-            directives.append(sources)
-        else:
-            continue  # nothing restricts it
-        sources[1:] = [s for s in sources[1:] if s.lower() != "'none'"]
-        sources += [s for s in needed if s not in sources]
+        sources = _directive(directives, name)
+        if sources is not None:  # (None: nothing restricts it)
+            _allow(sources, needed)
     return "; ".join(" ".join(d) for d in directives)
 
+
+def _directive(directives: list[list[str]], name: str) -> list[str] | None:
+    """The directive `name` of a policy (its name, then its sources); when only default-src
+    restricts it, one added with default-src's sources; None when nothing does."""
+    names = [d[0].lower() for d in directives]
+    if name in names:
+        return directives[names.index(name)]
+    if "default-src" not in names:
+        return None
+    sources = [name, *directives[names.index("default-src")][1:]]
+    directives.append(sources)
+    return sources
+
+
+def _allow(sources: list[str], needed: list[str]) -> None:
+    """Add the `needed` sources to a directive (name first), dropping its 'none'."""
+    sources[1:] = [s for s in sources[1:] if s.lower() != "'none'"]
+    sources += [s for s in needed if s not in sources]

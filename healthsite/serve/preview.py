@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import Level, Problem, ProblemList
-from ..pipeline import BuildState, Options, build_site
+from ..pipeline import BuildResult, BuildState, Options, build_site
 from ..publish.search import index_site
 
 log = logging.getLogger("healthsite.serve")
@@ -50,18 +50,9 @@ class Preview:
             return False
         ok = not result.problems.errors and bool(result.files)
         with self._lock:
-            if self._closed:
-                return False
-            try:
-                changed = self._sync(result.files) if ok else 0
-            except OSError as e:  # a full or read-only temporary folder
-                self.problems = [Problem("healthsite", 1, 1, Level.ERROR, "io",
-                                         f"cannot write the preview into {self.dir}: {e}")]
-                return False
-            if ok and not self.indexed and result.config is not None and result.config.search:
-                self.indexed = index_site(self.dir, result.config.language, ProblemList())
-            self.problems = result.problems.sorted()
-            self.builds += 1
+            changed = None if self._closed else self._take(result, ok)
+        if changed is None:
+            return False
         if not ok:
             log.info("build failed with %d error(s)", result.problems.errors)
             return False
@@ -69,6 +60,26 @@ class Preview:
                  result.counts.get("pages_rendered", 0), changed,
                  time.perf_counter() - start)
         return True
+
+    def _take(self, result: BuildResult, ok: bool) -> int | None:
+        """Under the lock: write the pages that changed (when the build is `ok`) and take
+        the build's problems; how many files were written, or None when they could not be."""
+        try:
+            changed = self._sync(result.files) if ok else 0
+        except OSError as e:  # a full or read-only temporary folder
+            self.problems = [Problem("healthsite", 1, 1, Level.ERROR, "io",
+                                     f"cannot write the preview into {self.dir}: {e}")]
+            return None
+        if ok:
+            self._index_once(result)
+        self.problems = result.problems.sorted()
+        self.builds += 1
+        return changed
+
+    def _index_once(self, result: BuildResult) -> None:
+        """The search index, made after the first good build of a site that has search."""
+        if not self.indexed and result.config is not None and result.config.search:
+            self.indexed = index_site(self.dir, result.config.language, ProblemList())
 
     def _sync(self, files: dict[str, bytes]) -> int:
         changed = 0

@@ -31,7 +31,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -67,16 +67,30 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
     """(mtime, size) of every input file (as `wanted` sees them): what the fallback compares."""
     out: dict[str, tuple[int, int]] = {}
     for name in WATCHED:
-        walk = os.walk(root / name) if name in FOLDERS else [(str(root), [], [name])]
-        for folder, dirs, files in walk:
-            if name == "content":  # (hidden files in content/ are not part of the site)
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for folder, files in _folders(root, name):
             for f in files:
-                if not (SCRATCH.search(f) or name == "content" and f.startswith(".")):
-                    with suppress(OSError):
-                        st = os.stat(os.path.join(folder, f))
-                        out[f"{folder}/{f}"] = (st.st_mtime_ns, st.st_size)
+                with suppress(OSError):
+                    st = os.stat(os.path.join(folder, f))
+                    out[f"{folder}/{f}"] = (st.st_mtime_ns, st.st_size)
     return out
+
+
+def _folders(root: Path, name: str) -> Iterator[tuple[str, list[str]]]:
+    """Each folder of the input `name` (for site.yaml, the site's folder) with the names of
+    the input files in it, as `wanted` sees them."""
+    if name not in FOLDERS:
+        yield str(root), [name]
+        return
+    content = name == "content"  # (hidden files in content/ are not part of the site)
+    for folder, dirs, files in os.walk(root / name):
+        if content:
+            dirs[:] = _visible(dirs)
+            files = _visible(files)
+        yield folder, [f for f in files if not SCRATCH.search(f)]
+
+
+def _visible(names: list[str]) -> list[str]:
+    return [n for n in names if not n.startswith(".")]
 
 
 class _Either:
