@@ -108,19 +108,17 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     problems, config, day = result.problems, b.config, b.day
     loaded = _load_all(b)
     b.clock.lap("load")
-    drafts = set() if opts.drafts else {a.slug for a in loaded.articles if a.meta.draft}
-    early = memo.prepared(config, loaded.articles, drafts, day, b.state, opts.cache)
+    early = memo.prepared(config, loaded.articles, loaded.drafts, day, b.cached)
     rendered, body_keys, complete = memo.markdown(config, loaded.articles, loaded.glossary,
                                                   b.state, opts, early.index if early else None)
     for r in rendered.values():
         problems.extend(r.problems)
     result.counts["articles_rendered"] = b.state.render_cache.misses
     b.clock.lap("markdown")
-    graph = result.graph = build_graph(config, loaded.articles, drafts, rendered, problems,
-                                       loaded.unloadable)
+    graph = result.graph = build_graph(config, loaded.articles, loaded.drafts, rendered,
+                                       problems, loaded.unloadable)
     links = graph_key(config, graph, day, loaded.unloadable)
-    nxt = result.reading_next = memo.reading_next(graph, config, day, b.state, opts.cache,
-                                                  links, early)
+    nxt = result.reading_next = memo.reading_next(graph, config, day, b.cached, links, early)
     b.clock.lap("graph")
     result.grades = check_articles(config, graph, nxt, day, problems, complete)
     b.clock.lap("checks")
@@ -128,7 +126,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     if loaded.templates is None or problems.errors:
         static_files(config.root, problems)  # (checked, though no page is made: see pages)
         return result
-    _pages_and_publish(b, _Made(loaded, drafts, rendered, body_keys, complete, links))
+    _pages_and_publish(b, _Made(loaded, rendered, body_keys, complete, links, graph, nxt))
     return result
 
 
@@ -145,6 +143,11 @@ class _Build:
     out: Path
     prior: snapshot.Prior
     clock: _Clock
+
+    @property
+    def cached(self) -> BuildState | None:
+        """The memo state when the cache is on, else None."""
+        return self.state if self.opts.cache else None
 
 
 def _start(opts: Options, state: BuildState, result: BuildResult) -> _Build | None:
@@ -211,9 +214,11 @@ def _delta(b: _Build) -> delta.Patch | str:
 
 @dataclass(frozen=True)
 class _Loaded:
-    """What the load stage read: the articles, the glossary and the templates."""
+    """What the load stage read: the articles (and the slugs of those not to be published),
+    the glossary and the templates."""
 
     articles: list[Article]
+    drafts: set[str]  # (none with --drafts)
     unloadable: frozenset[str]
     glossary: list[GlossaryEntry]
     templates: Templates | None
@@ -228,7 +233,9 @@ def _load_all(b: _Build) -> _Loaded:
     corpus = memo.load(config, b.day, problems, b.state, b.opts.cache,
                        b.prior.inputs.digests if b.prior.inputs else None)
     b.prior.settle(corpus.hashed, config.root)
-    return _Loaded(list(corpus.articles), corpus.unloadable, load_glossary(config, problems),
+    articles = list(corpus.articles)
+    drafts = set() if b.opts.drafts else {a.slug for a in articles if a.meta.draft}
+    return _Loaded(articles, drafts, corpus.unloadable, load_glossary(config, problems),
                    templates)
 
 
@@ -237,11 +244,12 @@ class _Made:
     """What the stages before the pages made, for the pages and what the next build keeps."""
 
     loaded: _Loaded
-    drafts: set[str]
     rendered: dict[str, Rendered]
     body_keys: dict[str, str]
     complete: Callable[[str], Rendered]
-    links: str
+    links: str  # the graph's digest (keys.graph_key)
+    graph: TopicGraph
+    nxt: ReadingNext
 
 
 @dataclass(frozen=True)
@@ -259,35 +267,48 @@ class _Output:
 def _pages_and_publish(b: _Build, made: _Made) -> None:
     """Stages 6 and 7: render every page whose inputs changed, then write the output (unless
     only checking, or --strict found a warning)."""
-    result, opts = b.result, b.opts
-    problems, graph, nxt = result.problems, result.graph, result.reading_next
-    assert graph is not None and nxt is not None and made.loaded.templates is not None
-    identity = repr((str(b.out.resolve()), sorted(problems.overrides.items())))
+    output = _output(b)
+    staging = output.staging
+    try:
+        _pages(b, made, output)
+        b.clock.lap("templates")
+        if b.opts.write and not strict_failed(b.result, b.opts.strict):
+            staging = None  # publishing removes the folder if it fails
+            _publish(b, output, made)
+            b.clock.lap("write")
+    finally:
+        if staging is not None:
+            staging.abandon()  # not published: errors, or a failed --strict build
+
+
+def _output(b: _Build) -> _Output:
+    """Where this build's pages go (see _Output)."""
+    opts = b.opts
+    identity = repr((str(b.out.resolve()), sorted(b.result.problems.overrides.items())))
     pages = memo.page_memo(b.config.root, b.out, identity, b.state, b.prior,
                            opts.write and opts.cache)
     previous = b.prior.record.manifest if b.prior.record and b.prior.intact else None
     # a build that writes a new folder fills it while the pages are still being rendered
     staging = _staging(b.config.root, b.out) if opts.write and previous is None else None
-    try:
-        plan = plan_pages(b.config, graph, nxt, made.loaded.glossary,
-                          static_files(b.config.root, problems),
-                          Bodies(made.complete, made.body_keys.__getitem__))
-        result.files = render_pages(plan, made.loaded.templates, problems,
-                                    PageCache(pages, made.links, staging, previous is not None))
-        result.kept, result.placed = frozenset(pages.kept), frozenset(pages.placed)
-        result.counts["pages_rendered"] = pages.rendered
-        result.summary["pages"] = sum(1 for k in result.paths() if k.endswith(".html"))
-        b.state.render_cache.save()  # bodies that had to be rendered again, if any
-        # pages were checked when they were rendered (by this build or an earlier one)
-        check_output({k: v for k, v in result.files.items() if k not in pages.pages}, problems)
-        b.clock.lap("templates")
-        if opts.write and not strict_failed(result, opts.strict):
-            ready, staging = staging, None  # publishing removes the folder if it fails
-            _publish(b, _Output(pages, identity, previous, ready), made)
-            b.clock.lap("write")
-    finally:
-        if staging is not None:
-            staging.abandon()  # not published: errors, or a failed --strict build
+    return _Output(pages, identity, previous, staging)
+
+
+def _pages(b: _Build, made: _Made, output: _Output) -> None:
+    """Stage 6: every page, rendered again only where its inputs changed, and checked."""
+    result, problems, pages = b.result, b.result.problems, output.pages
+    assert made.loaded.templates is not None
+    plan = plan_pages(b.config, made.graph, made.nxt, made.loaded.glossary,
+                      static_files(b.config.root, problems),
+                      Bodies(made.complete, made.body_keys.__getitem__))
+    result.files = render_pages(plan, made.loaded.templates, problems,
+                                PageCache(pages, made.links, output.staging,
+                                          output.previous is not None))
+    result.kept, result.placed = frozenset(pages.kept), frozenset(pages.placed)
+    result.counts["pages_rendered"] = pages.rendered
+    result.summary["pages"] = sum(1 for k in result.paths() if k.endswith(".html"))
+    b.state.render_cache.save()  # bodies that had to be rendered again, if any
+    # pages were checked when they were rendered (by this build or an earlier one)
+    check_output({k: v for k, v in result.files.items() if k not in pages.pages}, problems)
 
 
 def _publish(b: _Build, output: _Output, made: _Made) -> None:
@@ -314,15 +335,13 @@ def _record(root: Path, prior: snapshot.Prior, result: BuildResult,
             manifest: snapshot.Manifest, made: _Made, site: dict[str, Any]) -> snapshot.Record:
     """What the next build needs to know of this one: to do nothing if nothing changed, or
     to rebuild only changed articles (with their neighbours' facts, kept by `delta.save`)."""
-    assert result.graph is not None and result.reading_next is not None
     articles = made.loaded.articles
-    facts = delta.save(root, delta.facts_of(articles, made.rendered, result.graph,
-                                            result.reading_next))
+    facts = delta.save(root, delta.facts_of(articles, made.rendered, made.graph, made.nxt))
     return snapshot.Record(
         prior.key, list(result.problems.items()), result.summary, manifest,
         prior.inputs.known if prior.inputs else {}, options=prior.options,
         digests=prior.inputs.digests if prior.inputs else {},
-        slugs={a.path: a.slug for a in articles}, drafts=frozenset(made.drafts),
+        slugs={a.path: a.slug for a in articles}, drafts=frozenset(made.loaded.drafts),
         unloadable=made.loaded.unloadable,
         grades={s: g.grade for s, g in result.grades.items()}, site=site, facts=facts)
 
@@ -359,8 +378,7 @@ def _replay(result: BuildResult, record: snapshot.Record, out: Path) -> None:
     result.problems.extend(record.problems)
     result.summary = dict(record.summary)
     result.out_dir, result.up_to_date = out, True
-    result.counts.update(files_changed=0, files_unchanged=sum(
-        1 for k in record.manifest if k and not k.endswith("/")))
+    result.counts.update(files_changed=0, files_unchanged=len(snapshot.files(record.manifest)))
 
 
 def _patched(result: BuildResult, patch: delta.Patch, out: Path) -> None:

@@ -96,24 +96,36 @@ def prior(opts: Options, root: Path, out: Path, day: dt.date, state: BuildState)
         return prior
     if opts.write:
         prior.record = snapshot.load(root)
-    known = state.known if state.known is not None else \
-        prior.record.inputs if prior.record else None
+    scan = prior.inputs = _scan(root, state, prior.record)
+    if opts.write:
+        prior.options = repr((str(out.resolve()), opts.drafts, day))
+        _compare(prior, scan, out)
+    return prior
+
+
+def _scan(root: Path, state: BuildState, record: snapshot.Record | None) -> snapshot.Scan:
+    """The inputs' scan, taking on trust what the last scan knew (the preview's, else the
+    last written build's)."""
+    known = state.known if state.known is not None else record.inputs if record else None
     # a first build (nothing known, nothing parsed) leaves the articles to be hashed by the
     # workers that read them to parse them, instead of reading every one twice
     first = known is None and not any((root / CACHE_DIR / "parsed").glob("*.pickle"))
-    prior.inputs = snapshot.scan_inputs(root, known, _article_file if first else None)
-    state.known = prior.inputs.known
-    if opts.write:
-        prior.options = repr((str(out.resolve()), opts.drafts, day))
-        if not prior.inputs.pending:
-            prior.key = keys.fingerprint(prior.inputs.digests, prior.options)
-        if prior.record is not None:
-            manifest = prior.record.manifest
-            # whether the output is as recorded: 20,000 system calls at 10,000 pages; when
-            # the inputs changed, the build has work to do anyway and they run in a child
-            prior.output = Background(lambda: snapshot.still(out, manifest),
-                                      now=prior.record.fingerprint == prior.key)
-    return prior
+    scan = snapshot.scan_inputs(root, known, _article_file if first else None)
+    state.known = scan.known
+    return scan
+
+
+def _compare(prior: snapshot.Prior, scan: snapshot.Scan, out: Path) -> None:
+    """A written build's fingerprint (once every input's digest is known) and, with a
+    record, whether the output is as it left it."""
+    if not scan.pending:
+        prior.key = keys.fingerprint(scan.digests, prior.options)
+    if prior.record is not None:
+        manifest = prior.record.manifest
+        # whether the output is as recorded: 20,000 system calls at 10,000 pages; when
+        # the inputs changed, the build has work to do anyway and they run in a child
+        prior.output = Background(lambda: snapshot.still(out, manifest),
+                                  now=prior.record.fingerprint == prior.key)
 
 
 def _article_file(rel: str) -> bool:
@@ -232,33 +244,43 @@ def _render_many(renderer: Renderer, todo: list[tuple[Article, str]],
 
 
 def prepared(config: SiteConfig, articles: list[Article], drafts: set[str], day: dt.date,
-              state: BuildState, cache: bool) -> Prepared | None:
-    """When every article will be ranked for reading next (no memo of an earlier build),
-    what ranking needs from the front matter, so that its index can be built while the
-    bodies are rendered in worker processes (0.8 s at 10,000 articles)."""
-    if cache and state.related:
+             state: BuildState | None) -> Prepared | None:
+    """When every article will be ranked for reading next (no memo of an earlier build in
+    `state`, which is None with the cache off), what ranking needs from the front matter,
+    so that its index can be built while the bodies are rendered in worker processes (0.8 s
+    at 10,000 articles)."""
+    if state is not None and state.related:
         return None
     published = {a.slug: a for a in articles if a.slug not in drafts}
     return Prepared(outline(published, config), config, day)
 
 
-def reading_next(graph: TopicGraph, config: SiteConfig, day: dt.date, state: BuildState,
-             cache: bool, links: str, early: Prepared | None = None) -> ReadingNext:
+def reading_next(graph: TopicGraph, config: SiteConfig, day: dt.date, state: BuildState | None,
+                 links: str, early: Prepared | None = None) -> ReadingNext:
     """Reading next: all of it as last time when the graph's digest (`links`) is the same,
-    else ranked again only for the articles whose inputs changed."""
-    if not cache:
+    else ranked again only for the articles whose inputs changed (all of them when `state`
+    is None: the cache is off)."""
+    if state is None:
         return compute(graph, config, day, prepared=early)
     assert state.related is not None
     memo = state.related
-    slugs = [s for s, a in graph.articles.items() if a.is_article]
-    if state.related_key == links and len(memo) == len(slugs) and all(s in memo for s in slugs):
-        return ReadingNext({s: memo[s][1] for s in slugs}, 0)
+    if state.related_key == links and (same := _as_before(graph, memo)) is not None:
+        return same
     before = dict(memo)
     nxt = compute(graph, config, day, memo, early)
     if memo != before or state.related_key != links:
         state.related_key = links
         keep_memo(config.root, "related", {"key": links, "memo": pack(memo)})
     return nxt
+
+
+def _as_before(graph: TopicGraph, memo: Memo) -> ReadingNext | None:
+    """Reading next as the memo holds it, if it holds it for every published article (and
+    for no other)."""
+    slugs = [s for s, a in graph.articles.items() if a.is_article]
+    if len(memo) == len(slugs) and all(s in memo for s in slugs):
+        return ReadingNext({s: memo[s][1] for s in slugs}, 0)
+    return None
 
 
 PAGE_MEMO = ".cache/pages.pickle"  # which page views the last written output was rendered from
