@@ -7,6 +7,8 @@ from typing import Any
 
 from . import fast
 from .errors import Problem
+from .link.graph import TopicGraph
+from .load.content import Article
 from .pipeline import BuildResult
 
 JSON_VERSION = 1
@@ -53,44 +55,63 @@ def problems_json(result: BuildResult, failed: bool) -> str:
 
 def build_report(result: BuildResult) -> dict[str, Any]:
     """Everything an editor or CI maintainer may want to audit about one build."""
-    g, nxt = result.graph, result.reading_next
-    articles: list[dict[str, Any]] = []
-    if g is not None:
-        for slug, a in g.articles.items():
-            grade = result.grades.get(slug)
-            articles.append({
-                "slug": slug, "path": a.path, "url": a.url, "kind": a.meta.kind,
-                "title": a.title, "topics": list(a.meta.topics),
-                "reviewed": a.meta.reviewed.isoformat(),
-                "next_review": a.meta.next_review.isoformat(),
-                "sources": len(a.meta.sources),
-                "links_out": list(g.links_out.get(slug, ())),
-                "backlinks": list(g.links_in.get(slug, ())),
-                "readability": None if grade is None else {"grade": grade.grade,
-                                                           "words": grade.words},
-                "reading_next": [{"slug": s.slug, "score": s.score, "reasons": list(s.reasons)}
-                                 for s in (nxt.by_article.get(slug, ()) if nxt else ())],
-            })
-    grades = [r.grade for r in result.grades.values()]
+    g = result.graph
+    articles = [] if g is None else [_article(result, g, slug, a)
+                                     for slug, a in g.articles.items()]
     return {
         "version": JSON_VERSION,
-        "counts": {
-            "articles": sum(1 for a in articles if a["kind"] == "article"),
-            "pages": sum(1 for k in result.paths() if k.endswith(".html")),
-            "files": len(result.paths()),
-            "topics": len(g.topics) if g else 0,
-            "errors": result.problems.errors,
-            "warnings": result.problems.warnings,
-            **result.counts,
-            "reading_next_pairs_examined": nxt.pairs_examined if nxt else 0,
-        },
+        "counts": _counts(result, articles),
         "timings": {k: round(v, 4) for k, v in result.timings.items()},
         # the route taken ("unchanged", "delta", "full") and why no quicker one could be
         "route": {"taken": result.route, "why": list(result.why)},
         # each fast path: "on", or why it is off (see healthsite/fast)
         "fast_paths": fast.status(),
-        "average_reading_grade": round(sum(grades) / len(grades), 2) if grades else None,
-        "review_due": sorted(({"path": a["path"], "next_review": a["next_review"]}
-                              for a in articles), key=lambda x: (x["next_review"], x["path"])),
+        "average_reading_grade": _average_grade(result),
+        "review_due": _review_due(articles),
         "articles": articles,
+    }
+
+
+def _average_grade(result: BuildResult) -> float | None:
+    """The articles' mean reading grade (to two places), or None when none was graded."""
+    grades = [r.grade for r in result.grades.values()]
+    return round(sum(grades) / len(grades), 2) if grades else None
+
+
+def _review_due(articles: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every article's path and next review date, the soonest due first."""
+    return sorted(({"path": a["path"], "next_review": a["next_review"]} for a in articles),
+                  key=lambda x: (x["next_review"], x["path"]))
+
+
+def _article(result: BuildResult, g: TopicGraph, slug: str, a: Article) -> dict[str, Any]:
+    """What the report says of one article (or site page made from content)."""
+    grade, nxt = result.grades.get(slug), result.reading_next
+    return {
+        "slug": slug, "path": a.path, "url": a.url, "kind": a.meta.kind,
+        "title": a.title, "topics": list(a.meta.topics),
+        "reviewed": a.meta.reviewed.isoformat(),
+        "next_review": a.meta.next_review.isoformat(),
+        "sources": len(a.meta.sources),
+        "links_out": list(g.links_out.get(slug, ())),
+        "backlinks": list(g.links_in.get(slug, ())),
+        "readability": None if grade is None else {"grade": grade.grade,
+                                                   "words": grade.words},
+        "reading_next": [{"slug": s.slug, "score": s.score, "reasons": list(s.reasons)}
+                         for s in (nxt.by_article.get(slug, ()) if nxt else ())],
+    }
+
+
+def _counts(result: BuildResult, articles: list[dict[str, Any]]) -> dict[str, Any]:
+    """The report's counts: what the site holds, problems, and the build's own counts."""
+    g, nxt = result.graph, result.reading_next
+    return {
+        "articles": sum(1 for a in articles if a["kind"] == "article"),
+        "pages": sum(1 for k in result.paths() if k.endswith(".html")),
+        "files": len(result.paths()),
+        "topics": len(g.topics) if g else 0,
+        "errors": result.problems.errors,
+        "warnings": result.problems.warnings,
+        **result.counts,
+        "reading_next_pairs_examined": nxt.pairs_examined if nxt else 0,
     }
