@@ -8,6 +8,7 @@ import functools
 import os
 import re
 import sys
+from collections.abc import Iterator
 
 
 def version(library: str) -> str | None:
@@ -24,16 +25,23 @@ def installed() -> dict[str, str]:
     once per process (`installed.cache_clear()` reads it again)."""
     found: dict[str, str] = {}
     for folder in sys.path:
-        try:
-            names = os.listdir(folder or ".")
-        except OSError:
-            continue
-        for name in names:
-            stem = name[: -len(".dist-info")]
-            if name.endswith(".dist-info") and stem.count("-") == 1:
-                project, release = stem.split("-")
-                found.setdefault(_normal(project), release)
+        for project, release in _dist_infos(folder):
+            found.setdefault(_normal(project), release)
     return found
+
+
+def _dist_infos(folder: str) -> Iterator[tuple[str, str]]:
+    """(project, version) of each `name-version.dist-info` folder in `folder` (none when it
+    cannot be listed)."""
+    try:
+        names = os.listdir(folder or ".")
+    except OSError:
+        return
+    for name in names:
+        stem = name[: -len(".dist-info")]
+        if name.endswith(".dist-info") and stem.count("-") == 1:
+            project, release = stem.split("-")
+            yield project, release
 
 
 def _normal(name: str) -> str:

@@ -29,11 +29,8 @@ OVERLAY_CSS = "/__preview__/overlay.css"  # no page can have this path (slugs ha
 
 def resolve(base: Path, url_path: str) -> Path | None:
     """The file a URL path names inside `base`, or None: never a path outside it."""
-    path = unquote(url_path.split("?", 1)[0].split("#", 1)[0])
-    if "\0" in path or "\\" in path:
-        return None
-    clean = posixpath.normpath("/" + path.lstrip("/"))
-    if ".." in clean.split("/"):
+    clean = _clean(url_path)
+    if clean is None:
         return None
     try:
         target = (base / clean.lstrip("/")).resolve()
@@ -45,6 +42,16 @@ def resolve(base: Path, url_path: str) -> Path | None:
         return target if target.is_file() else None
     except OSError:  # a name too long for the file system, and the like: no such page
         return None
+
+
+def _clean(url_path: str) -> str | None:
+    """A URL's path unquoted and normalised (from /), or None when it has a NUL or a
+    backslash or would climb out with `..`."""
+    path = unquote(url_path.split("?", 1)[0].split("#", 1)[0])
+    if "\0" in path or "\\" in path:
+        return None
+    clean = posixpath.normpath("/" + path.lstrip("/"))
+    return None if ".." in clean.split("/") else clean
 
 
 @dataclass(frozen=True)
