@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator, Sized
+from collections.abc import Callable, Iterable, Iterator, Sized
 
 from ..errors import Level, Lines, ProblemList
 from ..link.graph import TopicGraph
@@ -26,63 +27,84 @@ def check_articles(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext, toda
     `complete` gives an article's rendering with its text when the graph holds it without."""
     grades: dict[str, Readability] = {}
     for slug, a in graph.articles.items():
-        grade = check_article(config, a, graph.rendered[slug], nxt.by_article.get(slug, ()),
-                              today, problems, complete)
+        r = graph.rendered[slug]
+        if complete is not None and _may_alarm(r):  # the only check that reads the text
+            r = dataclasses.replace(r, text=complete(slug).text)
+        grade = check_article(config, a, r, nxt.by_article.get(slug, ()), today, problems)
         if grade is not None:
             grades[slug] = grade
     return grades
 
 
 def check_article(config: SiteConfig, a: Article, r: Rendered, suggested: Sized, today: dt.date,
-                  problems: ProblemList, complete: Callable[[str], Rendered] | None = None
-                  ) -> Readability | None:
-    """The content checks of one published article (`r`: its rendering, `suggested`: its
-    reading next); its readability, when it is a health article."""
+                  problems: ProblemList) -> Readability | None:
+    """The content checks of one published article (`r`: its rendering, with its text;
+    `suggested`: its reading next); its readability, when it is a health article."""
+    _check_summary(a, problems)
+    if _may_alarm(r):
+        _alarm(config.alarm_terms, a, r.text, problems)
+    if not a.is_article:
+        return None
+    _check_sources(a, config.min_sources, problems)
+    _check_review(a, today, problems)
+    if not suggested:
+        problems.add("no-reading-next", "no other article could be suggested to read next",
+                     a.path, level=Level.WARNING, hint="add topics shared with other articles")
+    return _check_grade(a, Readability(r.grade, r.words), config.target_grade, problems)
+
+
+def _check_summary(a: Article, problems: ProblemList) -> None:
     if len(a.meta.summary) > SUMMARY_MAX:
         line, col = a.meta.at("summary")
         problems.add("summary-length", f"the summary has {len(a.meta.summary)} characters",
                      a.path, line, col, level=Level.WARNING,
                      hint=f"keep it under {SUMMARY_MAX} so search results show it whole")
-    if not r.care_kinds & URGENT_KINDS:
-        text = (complete(a.slug) if complete is not None else r).text
-        _alarm(config, a.path, a.body, a.body_line, text, r.care_kinds, problems)
-    if not a.is_article:
-        return None
-    if len(a.meta.sources) < config.min_sources:
+
+
+def _may_alarm(r: Rendered) -> bool:
+    """Whether the page lacks an urgent or emergency care card, so must not alarm."""
+    return not r.care_kinds & URGENT_KINDS
+
+
+def _alarm(terms: Iterable[str], a: Article, text: str, problems: ProblemList) -> None:
+    """Report the first alarm term the page's text mentions, at its first place in the body
+    (or at the body's start)."""
+    lowered = text.lower()
+    term = next((t for t in terms if t in lowered), None)
+    if term is None:
+        return
+    m = re.search(re.escape(term), a.body, re.I)
+    line = a.body_line + (a.body.count("\n", 0, m.start()) if m else 0)
+    problems.add("alarm-without-care-card", f"mentions '{term}' but has no urgent or "
+                 "emergency care card", a.path, line, 1,
+                 hint='add !!! urgent "…" or !!! emergency "…" saying where to get help')
+
+
+def _check_sources(a: Article, needed: int, problems: ProblemList) -> None:
+    if len(a.meta.sources) < needed:
         line, col = a.meta.at("sources")
         problems.add("min-sources", f"{len(a.meta.sources)} source(s); the site requires at "
-                     f"least {config.min_sources}", a.path, line, col,
+                     f"least {needed}", a.path, line, col,
                      hint="cite guidelines or reviews under 'sources:'")
+
+
+def _check_review(a: Article, today: dt.date, problems: ProblemList) -> None:
     if a.meta.next_review < today:
         given = ("next_review",) in a.meta.positions
         line, col = a.meta.at("next_review" if given else "reviewed")
         problems.add("review-overdue", f"review was due on {a.meta.next_review}", a.path,
                      line, col, level=Level.WARNING,
                      hint="review the article and update 'reviewed:'")
-    if not suggested:
-        problems.add("no-reading-next", "no other article could be suggested to read next",
-                     a.path, level=Level.WARNING, hint="add topics shared with other articles")
-    grade = Readability(r.grade, r.words)
-    if grade.grade > config.target_grade:
+
+
+def _check_grade(a: Article, grade: Readability, target: float,
+                 problems: ProblemList) -> Readability:
+    """Report a reading grade above the site's target; return the grade."""
+    if grade.grade > target:
         problems.add("readability", f"reading grade {grade.grade:g} is above the "
-                     f"site target of {config.target_grade:g}", a.path, 1, 1,
+                     f"site target of {target:g}", a.path, 1, 1,
                      level=Level.WARNING, hint="use shorter sentences and plainer words")
     return grade
-
-
-def _alarm(config: SiteConfig, path: str, body: str, body_line: int, text: str,
-           kinds: frozenset[str], problems: ProblemList) -> None:
-    if kinds & URGENT_KINDS:
-        return
-    lowered = text.lower()
-    for term in config.alarm_terms:
-        if term in lowered:
-            m = re.search(re.escape(term), body, re.I)
-            line = body_line + (body.count("\n", 0, m.start()) if m else 0)
-            problems.add("alarm-without-care-card", f"mentions '{term}' but has no urgent or "
-                         "emergency care card", path, line, 1,
-                         hint='add !!! urgent "…" or !!! emergency "…" saying where to get help')
-            return
 
 
 # (an address is another site's as `sanitize.AWAY` says)
@@ -96,6 +118,7 @@ _RESOURCE = re.compile(
     r"|@import\s+[\"'](" + AWAY + r"[^\"']+)",
     re.I,
 )
+_ELEMENT_GROUPS = 2  # the pattern's groups for elements' addresses (then url() and @import)
 
 
 _STARTS = ("<script", "<img", "<iframe", "<frame", "<source", "<video", "<audio", "<embed",
@@ -122,20 +145,25 @@ def _resources(text: str) -> Iterator[re.Match[str]]:
     if not text.isascii() and (len(lowered) != len(text) or any(c in text for c in _FOLDED)):
         yield from _RESOURCE.finditer(text)
         return
-    starts = {m.start() for m in _TAG_STARTS.finditer(lowered)}
-    for token in _OTHER_STARTS:
-        i = lowered.find(token)
-        while i >= 0:
-            starts.add(i)
-            i = lowered.find(token, i + 1)
     end = 0
-    for i in sorted(starts):
+    for i in _starts(lowered):
         if i < end:
             continue
         m = _RESOURCE.match(text, i)
         if m:
             end = m.end()
             yield m
+
+
+def _starts(lowered: str) -> list[int]:
+    """Where a match can start in the (lower-cased) text, in order."""
+    starts = {m.start() for m in _TAG_STARTS.finditer(lowered)}
+    for token in _OTHER_STARTS:
+        i = lowered.find(token)
+        while i >= 0:
+            starts.add(i)
+            i = lowered.find(token, i + 1)
+    return sorted(starts)
 
 
 def check_output(files: dict[str, bytes], problems: ProblemList) -> None:
@@ -152,12 +180,17 @@ def check_file(path: str, data: bytes, problems: ProblemList) -> None:
     if not path.endswith((".html", ".css", ".svg")):
         return
     text = data.decode("utf-8", "replace")
-    html = path.endswith(".html")
-    lines: Lines | None = None
-    for m in _resources(text):
-        if html and m.lastindex is not None and m.lastindex > 2:
-            continue
-        url = next(g for g in m.groups() if g)
-        lines = lines or Lines(text)
-        problems.add("external-resource", f"loads '{url[:200]}' from another site", path,
-                     *lines.at(m.start()), hint=ELSEWHERE_HINT)
+    found = _loaded(text, html=path.endswith(".html"))
+    if found:
+        lines = Lines(text)
+        for url, start in found:
+            problems.add("external-resource", f"loads '{url[:200]}' from another site", path,
+                         *lines.at(start), hint=ELSEWHERE_HINT)
+
+
+def _loaded(text: str, html: bool) -> list[tuple[str, int]]:
+    """The addresses on other sites that the text makes a browser load, each with its match's
+    offset (in an HTML page, elements' only)."""
+    last = _ELEMENT_GROUPS if html else _RESOURCE.groups
+    return [(next(g for g in m.groups() if g), m.start()) for m in _resources(text)
+            if (m.lastindex or 0) <= last]
