@@ -49,10 +49,17 @@ def each_indexed(task: Callable[[int], T], n: int,
     workers = cores()
     if n < PARALLEL_MIN or workers < 2 or not can_fork():
         for i in range(n):
-            if progress is not None and i % 100 == 0:
-                progress(i)
+            _tick(progress, i)
             yield task(i)
-        return
+    else:
+        yield from _forked(task, n, workers, progress, prepare, meanwhile)
+
+
+def _forked(task: Callable[[int], T], n: int, workers: int,
+            progress: Callable[[int], None] | None,
+            prepare: Callable[[], None] | None,
+            meanwhile: Callable[[], object] | None) -> Iterator[T]:
+    """`each_indexed` in a pool of forked processes."""
     import multiprocessing  # here: an edit build, with nothing to spread, starts sooner
 
     global _TASK
@@ -66,11 +73,16 @@ def each_indexed(task: Callable[[int], T], n: int,
             if meanwhile is not None:
                 meanwhile()
             for i, result in enumerate(results):
-                if progress is not None and i % 100 == 0:
-                    progress(i)
+                _tick(progress, i)
                 yield result
     finally:
         _TASK = None
+
+
+def _tick(progress: Callable[[int], None] | None, done: int) -> None:
+    """Tell `progress` the number done, every 100 items."""
+    if progress is not None and done % 100 == 0:
+        progress(done)
 
 
 class Background(Generic[T]):
