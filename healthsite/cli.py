@@ -279,16 +279,9 @@ def explain(result: BuildResult) -> None:
 def _print_problems(result: BuildResult, fmt: str, failed: bool) -> bool:
     """Print the problems in the format asked for; False when standard output could not
     take them (a full disk behind `> file`)."""
-    problems = result.problems.sorted()
     try:
-        if fmt == "json":
-            print(problems_json(result, failed))
-        else:
-            lines = text_lines(problems, result.problems.errors, result.problems.warnings)
-            if fmt == "github":
-                lines = github_lines(problems) + lines
-            for line in lines:
-                print(line)
+        for line in _problem_lines(result, fmt, failed):
+            print(line)
         if sys.stdout is not None:
             sys.stdout.flush()
     except BrokenPipeError:  # the reader stopped early (`| head`): end quietly, as Unix tools do
@@ -299,6 +292,16 @@ def _print_problems(result: BuildResult, fmt: str, failed: bool) -> bool:
         _drop_stdout()
         return False
     return True
+
+
+def _problem_lines(result: BuildResult, fmt: str, failed: bool) -> list[str]:
+    """The problems as `fmt` prints them: one JSON document, or text lines (after GitHub's
+    annotations for github)."""
+    if fmt == "json":
+        return [problems_json(result, failed)]
+    problems = result.problems.sorted()
+    lines = text_lines(problems, result.problems.errors, result.problems.warnings)
+    return github_lines(problems) + lines if fmt == "github" else lines
 
 
 def _drop_stdout() -> None:
