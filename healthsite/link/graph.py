@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from types import MappingProxyType
@@ -202,20 +202,29 @@ def check_picks(a: Article, published: Collection[str], drafts: Collection[str],
     for i, slug in enumerate(a.meta.next):
         if slug in published and slug != a.slug:
             good.append(slug)
-        elif slug in drafts:
+            continue
+        bad = _bad_pick(a, slug, published, drafts, unloadable)
+        if bad is not None:
+            code, message, hint = bad
             line, col = a.meta.at("next", i)
-            problems.add("link-to-draft", f"'next:' names '{slug}', which is a draft", a.path,
-                         line, col, hint="publish it first, or remove it from next:")
-        elif slug == a.slug:
-            line, col = a.meta.at("next", i)
-            problems.add("unknown-article", f"'next:' names this article itself ('{slug}')",
-                         a.path, line, col, hint="name other articles to read next")
-        elif slug not in unloadable:
-            line, col = a.meta.at("next", i)
-            problems.add("unknown-article", f"'next:' names unknown article '{slug}'", a.path,
-                         line, col, hint=partial(
-                             _suggest, slug, published, "use an article's slug"))
+            problems.add(code, message, a.path, line, col, hint=hint)
     return tuple(dict.fromkeys(good))
+
+
+def _bad_pick(a: Article, slug: str, published: Collection[str], drafts: Collection[str],
+              unloadable: frozenset[str]) -> tuple[str, str, str | Callable[[], str]] | None:
+    """What is wrong with an editor's pick that is not a published article (code, message,
+    hint), or None if it names a file already reported as not loading."""
+    if slug in drafts:
+        return ("link-to-draft", f"'next:' names '{slug}', which is a draft",
+                "publish it first, or remove it from next:")
+    if slug == a.slug:
+        return ("unknown-article", f"'next:' names this article itself ('{slug}')",
+                "name other articles to read next")
+    if slug in unloadable:
+        return None
+    return ("unknown-article", f"'next:' names unknown article '{slug}'",
+            partial(_suggest, slug, published, "use an article's slug"))
 
 
 def _check_structure(g: TopicGraph, footer: set[str], problems: ProblemList) -> None:
