@@ -108,13 +108,46 @@ def scan_inputs(root: Path, known: Known | None = None,
     A plain file for which `defer` says so, and that is not taken on trust, is not read:
     its digest is PENDING, to be `settle`d by the reader that needs its bytes anyway (on a
     first build, the workers that parse the articles)."""
-    found: dict[str, str] = {}
-    trusted: Known = {}
-    pending: dict[str, tuple[tuple[int, int, int, int], bool]] = {}
-    known = known or {}
-    start = time.time_ns()
+    scanner = _Scanner(known or {}, time.time_ns(), defer)
+    found = {"site.yaml": scanner.digest("site.yaml", os.path.join(root, "site.yaml"))
+             if (root / "site.yaml").exists() else "missing"}
+    for top in INPUT_DIRS:
+        scanner.folder(root, top, found)
+    return Scan(found, scanner.trusted, scanner.pending)
 
-    def digest(rel: str, path: str, later: bool = False) -> str:
+
+class _Scanner:
+    """One scan of the inputs: what it may take on trust (`known`), and what it found that
+    the next scan may take on trust (`trusted`) or that it left `pending`."""
+
+    def __init__(self, known: Known, start: int, defer: Callable[[str], bool] | None) -> None:
+        self.known, self.start, self.defer = known, start, defer
+        self.trusted: Known = {}
+        self.pending: dict[str, tuple[tuple[int, int, int, int], bool]] = {}
+
+    def folder(self, root: Path, top: str, found: dict[str, str]) -> None:
+        """Every folder, link and file under one input folder, into `found`."""
+        real = os.path.realpath(os.path.join(root, top))
+        for folder, files in _walk(os.path.join(root, top)):
+            rel_folder = Path(folder).relative_to(root).as_posix()
+            found[rel_folder + "/"] = "link:" + os.readlink(folder) if os.path.islink(folder) \
+                else "dir"
+            for entry in files:
+                found[f"{rel_folder}/{entry.name}"] = self.entry(entry, rel_folder, real)
+
+    def entry(self, entry: os.DirEntry[str], rel_folder: str, real: str) -> str:
+        """A folder listing's entry other than a folder: a link (to where), or a file."""
+        rel = f"{rel_folder}/{entry.name}"
+        # the entry knows from the folder listing whether it is a link (no lstat)
+        if not entry.is_symlink():
+            return self.digest(rel, entry.path, self.defer is not None and self.defer(rel))
+        link = "link:" + os.readlink(entry.path) + ":"
+        # a link out of its folder is refused by the build: its target is not read
+        return link + ("outside" if outside(entry.path, real) else self.digest(rel, entry.path))
+
+    def digest(self, rel: str, path: str, later: bool = False) -> str:
+        """What is at `path`: a folder, a special file (never opened), or a plain file's
+        digest (see `_file`); "unreadable:<errno>" when it cannot be known."""
         try:
             st = os.stat(path)
         except OSError as e:
@@ -123,39 +156,27 @@ def scan_inputs(root: Path, known: Known | None = None,
             return "dir"
         if not stat.S_ISREG(st.st_mode):  # a named pipe or a device: never opened
             return f"special:{stat.S_IFMT(st.st_mode)}"
+        return self._file(rel, path, st, later)
+
+    def _file(self, rel: str, path: str, st: os.stat_result, later: bool) -> str:
+        """A plain file's digest: as known, when its stat is; else PENDING when `later`;
+        else read and hashed. Kept for the next scan unless changed too recently."""
         sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-        hit = known.get(rel)
+        settled = max(st.st_mtime_ns, st.st_ctime_ns) < self.start - RACY_NS
+        hit = self.known.get(rel)
         if hit is not None and hit[0] == sig:
             value = hit[1]
         elif later:
-            pending[rel] = (sig, max(st.st_mtime_ns, st.st_ctime_ns) < start - RACY_NS)
+            self.pending[rel] = (sig, settled)
             return PENDING
         else:
             try:
                 value = hashlib.sha256(read_regular(path)).hexdigest()
             except OSError as e:
                 return f"unreadable:{e.errno}"
-        if max(st.st_mtime_ns, st.st_ctime_ns) < start - RACY_NS:
-            trusted[rel] = (sig, value)
+        if settled:
+            self.trusted[rel] = (sig, value)
         return value
-
-    found["site.yaml"] = digest("site.yaml", os.path.join(root, "site.yaml")) \
-        if (root / "site.yaml").exists() else "missing"
-    for top in INPUT_DIRS:
-        real = os.path.realpath(os.path.join(root, top))
-        for folder, files in _walk(os.path.join(root, top)):
-            rel_folder = Path(folder).relative_to(root).as_posix()
-            found[rel_folder + "/"] = "link:" + os.readlink(folder) if os.path.islink(folder) \
-                else "dir"
-            for entry in files:
-                # the entry knows from the folder listing whether it is a link (no lstat)
-                link = "link:" + os.readlink(entry.path) + ":" if entry.is_symlink() else ""
-                rel = f"{rel_folder}/{entry.name}"
-                later = not link and defer is not None and defer(rel)
-                # a link out of its folder is refused by the build: its target is not read
-                found[rel] = link + ("outside" if link and outside(entry.path, real)
-                                     else digest(rel, entry.path, later))
-    return Scan(found, trusted, pending)
 
 
 def _walk(top: str) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
