@@ -58,15 +58,18 @@ def _rows(schema: dict[str, Field], prefix: str) -> Iterator[str]:
 
 
 def _kind(f: Field) -> str:
-    if f.kind == "choice" or (f.choices and f.kind in ("list", "map")):
-        allowed = ", ".join(f"`{c}`" for c in f.choices)
-        return f"one of {allowed}" if f.kind == "choice" else f"{_TYPE_NAMES[f.kind]} of {allowed}"
-    if f.kind in ("list", "map") and f.item != "str":
-        return f"{_TYPE_NAMES[f.kind]} of {_TYPE_NAMES[f.item]}"
-    described = _TYPE_NAMES[f.kind]
+    """What a value must be, in words: "a whole number, at least 1", "one of `a`, `b`"."""
+    if f.kind == "choice":
+        return "one of " + _choices(f)
+    if f.kind in ("list", "map") and (f.choices or f.item != "str"):
+        return f"{_TYPE_NAMES[f.kind]} of " + (_choices(f) or _TYPE_NAMES[f.item])
     bounds = [f"at least {_number(f.minimum)}" if f.minimum is not None else "",
               f"at most {_number(f.maximum)}" if f.maximum is not None else ""]
-    return ", ".join([described, *filter(None, bounds)])
+    return ", ".join([_TYPE_NAMES[f.kind], *filter(None, bounds)])
+
+
+def _choices(f: Field) -> str:
+    return ", ".join(f"`{c}`" for c in f.choices)
 
 
 def _default(f: Field) -> str:

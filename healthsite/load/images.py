@@ -19,7 +19,7 @@ import io
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -90,17 +90,21 @@ def find_images(root: Path, problems: ProblemList) -> dict[str, Image]:
 def _image_paths(root: Path) -> list[str]:
     """Site paths of the image files under the input folders (links to folders not followed;
     a link out of its folder is left to the reader, which refuses it)."""
-    paths: list[str] = []
-    for folder in FOLDERS:
-        base = root / folder
-        if not base.is_dir() or base.is_symlink():
-            continue
-        for here, dirs, names in os.walk(base):
-            dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(here, d)))
-            rel = Path(here).relative_to(root).as_posix()
-            paths += [f"{rel}/{n}" for n in sorted(names)
-                      if os.path.splitext(n)[1].lower() in SUFFIXES]
-    return paths
+    return [path for folder in FOLDERS for path in _walk(root, folder)]
+
+
+def _walk(root: Path, folder: str) -> Iterator[str]:
+    base = root / folder
+    if not base.is_dir() or base.is_symlink():
+        return
+    for here, dirs, names in os.walk(base):
+        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(here, d)))
+        rel = Path(here).relative_to(root).as_posix()
+        yield from (f"{rel}/{n}" for n in sorted(names) if _suffix(n) in SUFFIXES)
+
+
+def _suffix(name: str) -> str:
+    return os.path.splitext(name)[1].lower()
 
 
 def _read(root: Path, source: str, problems: ProblemList) -> bytes | None:
@@ -144,10 +148,14 @@ def svg_size(data: bytes) -> tuple[int | None, int | None]:
     width, height = (_DIMENSION.match(attrs.get(k, "")) for k in ("width", "height"))
     if width and height:
         return round(float(width[1])), round(float(height[1]))
-    box = attrs.get("viewbox", "").replace(",", " ").split()
+    return _view_box(attrs.get("viewbox", ""))
+
+
+def _view_box(text: str) -> tuple[int | None, int | None]:
+    """The width and height of a viewBox ("0 0 64 32"), if it has a positive one."""
     try:
-        w, h = float(box[2]), float(box[3])
-    except (IndexError, ValueError):
+        w, h = (float(n) for n in text.replace(",", " ").split()[2:4])
+    except ValueError:  # (too few numbers, or not numbers)
         return None, None
     return (round(w), round(h)) if w > 0 and h > 0 else (None, None)
 
