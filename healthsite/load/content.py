@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..errors import Problem, ProblemList, shown
 from ..files import outside, printable, read_regular, undecodable
@@ -19,7 +19,7 @@ from ..parallel import map_indexed
 from . import schema as s
 from .config import SLUG_CHARS, SLUG_MAX, SiteConfig, name_problem
 from .frontmatter import FrontMatter, parse_front_matter, split
-from .yamlio import YamlError, parse
+from .yamlio import Located, YamlError, parse
 
 CONTENT_DIR = "content"
 # a digest the input scan left to be worked out by whoever reads the file anyway (see
@@ -204,27 +204,39 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     then in the corpus's `hashed`). A cached
     entry without its body gets it from `bodies` when first asked (or, if that lost it,
     from the file). `meanwhile` is done while worker processes parse, if they do."""
+    run = _Run(config, today, problems, {t.slug for t in config.topics},
+               parse_settings(config), bodies)
     paths = content_files(config.root)
-    found = _found(config, paths, digests or {}, cache, problems)
+    found = _found(run, paths, digests or {}, cache)
     # files not parsed before are read (if not read above), hashed (if their digest is not
     # known) and parsed across all cores when there are many
     todo = [i for i, entry in enumerate(found) if entry.hit is None]
-    topics = {t.slug for t in config.topics}
-
-    def parse(j: int) -> tuple[str, Parsed | None]:
-        entry = found[todo[j]]
-        data = entry.data if entry.data is not None else \
-            _read(entry.path, entry.name, ProblemList())
-        if data is None:
-            return "", None  # read (and reported) again below
-        return "" if entry.key else hashlib.sha256(data).hexdigest(), \
-            parse_file(data, entry.name, topics, config.review_interval_months)
-
-    fresh = dict(zip(todo, map_indexed(parse, len(todo), meanwhile=meanwhile), strict=True))
-    articles, used, hashed = _made(config, today, found, fresh, bodies, problems)
+    parsed = map_indexed(lambda j: _parse_fresh(run, found[todo[j]]), len(todo),
+                         meanwhile=meanwhile)
+    articles, used, hashed = _made(run, found, dict(zip(todo, parsed, strict=True)))
     if cache is not None:
         cache.clear()
         cache.update(used)
+    return _corpus(paths, articles, hashed)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every file of one load_articles run is parsed and checked with."""
+
+    config: SiteConfig
+    today: dt.date
+    problems: ProblemList
+    topics: set[str]  # the topics' slugs
+    settings: str  # parse_settings(config)
+    bodies: Callable[[str], str | None] | None  # the bodies kept apart from cached parses
+
+    def parse(self, data: bytes, name: str) -> Parsed:
+        return parse_file(data, name, self.topics, self.config.review_interval_months)
+
+
+def _corpus(paths: list[str], articles: dict[str, Article], hashed: dict[str, str]) -> Corpus:
+    """The Corpus of the articles made, by slug, from the content files at `paths`."""
     loaded = {a.path for a in articles.values()}
     failed = set(map(nfc, paths)) - loaded
     return Corpus(tuple(articles[k] for k in sorted(articles)),
@@ -244,42 +256,55 @@ class _Found(NamedTuple):
     data: bytes | None
 
 
-def _found(config: SiteConfig, paths: list[str], known: dict[str, str],
-           cache: dict[str, Parsed] | None, problems: ProblemList) -> list[_Found]:
+def _found(run: _Run, paths: list[str], known: dict[str, str],
+           cache: dict[str, Parsed] | None) -> list[_Found]:
     """The content files that can be loaded, each with its cached parse if there is one;
     a name that is not UTF-8, a second name for one file, or a link out of content/ is
     reported and left out."""
-    top = os.fspath(config.root)
-    settings = parse_settings(config)
-    content_dir = os.path.realpath(config.root / CONTENT_DIR)
+    content_dir = os.path.realpath(run.config.root / CONTENT_DIR)
     # a file is known by its name in NFC (as links to it are read): the name on disk is
     # only for reading it, and two names that differ only in their Unicode form are one
     names: dict[str, str] = {}  # NFC name: the first file on disk with it
     found: list[_Found] = []
     for rel in paths:
-        path = f"{top}/{rel}"  # (rel is relative and clean: content_files made it)
-        name = _name(rel, names, problems)
-        if name is None:
-            continue
-        data, digest = None, known.get(rel)
-        scanned = digest is not None and len(digest) == 64  # a plain file (links are marked)
-        if not scanned and digest != PENDING and os.path.islink(path) \
-                and outside(path, content_dir):
-            problems.add("io", "a symbolic link that points outside content/", name,
-                         hint="copy the file into content/ instead")
-            continue
-        if digest == PENDING or cache is None:  # nothing to look up: read and hash it later
-            found.append(_Found(rel, name, path, "", None, None))
-            continue
-        if not scanned:
-            data = _read(path, name, problems)
-            if data is None:
-                continue
-            digest = hashlib.sha256(data).hexdigest()
-        assert digest is not None  # (scanned, or just hashed)
-        key = parse_key(name, settings, digest)
-        found.append(_Found(rel, name, path, key, cache.get(key), data))
+        name = _name(rel, names, run.problems)
+        entry = _entry(run, rel, name, known.get(rel), cache, content_dir) if name else None
+        if entry is not None:
+            found.append(entry)
     return found
+
+
+def _entry(run: _Run, rel: str, name: str, digest: str | None,
+           cache: dict[str, Parsed] | None, content_dir: str) -> _Found | None:
+    """One content file to load, with its cached parse if the scan's digest (or, without
+    one, the file read and hashed now) finds one; None when it is left out (reported)."""
+    path = f"{os.fspath(run.config.root)}/{rel}"  # (rel is relative and clean)
+    if _links_out(path, digest, content_dir):
+        run.problems.add("io", "a symbolic link that points outside content/", name,
+                         hint="copy the file into content/ instead")
+        return None
+    if digest == PENDING or cache is None:  # nothing to look up: read and hash it later
+        return _Found(rel, name, path, "", None, None)
+    data = None
+    if not _scanned(digest):
+        data = _read(path, name, run.problems)
+        if data is None:
+            return None
+        digest = hashlib.sha256(data).hexdigest()
+    assert digest is not None  # (scanned, or just hashed)
+    key = parse_key(name, run.settings, digest)
+    return _Found(rel, name, path, key, cache.get(key), data)
+
+
+def _scanned(digest: str | None) -> bool:
+    """Whether the input scan hashed the file: a plain file (links are marked)."""
+    return digest is not None and len(digest) == 64
+
+
+def _links_out(path: str, digest: str | None, content_dir: str) -> bool:
+    """Whether a file the scan did not hash is a symbolic link out of content/."""
+    return not _scanned(digest) and digest != PENDING and os.path.islink(path) \
+        and outside(path, content_dir)
 
 
 def _name(rel: str, names: dict[str, str], problems: ProblemList) -> str | None:
@@ -301,44 +326,72 @@ def _name(rel: str, names: dict[str, str], problems: ProblemList) -> str | None:
     return name
 
 
-def _made(config: SiteConfig, today: dt.date, found: list[_Found],
-          fresh: dict[int, tuple[str, Parsed | None]],
-          bodies: Callable[[str], str | None] | None, problems: ProblemList
+def _parse_fresh(run: _Run, entry: _Found) -> tuple[str, Parsed | None]:
+    """A file not parsed before, read (if it was not), hashed (if its digest is not known:
+    else "") and parsed; ("", None) when it cannot be read (it is read again, and
+    reported, by _settle)."""
+    data = entry.data if entry.data is not None else \
+        _read(entry.path, entry.name, ProblemList())
+    if data is None:
+        return "", None
+    return "" if entry.key else hashlib.sha256(data).hexdigest(), run.parse(data, entry.name)
+
+
+def _made(run: _Run, found: list[_Found], fresh: dict[int, tuple[str, Parsed | None]]
           ) -> tuple[dict[str, Article], dict[str, Parsed], dict[str, str]]:
     """The articles the files make, by slug; the parses used, by key; and the digests of
     files hashed here (those the input scan left pending)."""
-    topics = {t.slug for t in config.topics}
-    settings = parse_settings(config)
     articles: dict[str, Article] = {}
     used: dict[str, Parsed] = {}
     hashed: dict[str, str] = {}
-    for i, (rel, name, path, key, parsed, _) in enumerate(found):
-        if parsed is None:
-            digest, parsed = fresh[i]
-            if parsed is None:  # unreadable where it was parsed: try here, reporting why
-                data = _read(path, name, problems)
-                if data is None:
-                    continue
-                digest = hashlib.sha256(data).hexdigest()
-                parsed = parse_file(data, name, topics, config.review_interval_months)
-            if not key:
-                hashed[rel] = digest
-                key = parse_key(name, settings, digest)
+    for i, entry in enumerate(found):
+        settled = _settle(run, entry, fresh.get(i), hashed)
+        if settled is None:
+            continue
+        key, parsed = settled
         used[key] = parsed
-        if parsed.problems:
-            problems.extend(parsed.problems)
-        body: str | Callable[[], str] | None = None if parsed.body is not None else \
-            functools.partial(_body, bodies, key, path, name, topics, config)
-        article = make_article(name, key, parsed, config.base_path, today, problems, body)
+        run.problems.extend(parsed.problems)
+        article = _article_of(run, entry, key, parsed)
         if article is None:
             continue
         if article.slug in articles:
-            problems.add("duplicate-slug", f"'{article.slug}' is already used by "
-                         f"{articles[article.slug].path}", rel, 1, 1,
-                         hint="rename one of the files or set a different slug:")
+            run.problems.add("duplicate-slug", f"'{article.slug}' is already used by "
+                             f"{articles[article.slug].path}", entry.rel, 1, 1,
+                             hint="rename one of the files or set a different slug:")
             continue
         articles[article.slug] = article
     return articles, used, hashed
+
+
+def _settle(run: _Run, entry: _Found, fresh: tuple[str, Parsed | None] | None,
+            hashed: dict[str, str]) -> tuple[str, Parsed] | None:
+    """A file's parse key and parse: from the cache, else as parsed just now (or, if it
+    could not be read there, read and parsed here: None, reported, if it cannot be). The
+    digest of a file hashed here goes into `hashed`."""
+    if entry.hit is not None:
+        return entry.key, entry.hit
+    assert fresh is not None  # (every file not in the cache was parsed)
+    digest, parsed = fresh
+    if parsed is None:  # unreadable where it was parsed: try here, reporting why
+        data = _read(entry.path, entry.name, run.problems)
+        if data is None:
+            return None
+        digest, parsed = hashlib.sha256(data).hexdigest(), run.parse(data, entry.name)
+    if entry.key:
+        return entry.key, parsed
+    hashed[entry.rel] = digest
+    return parse_key(entry.name, run.settings, digest), parsed
+
+
+def _article_of(run: _Run, entry: _Found, key: str, parsed: Parsed) -> Article | None:
+    """make_article, with the body read from `run.bodies` when first asked if the parse
+    was kept without it."""
+    slug = _article_slug(entry.name, parsed.meta, run.today, run.problems)
+    if slug is None:
+        return None
+    body: str | Callable[[], str] = parsed.body if parsed.body is not None else \
+        functools.partial(_body, run.bodies, key, entry.path, entry.name, run.topics, run.config)
+    return _article(entry.name, key, parsed, slug, run.config.base_path, body)
 
 
 def parse_settings(config: SiteConfig) -> str:
@@ -354,13 +407,21 @@ def parse_key(rel: str, settings: str, digest: str) -> str:
 
 
 def make_article(rel: str, key: str, parsed: Parsed, base_path: str, today: dt.date,
-                 problems: ProblemList, body: str | Callable[[], str] | None = None
-                 ) -> Article | None:
+                 problems: ProblemList) -> Article | None:
     """The Article a parsed file makes (None, reported, when it has no usable front matter
-    or slug). `key` is its parse key; `body` replaces the parsed body (when kept apart).
-    The article's path is `rel` in NFC (see `nfc`), as links to it are written."""
+    or slug). `key` is its parse key. The article's path is `rel` in NFC (see `nfc`), as
+    links to it are written."""
     rel = nfc(rel)
-    meta = parsed.meta
+    slug = _article_slug(rel, parsed.meta, today, problems)
+    if slug is None:
+        return None
+    return _article(rel, key, parsed, slug, base_path, parsed.body or "")
+
+
+def _article_slug(rel: str, meta: FrontMatter | None, today: dt.date,
+                  problems: ProblemList) -> str | None:
+    """The slug of the article at `rel` (in NFC); None (reported) when it has no usable
+    front matter or slug. A review date in the future is reported."""
     if meta is None:
         return None
     if meta.reviewed > today:
@@ -373,9 +434,14 @@ def make_article(rel: str, key: str, parsed: Parsed, base_path: str, today: dt.d
         problems.add("bad-slug", why, rel, 1, 1,
                      hint="rename the file, or set slug:, to something like 'iron-tests'")
         return None
-    return Article(rel, slug, article_url(base_path, slug), f"{slug}/index.html", meta,
-                   body if body is not None else parsed.body or "", parsed.body_line, key,
-                   parsed.meta_key)
+    return slug
+
+
+def _article(rel: str, key: str, parsed: Parsed, slug: str, base_path: str,
+             body: str | Callable[[], str]) -> Article:
+    assert parsed.meta is not None  # (checked by _article_slug)
+    return Article(rel, slug, article_url(base_path, slug), f"{slug}/index.html", parsed.meta,
+                   body, parsed.body_line, key, parsed.meta_key)
 
 
 def article_url(base_path: str, slug: str) -> str:
@@ -402,21 +468,8 @@ def _read(path: str, rel: str, problems: ProblemList) -> bytes | None:
 
 def load_glossary(config: SiteConfig, problems: ProblemList) -> list[GlossaryEntry]:
     """The entries of content/glossary.yaml, sorted by term; none when it is absent."""
-    path = config.root / GLOSSARY_FILE
-    if not os.path.lexists(path):
-        return []
-    if os.path.islink(path) and outside(os.fspath(path),
-                                        os.path.realpath(config.root / CONTENT_DIR)):
-        problems.add("io", "a symbolic link that points outside content/", GLOSSARY_FILE,
-                     hint="copy the file into content/ instead")
-        return []
-    text = read_text(path, GLOSSARY_FILE, problems)
-    if text is None:
-        return []
-    try:
-        loc = parse(text)
-    except YamlError as e:
-        problems.add(e.code, e.message, GLOSSARY_FILE, e.line, e.col, hint=e.hint)
+    loc = _glossary_yaml(config, problems)
+    if loc is None:
         return []
 
     def report(code: str, message: str, line: int, col: int, hint: str) -> None:
@@ -428,37 +481,83 @@ def load_glossary(config: SiteConfig, problems: ProblemList) -> list[GlossaryEnt
                "start each entry with '- term:'")
         return []
     checker = s.Checker(loc, report, "glossary")
-    entries: dict[str, GlossaryEntry] = {}
-    names: dict[str, str] = {}
-    where: dict[str, int] = {}  # the line of the entry that has each id
+    terms = _Terms(loc, report)
     for i, raw in enumerate(loc.value):
-        item = checker.check(raw, GLOSSARY_ITEM, (i,), f"glossary entry {i + 1}")
-        if not item.get("term") or not item.get("definition"):
-            continue
-        term = nfc(item["term"])  # (as the bodies it is found in are rendered)
-        entry = GlossaryEntry(term, nfc(item["definition"]), tuple(map(nfc, item["also"])),
-                              "term-" + slugify(term))
-        twice = term.lower() in names
+        entry = _glossary_entry(checker.check(raw, GLOSSARY_ITEM, (i,), f"glossary entry {i + 1}"))
+        if entry is not None:
+            terms.add(i, entry)
+    return sorted(terms.entries.values(), key=lambda e: e.term.lower())
+
+
+def _glossary_yaml(config: SiteConfig, problems: ProblemList) -> Located | None:
+    """The parsed content/glossary.yaml; None when it is absent, or (reported) a link out of
+    content/, unreadable or not YAML."""
+    path = config.root / GLOSSARY_FILE
+    if not os.path.lexists(path):
+        return None
+    if os.path.islink(path) and outside(os.fspath(path),
+                                        os.path.realpath(config.root / CONTENT_DIR)):
+        problems.add("io", "a symbolic link that points outside content/", GLOSSARY_FILE,
+                     hint="copy the file into content/ instead")
+        return None
+    text = read_text(path, GLOSSARY_FILE, problems)
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except YamlError as e:
+        problems.add(e.code, e.message, GLOSSARY_FILE, e.line, e.col, hint=e.hint)
+        return None
+
+
+def _glossary_entry(item: dict[str, Any]) -> GlossaryEntry | None:
+    """The entry a checked glossary item makes, in NFC; None without a term or definition."""
+    if not item.get("term") or not item.get("definition"):
+        return None
+    term = nfc(item["term"])  # (as the bodies it is found in are rendered)
+    return GlossaryEntry(term, nfc(item["definition"]), tuple(map(nfc, item["also"])),
+                         "term-" + slugify(term))
+
+
+@dataclass
+class _Terms:
+    """The glossary's entries so far, by link id: a name given twice, or two terms with one
+    link id, are reported (the first entry is kept)."""
+
+    loc: Located
+    report: s.Report
+    entries: dict[str, GlossaryEntry] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # each name, lowercase: its term
+    where: dict[str, int] = field(default_factory=dict)  # the line of the entry with each id
+
+    def add(self, i: int, entry: GlossaryEntry) -> None:
+        """Take the entry at index `i` of the glossary, unless its link id is taken."""
+        twice = entry.term.lower() in self.names
+        self._take_names(i, entry)
+        if entry.id not in self.entries:
+            self.entries[entry.id] = entry
+            self.where[entry.id] = self.loc.at(i, "term")[0]
+        elif not twice:  # (a term given twice is reported by _take_names)
+            self._same_id(i, entry)
+
+    def _take_names(self, i: int, entry: GlossaryEntry) -> None:
         for name in (entry.term, *entry.also):
             key = name.lower()
-            if key in names:
-                line, col = loc.at(i)
-                report("glossary", f"'{shown(name)}' is already defined by the entry "
-                       f"'{shown(names[key])}'",
-                       line, col, "each term and other name may appear once")
-            names.setdefault(key, entry.term)
-        if entry.id in entries:  # ("C++" and "C#" are both term-c: one would vanish)
-            first = entries[entry.id]
-            line, col = loc.at(i, "term")
-            if not twice:  # (a term given twice is reported above)
-                report("glossary", f"'{shown(term)}' gets the same link id '{entry.id}' as "
-                       f"'{shown(first.term)}' (line {where[entry.id]})", line, col,
-                       f"spell one of them in other words, or make '{shown(term)}' an "
-                       f"'also:' name of '{shown(first.term)}'")
-            continue
-        entries[entry.id] = entry
-        where[entry.id] = loc.at(i, "term")[0]
-    return sorted(entries.values(), key=lambda e: e.term.lower())
+            if key in self.names:
+                line, col = self.loc.at(i)
+                self.report("glossary", f"'{shown(name)}' is already defined by the entry "
+                            f"'{shown(self.names[key])}'",
+                            line, col, "each term and other name may appear once")
+            self.names.setdefault(key, entry.term)
+
+    def _same_id(self, i: int, entry: GlossaryEntry) -> None:
+        # ("C++" and "C#" are both term-c: one would vanish)
+        first = self.entries[entry.id]
+        line, col = self.loc.at(i, "term")
+        self.report("glossary", f"'{shown(entry.term)}' gets the same link id '{entry.id}' as "
+                    f"'{shown(first.term)}' (line {self.where[entry.id]})", line, col,
+                    f"spell one of them in other words, or make '{shown(entry.term)}' an "
+                    f"'also:' name of '{shown(first.term)}'")
 
 
 def slugify(text: str) -> str:
