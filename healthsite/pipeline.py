@@ -359,17 +359,21 @@ def _write(b: _Build, output: _Output) -> tuple[Written, snapshot.Manifest]:
     """Update an intact output (by way of its spare: see output.update_site); otherwise (or
     when the search index must be made again) write a new folder (`staging`, when it was
     begun while rendering) and swap it in. Returns what changed and the new manifest."""
-    config, out, result, pages = b.config, b.out, b.result, output.pages
-    html_changed = any(k.endswith(".html") for k in result.files if k in pages.fresh)
+    config, out, result = b.config, b.out, b.result
     # (a folder is staged only when there is no intact previous output to update)
-    if output.previous is not None and not (config.search and html_changed):
+    if output.previous is not None and not (config.search and _html_changed(result, output)):
         written = update_site(config.root, out, result.files, result.kept, output.previous,
                               also_keep=(INDEX_DIR + "/",) if config.search else ())
         return written, snapshot.swapped(out, output.previous, written.changed)
     index = indexer(out, config.language, result.problems) if config.search else None
     staging = output.staging if output.staging is not None else Staging(config.root, out)
-    written = staging.publish(result.files, result.kept, index, frozenset(pages.read_back))
+    written = staging.publish(result.files, result.kept, index, frozenset(output.pages.read_back))
     return written, snapshot.manifest(out)
+
+
+def _html_changed(result: BuildResult, output: _Output) -> bool:
+    """Whether this build rendered an HTML page anew (the search index is to be made again)."""
+    return any(k.endswith(".html") for k in result.files if k in output.pages.fresh)
 
 
 def _replay(result: BuildResult, record: snapshot.Record, out: Path) -> None:
