@@ -31,7 +31,7 @@ from ..errors import ProblemList
 from ..link.graph import TopicGraph
 from ..link.related import Memo, Prepared, ReadingNext, compute, outline, pack, unpack
 from ..load.config import SiteConfig
-from ..load.content import Article, Corpus, GlossaryEntry, load_articles
+from ..load.content import Article, Corpus, GlossaryEntry, ParseMemo, load_articles
 from ..pages.templating import Templates, load_templates
 from ..parallel import Background, map_indexed
 from ..render import readability
@@ -165,7 +165,7 @@ def load(config: SiteConfig, day: dt.date, problems: ProblemList, state: BuildSt
     assert store is not None and bodies is not None
     # (the syllable dictionary, which rendering many bodies needs, is read while many
     # files are parsed)
-    corpus = load_articles(config, day, problems, store.entries, digests, bodies.get,
+    corpus = load_articles(config, day, problems, ParseMemo(store.entries, digests, bodies.get),
                            readability.preload)
     for key, parsed in store.entries.items():
         if parsed.body is not None:  # parsed just now: keep the body apart

@@ -190,33 +190,41 @@ def content_files(root: Path) -> list[str]:
     return sorted(found, key=lambda p: p.split("/"))
 
 
+@dataclass(frozen=True)
+class ParseMemo:
+    """What earlier builds left for load_articles. `cache` maps a digest of (path, bytes,
+    topics, review interval) to the file parsed; it is read and filled, so an unchanged
+    file is not parsed again. `digests` may give the SHA-256 of files already read (then an
+    unchanged file is not even read), or PENDING for a file the input scan left to be
+    hashed here, where it is read anyway (its digest is then in the corpus's `hashed`). A
+    cached entry without its body gets it from `bodies` when first asked (or, if that lost
+    it, from the file)."""
+
+    cache: dict[str, Parsed] | None = None
+    digests: dict[str, str] | None = None
+    bodies: Callable[[str], str | None] | None = None
+
+
 def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
-                  cache: dict[str, Parsed] | None = None,
-                  digests: dict[str, str] | None = None,
-                  bodies: Callable[[str], str | None] | None = None,
+                  memo: ParseMemo | None = None,
                   meanwhile: Callable[[], object] | None = None) -> Corpus:
     """Every content/**/*.md file as an Article, sorted by slug; bad files are reported.
-
-    `cache` maps a digest of (path, bytes, topics, review interval) to the file parsed; it
-    is read and filled, so an unchanged file is not parsed again. `digests` may give the
-    SHA-256 of files already read (then an unchanged file is not even read), or PENDING for
-    a file the input scan left to be hashed here, where it is read anyway (its digest is
-    then in the corpus's `hashed`). A cached
-    entry without its body gets it from `bodies` when first asked (or, if that lost it,
-    from the file). `meanwhile` is done while worker processes parse, if they do."""
+    Files are looked up in `memo`, and parsed only when not found there (see ParseMemo).
+    `meanwhile` is done while worker processes parse, if they do."""
+    memo = memo or ParseMemo()  # (none: every file is read and parsed)
     run = _Run(config, today, problems, {t.slug for t in config.topics},
-               parse_settings(config), bodies)
+               parse_settings(config), memo.bodies)
     paths = content_files(config.root)
-    found = _found(run, paths, digests or {}, cache)
+    found = _found(run, paths, memo.digests or {}, memo.cache)
     # files not parsed before are read (if not read above), hashed (if their digest is not
     # known) and parsed across all cores when there are many
     todo = [i for i, entry in enumerate(found) if entry.hit is None]
     parsed = map_indexed(lambda j: _parse_fresh(run, found[todo[j]]), len(todo),
                          meanwhile=meanwhile)
     articles, used, hashed = _made(run, found, dict(zip(todo, parsed, strict=True)))
-    if cache is not None:
-        cache.clear()
-        cache.update(used)
+    if memo.cache is not None:
+        memo.cache.clear()
+        memo.cache.update(used)
     return _corpus(paths, articles, hashed)
 
 
