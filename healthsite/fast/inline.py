@@ -58,39 +58,50 @@ class SkippingInlineProcessor(InlineProcessor):
     def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
         patterns = list(self.inlinePatterns)
         if patterns != self._patterns:  # the first document, or patterns were registered
-            self._patterns = patterns
-            self._starts = [starts(p.getCompiledRegExp()) for p in patterns]
-            self._strings = tuple(sorted({s for some in self._starts if some for s in some}))
-            self._references = frozenset(i for i, p in enumerate(patterns)
-                                         if _only_references(p))
-            self._order = {}
+            self._learn(patterns)
         self._defined = bool(self.md.references)  # (the block parser has found them all)
         self.backslash = False  # whether a text of this document had one (see QuickUnescape)
         done: etree.Element = super().run(tree, ancestors)
         return done
 
+    def _learn(self, patterns: list[Pattern]) -> None:
+        """Read what each of `patterns` can begin with, and forget the orders worked out
+        for the patterns before."""
+        self._patterns = patterns
+        self._starts = [starts(p.getCompiledRegExp()) for p in patterns]
+        self._strings = tuple(sorted({s for some in self._starts if some for s in some}))
+        self._references = frozenset(i for i, p in enumerate(patterns) if _only_references(p))
+        self._order = {}
+
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802,N803 (the name it replaces)
         if isinstance(data, util.AtomicString):
             return cast(str, data)
-        if not self.backslash and "\\" in data:
+        if "\\" in data:
             self.backslash = True
+        apply = self._InlineProcessor__applyPattern
+        for i in self._order_for(data):
+            if i < patternIndex:
+                continue
+            pattern, matched, start = self._patterns[i], True, 0
+            while matched:  # (Python-Markdown's own loop: again after each match)
+                data, matched, start = apply(pattern, data, i, start)
+        return data
+
+    def _order_for(self, data: str) -> tuple[int, ...]:
+        """The indexes of the patterns that may match `data`, in order (worked out once for
+        each set of strings present and whether references are defined)."""
         present = frozenset(s for s in self._strings if s in data)
         order = self._order.get((present, self._defined))
         if order is None:
-            order = self._order[present, self._defined] = tuple(
-                i for i, some in enumerate(self._starts) if (some is None or some & present)
-                and (self._defined or i not in self._references))
-        apply = self._InlineProcessor__applyPattern
-        patterns = self._patterns
-        for i in order:
-            if i < patternIndex:
-                continue
-            start = 0
-            while True:
-                data, matched, start = apply(patterns[i], data, i, start)
-                if not matched:
-                    break
-        return data
+            order = self._order[present, self._defined] = self._may_match(present)
+        return order
+
+    def _may_match(self, present: frozenset[str]) -> tuple[int, ...]:
+        """The indexes of the patterns that may match a text holding just the strings
+        `present` of those they begin with."""
+        left_out = frozenset() if self._defined else self._references
+        return tuple(i for i, some in enumerate(self._starts)
+                     if (some is None or some & present) and i not in left_out)
 
 
 def _only_references(pattern: Pattern) -> bool:
