@@ -45,45 +45,65 @@ def _parsed(pattern: str | re.Pattern[str]) -> list[tuple[Any, Any]] | None:
 
 
 def _sequence(items: list[tuple[Any, Any]]) -> set[str] | None:
+    """Strings one of which every match of `items` begins with, or None: the run of
+    literals they begin with, else what their first item that consumes text begins with."""
     prefix = ""
+    # (a lookaround consumes nothing: before the literal run, the match begins with what
+    # follows it; after the run, the run is still required)
     for op, arg in items:
-        if op in _ZERO_WIDTH:
-            if prefix:
-                break  # a lookaround after the literal run: the run is still required
-            continue  # consumes nothing: the match begins with what follows
         if op is sre.LITERAL:
             prefix += chr(arg)
-            continue
-        if prefix:
+        elif prefix:
             break
-        return _item(op, arg)
+        elif op not in _ZERO_WIDTH:
+            return _item(op, arg)
     return {prefix} if prefix else None
 
 
 def _item(op: Any, arg: Any) -> set[str] | None:
+    """Strings one of which every match of one item (not a literal) begins with, or None."""
     if op is sre.IN:
-        chars: set[str] = set()
-        for kind, value in arg:
-            if kind is sre.LITERAL:
-                chars.add(chr(value))
-            elif kind is sre.RANGE and value[1] - value[0] < _MOST_CHARS:
-                chars.update(chr(c) for c in range(value[0], value[1] + 1))
-            else:
-                return None  # negated or large classes, categories (\w, \s)
-        return chars if len(chars) <= _MOST_CHARS else None
+        return _class_chars(arg)
     if op is sre.BRANCH:
-        found: set[str] = set()
-        for alternative in arg[1]:
-            some = _sequence(list(alternative))
-            if some is None:
-                return None
-            found |= some
-        return found
+        return _branch_starts(arg[1])
+    # a group, a repeat of at least once; None for any character, a negated literal, a back
+    # reference, an optional item… (nothing inside)
+    return _sequence(_inside(op, arg))
+
+
+def _class_chars(arg: Any) -> set[str] | None:
+    """The characters of a small character class, or None (negated or large classes,
+    categories such as \\w or \\s)."""
+    chars: set[str] = set()
+    for kind, value in arg:
+        if kind is sre.LITERAL:
+            chars.add(chr(value))
+        elif kind is sre.RANGE and value[1] - value[0] < _MOST_CHARS:
+            chars.update(chr(c) for c in range(value[0], value[1] + 1))
+        else:
+            return None
+    return chars if len(chars) <= _MOST_CHARS else None
+
+
+def _branch_starts(alternatives: Any) -> set[str] | None:
+    """Strings one of which every match of one of `alternatives` begins with, or None."""
+    found: set[str] = set()
+    for alternative in alternatives:
+        some = _sequence(list(alternative))
+        if some is None:
+            return None
+        found |= some
+    return found
+
+
+def _inside(op: Any, arg: Any) -> list[tuple[Any, Any]]:
+    """The items every match of a group, or of a repeat of at least once, is made of: none
+    for any other item."""
     if op in _GROUPS:
-        return _sequence(list(arg[-1]))
+        return list(arg[-1])
     if op in _REPEATS and arg[0] >= 1:
-        return _sequence(list(arg[2]))
-    return None  # any character, a negated literal, a back reference, an optional item…
+        return list(arg[2])
+    return []
 
 
 def required(pattern: str | re.Pattern[str]) -> tuple[frozenset[str], ...]:
@@ -112,20 +132,23 @@ def _needs(items: list[tuple[Any, Any]]) -> list[frozenset[str]]:
 
 def _needs_item(op: Any, arg: Any) -> list[frozenset[str]]:
     if op is sre.IN:
-        chars = _item(op, arg)
+        chars = _class_chars(arg)
         return [frozenset(chars)] if chars else []
-    if op is sre.BRANCH:  # one of each alternative's requirements
-        some: set[str] = set()
-        for alternative in arg[1]:
-            needs = _needs(list(alternative))
-            if not needs:
-                return []
-            some |= needs[0]
-        return [frozenset(some)]
-    if op in _GROUPS:
-        return _needs(list(arg[-1]))
-    if op in _REPEATS and arg[0] >= 1:
-        return _needs(list(arg[2]))
+    if op is sre.BRANCH:
+        return _branch_needs(arg[1])
     if op is sre.ASSERT:  # a lookaround that must succeed: what it looks at is in the text
         return _needs(list(arg[1]))
-    return []  # zero width, any character, a negated class, an optional item, a back reference
+    # a group, a repeat of at least once; nothing for a zero width item, any character, a
+    # negated class, an optional item, a back reference
+    return _needs(_inside(op, arg))
+
+
+def _branch_needs(alternatives: Any) -> list[frozenset[str]]:
+    """One of each alternative's first requirements (nothing when one has none)."""
+    some: set[str] = set()
+    for alternative in alternatives:
+        needs = _needs(list(alternative))
+        if not needs:
+            return []
+        some |= needs[0]
+    return [frozenset(some)]
