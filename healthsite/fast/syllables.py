@@ -34,6 +34,7 @@ from __future__ import annotations
 import collections
 import functools
 import re
+from bisect import bisect_left
 from typing import Any
 
 _SENTENCE = re.compile(r"\b[^.!?]+[.!?]*", re.UNICODE)
@@ -67,19 +68,26 @@ def _pyphen() -> Any:
 def _syllables(word: str) -> int:
     """textstat's syllable count (CMU dictionary, then Pyphen), once per distinct word."""
     n = _KNOWN.get(word)
-    if n is None and word.isascii() and word.isdigit():
-        n = 1  # textstat: not in the dictionary, and Pyphen never splits digits
-    if n is None:
-        n = _dictionary_count(word)
-        if n is None:  # not in the dictionary: Pyphen, as textstat asks it
-            if _PLAIN.fullmatch(word):  # (all the dictionary's plain words are known)
-                n = len(_pyphen().positions(word)) + 1
-            else:  # textstat's own clean-up would change it: textstat counts it
-                import textstat  # type: ignore[import-untyped]
-
-                n = int(textstat.syllable_count(word))
-        _KNOWN[word] = _NEW[word] = n
+    if n is not None:
+        return n
+    if word.isascii() and word.isdigit():
+        return 1  # textstat: not in the dictionary, and Pyphen never splits digits
+    n = _KNOWN[word] = _NEW[word] = _count(word)
     return n
+
+
+def _count(word: str) -> int:
+    """textstat's syllable count of a word not counted before (and not made of digits)."""
+    n = _dictionary_count(word)
+    if n is not None:
+        return n
+    # not in the dictionary: Pyphen, as textstat asks it
+    if _PLAIN.fullmatch(word):  # (all the dictionary's plain words are known)
+        return len(_pyphen().positions(word)) + 1
+    # textstat's own clean-up would change it: textstat counts it
+    import textstat  # type: ignore[import-untyped]
+
+    return int(textstat.syllable_count(word))
 
 
 # words that textstat looks up as they are: its own clean-up (punctuation but for contraction
@@ -161,15 +169,15 @@ def _sentences(text: str) -> int:
     tokens or more is therefore long unless it holds one of the text's tokens made only of
     punctuation, or its end is not followed by whitespace."""
     marks = [m.end() - 1 for m in _PUNCTUATION_RUN.finditer(text)]  # inside each token
-    end_of_text, i, short, sentences = len(text), 0, 0, 0
+    padded = text + " "  # (the end of the text counts as whitespace)
+    sentences = short = 0
     for m in _SENTENCE.finditer(text):
         sentences += 1
         start, end = m.span()
-        while i < len(marks) and marks[i] < start:
-            i += 1
-        if (i < len(marks) and marks[i] < end) or \
-                (end < end_of_text and not text[end].isspace()) or \
-                len(m.group().split(None, 3)) <= 2:
+        # perhaps short: it holds a punctuation token, is not followed by whitespace, or
+        # has fewer than three tokens
+        if bisect_left(marks, start) < bisect_left(marks, end) or not padded[end].isspace() \
+                or len(m.group().split(None, 3)) <= 2:
             short += _short(m.group())
     return max(1, sentences - short)
 
