@@ -25,6 +25,7 @@ ANY_ADDRESS = {"", "0.0.0.0", "::"}
 MAX_URL = 2048  # characters of path and query; the longest page address is far shorter
 CLIENT = "/livereload.js"  # livereload's client, served by its own handler
 OVERLAY_CSS = "/__preview__/overlay.css"  # no page can have this path (slugs have no _)
+PLAIN = "text/plain; charset=utf-8"
 
 
 def resolve(base: Path, url_path: str) -> Path | None:
@@ -117,43 +118,62 @@ OVERLAY_STYLE = (
 
 def make_app(preview: Preview, hosts: Hosts) -> Callable[..., Iterable[bytes]]:
     """A WSGI app serving the preview folder, with the overlay while a build is broken."""
-    plain = "text/plain; charset=utf-8"
-
-    def respond(environ: dict[str, Any]) -> tuple[str, str, bytes]:
-        host = environ.get("HTTP_HOST")
-        path = environ.get("PATH_INFO", "/")
-        if not hosts.allows_host(host):
-            return "421 Misdirected Request", plain, hosts.refusal().encode()
-        if len(path) + len(environ.get("QUERY_STRING", "")) > MAX_URL:
-            return "414 URI Too Long", plain, b"That address is too long.\n"
-        if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
-            return "405 Method Not Allowed", plain, b"Only GET and HEAD.\n"
-        if path == OVERLAY_CSS:
-            return "200 OK", "text/css; charset=utf-8", OVERLAY_STYLE
-        target = resolve(preview.dir, path)
-        body = _read(target) if target is not None else None
-        if target is None or body is None:  # (or removed by a rebuild since it was found)
-            status, ctype = "404 Not Found", "text/html; charset=utf-8"
-            body = _read(preview.dir / "404.html") or \
-                b"<html><head></head><body><h1>Not found</h1></body></html>"
-        else:
-            status = "200 OK"
-            ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-            if ctype.startswith("text/") or ctype.endswith(("javascript", "json", "xml")):
-                ctype += "; charset=utf-8"
-        if ctype.startswith("text/html"):
-            errors = [p for p in preview.problems if p.level.value == "error"]
-            body = _preview_html(body, errors, str(host), hosts.port)
-        return status, ctype, body
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        status, ctype, body = respond(environ)
+        status, ctype, body = _respond(preview, hosts, environ)
         start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(body))),
                                 ("Cache-Control", "no-store"),
                                 ("X-Content-Type-Options", "nosniff")])
         return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
 
     return app
+
+
+def _respond(preview: Preview, hosts: Hosts, environ: dict[str, Any]) -> tuple[str, str, bytes]:
+    """The status, content type and body that answer a request."""
+    refused = _refused(hosts, environ)
+    if refused is not None:
+        return refused
+    path = environ.get("PATH_INFO", "/")
+    if path == OVERLAY_CSS:
+        return "200 OK", "text/css; charset=utf-8", OVERLAY_STYLE
+    status, ctype, body = _file(preview.dir, path)
+    if ctype.startswith("text/html"):
+        errors = [p for p in preview.problems if p.level.value == "error"]
+        body = _preview_html(body, errors, str(environ.get("HTTP_HOST")), hosts.port)
+    return status, ctype, body
+
+
+def _refused(hosts: Hosts, environ: dict[str, Any]) -> tuple[str, str, bytes] | None:
+    """The answer to a request the preview does not serve (for another host, with too long
+    an address, or neither GET nor HEAD); None to one it serves."""
+    if not hosts.allows_host(environ.get("HTTP_HOST")):
+        return "421 Misdirected Request", PLAIN, hosts.refusal().encode()
+    if len(environ.get("PATH_INFO", "/")) + len(environ.get("QUERY_STRING", "")) > MAX_URL:
+        return "414 URI Too Long", PLAIN, b"That address is too long.\n"
+    if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
+        return "405 Method Not Allowed", PLAIN, b"Only GET and HEAD.\n"
+    return None
+
+
+def _file(folder: Path, path: str) -> tuple[str, str, bytes]:
+    """The status, content type and bytes of the file a URL path names in `folder`, or of
+    the site's 404 page."""
+    target = resolve(folder, path)
+    body = _read(target) if target is not None else None
+    if target is None or body is None:  # (or removed by a rebuild since it was found)
+        missing = _read(folder / "404.html") or \
+            b"<html><head></head><body><h1>Not found</h1></body></html>"
+        return "404 Not Found", "text/html; charset=utf-8", missing
+    return "200 OK", _content_type(target.name), body
+
+
+def _content_type(name: str) -> str:
+    """The Content-Type of a file by its name (with the charset for text)."""
+    ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if ctype.startswith("text/") or ctype.endswith(("javascript", "json", "xml")):
+        ctype += "; charset=utf-8"
+    return ctype
 
 
 def _read(path: Path) -> bytes | None:
