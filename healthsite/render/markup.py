@@ -18,7 +18,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as etree
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -76,6 +76,7 @@ _IMAGE_SRC = re.compile(r"!\[[ \t]*\]\(\s*<?([^)\s>]+)")
 _HEADING_SRC = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _BLOCKS = {"p", "ul", "ol"}
+_TEXT_BLOCKS = {"p", "li"}
 _CITATION_MARK = re.compile(r"\[\d+\]")
 _SKIP_TERMS = {"a", "code", "pre", "abbr", "h1", "h2", "h3", "h4", "h5", "h6", "script",
                "style", "sup"}
@@ -168,7 +169,18 @@ class _Doc:
         then each next one (the last again when there are no more); if there is none, where
         `key` itself is found. The body is searched once per pattern, however many
         problems there are (a search per problem made 20,000 of them take a minute)."""
-        at = group if start is None else start
+        table, used = self._table(pattern, group, group if start is None else start)
+        offsets = table.get(key)
+        if not offsets:
+            return self.find(key)
+        i = used.get(key, 0)
+        used[key] = i + 1
+        return self.body_pos(offsets[min(i, len(offsets) - 1)])
+
+    def _table(self, pattern: re.Pattern[str], group: int,
+               at: int) -> tuple[dict[str, list[int]], dict[str, int]]:
+        """The offsets (of group `at`) of `pattern`'s matches by the text of their `group`,
+        and how many of each `spot` has handed out: made on first use."""
         found = self._tables.get((pattern, group, at))
         if found is None:
             table: dict[str, list[int]] = defaultdict(list)
@@ -176,13 +188,7 @@ class _Doc:
                 if m.group(group) is not None:
                     table[m.group(group)].append(m.start(at))
             found = self._tables[(pattern, group, at)] = (table, {})
-        table, used = found
-        offsets = table.get(key)
-        if not offsets:
-            return self.find(key)
-        i = used.get(key, 0)
-        used[key] = i + 1
-        return self.body_pos(offsets[min(i, len(offsets) - 1)])
+        return found
 
     def find(self, needle: str) -> tuple[int, int]:
         """Where the literal `needle` occurs in the body (compared without regard to case):
@@ -195,6 +201,12 @@ class _Doc:
             last = m.start()
             self._cursors[needle] = (m.start() + 1, last)
         return self.body_pos(last) if last >= 0 else (self.article.body_line, 1)
+
+    def link_spot(self, href: str) -> tuple[int, int]:
+        """Where the link `href` is written: each next place the first times, the last
+        again when there are no more (the body's first line if it is not found)."""
+        spots = self.positions.get(href) or [(self.article.body_line, 1)]
+        return spots.pop(0) if len(spots) > 1 else spots[0]
 
 
 class Renderer:
@@ -209,12 +221,7 @@ class Renderer:
         self.urls = urls
         self.glossary = glossary
         self.glossary_url = glossary_url
-        names = sorted(((n, e) for e in glossary for n in (e.term, *e.also)),
-                       key=lambda ne: (-len(ne[0]), ne[0]))
-        self.term_of = {n.lower(): e for n, e in names}
-        self.term_re = re.compile(
-            r"(?<![\w-])(" + "|".join(re.escape(n) for n, _ in names) + r")(?![\w-])",
-            re.I) if names else None
+        self.term_of, self.term_re = _term_index(glossary)
         self.doc: _Doc | None = None
         # a service's value goes into the page as text (never as Markdown or HTML): its
         # placeholder becomes a token that the tree's text and attributes get the value for
@@ -256,6 +263,19 @@ class Renderer:
         return Rendered(body_html, toc, tuple(doc.links), frozenset(anchors),
                         frozenset(doc.care_kinds), text, frozenset(doc.citations),
                         tuple(doc.problems), readable.grade, readable.words)
+
+
+def _term_index(glossary: list[GlossaryEntry]) \
+        -> tuple[dict[str, GlossaryEntry], re.Pattern[str] | None]:
+    """Each glossary name's entry (lowercase), and an expression finding any of the names
+    (the longest first; None for no glossary)."""
+    names = sorted(((n, e) for e in glossary for n in (e.term, *e.also)),
+                   key=lambda ne: (-len(ne[0]), ne[0]))
+    term_of = {n.lower(): e for n, e in names}
+    if not names:
+        return term_of, None
+    return term_of, re.compile(
+        r"(?<![\w-])(" + "|".join(re.escape(n) for n, _ in names) + r")(?![\w-])", re.I)
 
 
 TOO_COMPLEX = "too-complex"
@@ -430,19 +450,30 @@ class _Values(_ForRenderer, Treeprocessor):
             return html.escape(text(m))
 
         for el in root.iter():
-            if el.text and "\ue000" in el.text:
-                el.text = type(el.text)(_TOKEN.sub(text, el.text))  # (AtomicString stays so)
-            if el.tail and "\ue000" in el.tail:
-                el.tail = type(el.tail)(_TOKEN.sub(text, el.tail))
+            el.text = _valued(el.text, text)
+            el.tail = _valued(el.tail, text)
             for name, value in el.attrib.items():
                 if "\ue000" in value:
                     el.set(name, _TOKEN.sub(text, value))
         # raw HTML is escaped as a whole later with raw_html: escape
-        raw = text if self.r.raw_html == "escape" else escaped
-        blocks = self.md.htmlStash.rawHtmlBlocks
-        for i, block in enumerate(blocks):
-            if isinstance(block, str) and "\ue000" in block:
-                blocks[i] = _TOKEN.sub(raw, block)
+        _raw_valued(self.md.htmlStash.rawHtmlBlocks,
+                    text if self.r.raw_html == "escape" else escaped)
+
+
+def _valued(text: str | None, value: Callable[[re.Match[str]], str]) -> str | None:
+    """`text` with `value`'s text in place of each token in it (an AtomicString stays
+    one)."""
+    if not text or "\ue000" not in text:
+        return text
+    return type(text)(_TOKEN.sub(value, text))
+
+
+def _raw_valued(blocks: list[str | etree.Element],
+                value: Callable[[re.Match[str]], str]) -> None:
+    """The stash's raw HTML blocks with `value`'s text in place of their tokens."""
+    for i, block in enumerate(blocks):
+        if isinstance(block, str) and "\ue000" in block:
+            blocks[i] = _TOKEN.sub(value, block)
 
 
 class _AttrList(_ForRenderer, AttrListTreeprocessor):
@@ -456,27 +487,35 @@ class _AttrList(_ForRenderer, AttrListTreeprocessor):
                      strict: bool = False) -> str:
         before = dict(elem.attrib)
         remainder: str = super().assign_attrs(elem, attrs_string, strict=strict)
-        doc = self.doc
         for name, value in list(elem.attrib.items()):
-            if name in before and before[name] == value:
-                continue
-            if not allowed_attribute(elem.tag, name, value or ""):
-                del elem.attrib[name]
-                doc.warn("unsafe-attribute", f"the attribute '{name[:40]}' of <{elem.tag}> "
-                         "was removed", doc.find(name),
-                         "attribute lists may set ids, classes, titles and sizes only")
-            elif name == "id" and (reserved_id(value) or value in doc.ids):
-                del elem.attrib[name]
-                twice = value in doc.ids
-                written = "#" + value if ("#" + value) in doc.body else "id="
-                if twice and written not in doc.found:
-                    doc.find(written)  # (the first is the one kept)
-                doc.warn("unsafe-attribute", f"the id '{value[:40]}' was removed: " + (
-                    "another element has it" if twice else "the page itself uses it"),
-                    doc.find(written), "choose another id")
-            elif name == "id":
-                doc.ids.add(value)
+            if name not in before or before[name] != value:
+                self._vet(elem, name, value)
         return remainder
+
+    def _vet(self, elem: etree.Element, name: str, value: str) -> None:
+        """Remove an attribute the list set, with a warning, if it may not be set."""
+        doc = self.doc
+        if not allowed_attribute(elem.tag, name, value or ""):
+            del elem.attrib[name]
+            doc.warn("unsafe-attribute", f"the attribute '{name[:40]}' of <{elem.tag}> "
+                     "was removed", doc.find(name),
+                     "attribute lists may set ids, classes, titles and sizes only")
+        elif name == "id" and (reserved_id(value) or value in doc.ids):
+            del elem.attrib[name]
+            self._id_taken(value)
+        elif name == "id":
+            doc.ids.add(value)
+
+    def _id_taken(self, value: str) -> None:
+        """The warning for an id the page or another element has."""
+        doc = self.doc
+        twice = value in doc.ids
+        written = "#" + value if ("#" + value) in doc.body else "id="
+        if twice and written not in doc.found:
+            doc.find(written)  # (the first is the one kept)
+        doc.warn("unsafe-attribute", f"the id '{value[:40]}' was removed: " + (
+            "another element has it" if twice else "the page itself uses it"),
+            doc.find(written), "choose another id")
 
 
 class _Citation(_ForRenderer, InlineProcessor):
@@ -505,6 +544,10 @@ class _Citation(_ForRenderer, InlineProcessor):
 
 
 class _CareCards(_ForRenderer, Treeprocessor):
+    """Admonitions (`!!! kind "Heading"`) made care cards, their heading one level below
+    the heading before them; an unknown kind, an empty card and a line not read as a card
+    are errors."""
+
     def run(self, root: etree.Element) -> None:
         doc = self.doc
         level = 1
@@ -513,95 +556,113 @@ class _CareCards(_ForRenderer, Treeprocessor):
                 level = int(el.tag[1])
             elif el.tag == "div" and "admonition" in el.get("class", "").split():
                 self._card(el, doc, min(level + 1, 6))
-            elif el.tag == "p" and (el.text or "").startswith("!!!"):
-                # a card line Python-Markdown did not read as one: its advice would be lost
-                kind = (el.text or "")[3:].split(maxsplit=1)[:1]
-                doc.error("bad-care-card", "this line is not read as a care card: it would "
-                          "be published as text", *doc.spot(_CARD_SRC, kind[0] if kind else "",
-                                                            1, 0),
-                          'write !!! kind "Heading" with straight double quotes and nothing '
-                          "after it, then the card's lines indented four spaces")
+            elif el.tag == "p":
+                _not_a_card(el, doc)
 
     def _card(self, el: etree.Element, doc: _Doc, level: int) -> None:
-        kinds = [c for c in el.get("class", "").split() if c != "admonition"]
-        kind = kinds[0] if kinds else ""
-        if kind not in CARE_KINDS:
-            doc.error("bad-care-card", f"unknown care card '{kind}'",
-                      *doc.spot(_CARD_SRC, kind, 1, 0),
-                      did_you_mean(kind, CARE_KINDS) or f"use one of: {', '.join(CARE_KINDS)}")
+        kind = _card_kind(el, doc)
+        if kind is None:
             return
         doc.care_kinds.add(kind)
-        hidden, default = CARE_KINDS[kind]
-        title_el = next((c for c in el if c.get("class") == "admonition-title"), None)
-        title = title_el.text if title_el is not None and title_el.text else ""
-        if title_el is not None:
-            el.remove(title_el)
-        if not title or title.lower() == kind.replace("-", " "):
-            title = default.format(**self.r.services)
+        title = self._title(el, kind)
         body = list(el)
         if not body:
             doc.error("bad-care-card", f"the {kind} card is empty", *doc.spot(_CARD_SRC, kind,
                                                                               1, 0),
                       "indent the card's lines four spaces under its !!! line")
-        el.clear()
-        el.set("class", f"care-card care-card--{kind}")
-        head = etree.SubElement(el, "div", {"class": "care-card__heading-container"})
-        h = etree.SubElement(head, f"h{level}", {"class": "care-card__heading"})
-        span = etree.SubElement(h, "span", {"class": "visually-hidden"})
-        span.text = hidden
-        span.tail = title
-        content = etree.SubElement(el, "div", {"class": "care-card__content"})
-        content.extend(body)
+        content = _remade(el, kind, level, title, body)
         if kind == "emergency":
-            for a in content.iter("a"):
-                href = a.get("href", "")
-                if not href.startswith("tel:"):
-                    doc.error("care-card-link", f"a link to '{href}' inside an emergency card",
-                              *doc.spot(_INLINE_SRC, href, 1),
-                              "an emergency card only says where to get help now; "
-                              "move the link out of the card")
+            _phone_links_only(content, doc)
+
+    def _title(self, el: etree.Element, kind: str) -> str:
+        """The card's heading, its title element taken out: the kind's own heading when
+        none is given, or when the title only names the kind."""
+        title_el = next((c for c in el if c.get("class") == "admonition-title"), None)
+        title = ""
+        if title_el is not None:
+            title = title_el.text or ""
+            el.remove(title_el)
+        if not title or title.lower() == kind.replace("-", " "):
+            return CARE_KINDS[kind][1].format(**self.r.services)
+        return title
+
+
+def _not_a_card(el: etree.Element, doc: _Doc) -> None:
+    """A paragraph that is a card line Python-Markdown did not read as one is an error: its
+    advice would be lost."""
+    if not (el.text or "").startswith("!!!"):
+        return
+    kind = (el.text or "")[3:].split(maxsplit=1)[:1]
+    doc.error("bad-care-card", "this line is not read as a care card: it would be published "
+              "as text", *doc.spot(_CARD_SRC, kind[0] if kind else "", 1, 0),
+              'write !!! kind "Heading" with straight double quotes and nothing after it, '
+              "then the card's lines indented four spaces")
+
+
+def _card_kind(el: etree.Element, doc: _Doc) -> str | None:
+    """An admonition's kind; None, with an error, for one that is not a care card's."""
+    kinds = [c for c in el.get("class", "").split() if c != "admonition"]
+    kind = kinds[0] if kinds else ""
+    if kind not in CARE_KINDS:
+        doc.error("bad-care-card", f"unknown care card '{kind}'",
+                  *doc.spot(_CARD_SRC, kind, 1, 0),
+                  did_you_mean(kind, CARE_KINDS) or f"use one of: {', '.join(CARE_KINDS)}")
+        return None
+    return kind
+
+
+def _remade(el: etree.Element, kind: str, level: int, title: str,
+            body: list[etree.Element]) -> etree.Element:
+    """The admonition `el` rebuilt as a care card around `body`; its content element."""
+    el.clear()
+    el.set("class", f"care-card care-card--{kind}")
+    head = etree.SubElement(el, "div", {"class": "care-card__heading-container"})
+    h = etree.SubElement(head, f"h{level}", {"class": "care-card__heading"})
+    span = etree.SubElement(h, "span", {"class": "visually-hidden"})
+    span.text = CARE_KINDS[kind][0]
+    span.tail = title
+    content = etree.SubElement(el, "div", {"class": "care-card__content"})
+    content.extend(body)
+    return content
+
+
+def _phone_links_only(content: etree.Element, doc: _Doc) -> None:
+    """An emergency card's links other than phone numbers are errors."""
+    for a in content.iter("a"):
+        href = a.get("href", "")
+        if not href.startswith("tel:"):
+            doc.error("care-card-link", f"a link to '{href}' inside an emergency card",
+                      *doc.spot(_INLINE_SRC, href, 1),
+                      "an emergency card only says where to get help now; "
+                      "move the link out of the card")
 
 
 class _Links(_ForRenderer, Treeprocessor):
+    """Addresses made safe (unsafe ones removed), images checked (from this site, with alt
+    text), and links to Markdown files recorded and made links to their pages."""
+
     def run(self, root: etree.Element) -> None:
         doc = self.doc
-        ids: set[str] | None = None
+        backrefs: list[etree.Element] = []
         for el in root.iter():
             written = el.get("src", "")  # (as the body has it, to find it by)
-            for attr in ("href", "src"):
-                url = el.get(attr)
-                if url is None:
-                    continue
-                if not safe_url(url):
-                    del el.attrib[attr]
-                    doc.warn("raw-html", f"unsafe address removed: '{url[:40]}'",
-                             doc.spot(_INLINE_SRC, url, 1), "link only to web pages")
-                elif as_read(url) != url:  # what the browser reads is what is checked
-                    el.set(attr, as_read(url))
+            _safe_addresses(el, doc)
             if el.get("class") == "footnote-backref":  # Python-Markdown's, to its reference
-                ids = ids if ids is not None else {e.get("id", "") for e in root.iter()}
-                if el.get("href", "")[1:] not in ids:  # a footnote no text refers to
-                    el.attrib.pop("href", None)
-                continue
-            if el.tag == "img" and elsewhere(el.get("src", "")):
-                url = el.attrib.pop("src")  # (reported here, at its line, not on the page)
-                doc.error("external-resource", f"loads '{url[:80]}' from another site",
-                          *doc.spot(_INLINE_SRC, written, 1), ELSEWHERE_HINT)
-            if el.tag == "img" and not (el.get("alt") or "").strip():
-                doc.error("image-alt", "an image without alt text",
-                          *doc.spot(_IMAGE_SRC, el.get("src", ""), 1),
-                          "describe the image: ![what it shows](file.png)")
-            if el.tag == "a" and el.get("href"):
+                backrefs.append(el)
+            elif el.tag == "img":
+                _check_image(el, written, doc)
+            elif el.tag == "a" and el.get("href"):
                 el.set("href", self._resolve(el.get("href", ""), doc))
+        if backrefs:
+            _unlink_unreferenced(backrefs, root)
 
     def _resolve(self, href: str, doc: _Doc) -> str:
-        if re.match(r"^[a-z][a-z0-9+.-]*:|^//", href, re.I) or href.startswith("/"):
-            return href
+        """A link's address, to a page where it was to a Markdown file; each link to a
+        Markdown file or to this page is recorded."""
         path, _, anchor = href.partition("#")
-        if path and not path.endswith(".md"):
+        if not _to_markdown(href, path):
             return href
-        spots = doc.positions.get(href) or [(doc.article.body_line, 1)]
-        line, col = spots.pop(0) if len(spots) > 1 else spots[0]
+        line, col = doc.link_spot(href)
         if not path:
             doc.links.append(Link(None, anchor, line, col, href))
             return href
@@ -611,6 +672,51 @@ class _Links(_ForRenderer, Treeprocessor):
         if found is None:
             return href  # reported by the graph stage with a suggestion
         return found + (f"#{anchor}" if anchor else "")
+
+
+def _unlink_unreferenced(backrefs: list[etree.Element], root: etree.Element) -> None:
+    """Footnotes' links back to a reference that no text has (a footnote no text refers
+    to) lose their address."""
+    ids = {e.get("id", "") for e in root.iter()}
+    for el in backrefs:
+        if el.get("href", "")[1:] not in ids:
+            el.attrib.pop("href", None)
+
+
+def _to_markdown(href: str, path: str) -> bool:
+    """Whether a link (whose part before any "#" is `path`) is to a Markdown file or within
+    this page: relative, with no scheme, and no path or one ending in ".md"."""
+    if re.match(r"^[a-z][a-z0-9+.-]*:|^//", href, re.I) or href.startswith("/"):
+        return False
+    return not path or path.endswith(".md")
+
+
+def _safe_addresses(el: etree.Element, doc: _Doc) -> None:
+    """An element's href and src as the browser reads them; an unsafe one removed, with a
+    warning."""
+    for attr in ("href", "src"):
+        url = el.get(attr)
+        if url is None:
+            continue
+        if not safe_url(url):
+            del el.attrib[attr]
+            doc.warn("raw-html", f"unsafe address removed: '{url[:40]}'",
+                     doc.spot(_INLINE_SRC, url, 1), "link only to web pages")
+        elif as_read(url) != url:  # what the browser reads is what is checked
+            el.set(attr, as_read(url))
+
+
+def _check_image(el: etree.Element, written: str, doc: _Doc) -> None:
+    """An image from another site loses its address, and one without alt text is an error
+    (`written`: its address as the body has it)."""
+    if elsewhere(el.get("src", "")):
+        url = el.attrib.pop("src")  # (reported here, at its line, not on the page)
+        doc.error("external-resource", f"loads '{url[:80]}' from another site",
+                  *doc.spot(_INLINE_SRC, written, 1), ELSEWHERE_HINT)
+    if not (el.get("alt") or "").strip():
+        doc.error("image-alt", "an image without alt text",
+                  *doc.spot(_IMAGE_SRC, el.get("src", ""), 1),
+                  "describe the image: ![what it shows](file.png)")
 
 
 class _Terms(_ForRenderer, Treeprocessor):
@@ -665,13 +771,10 @@ class _Record(_ForRenderer, Treeprocessor):
                 doc.anchors.add(el.get("id", ""))
             if tag in _HEADINGS:
                 previous = self._heading(el, previous, doc)
-            elif (tag == "p" or tag == "li") and not any(c.tag in _BLOCKS for c in el):
-                # whitespace runs as one space (str.split and re's \s agree on whitespace)
-                text = " ".join("".join(el.itertext()).split())
-                if "[" in text:
-                    text = _CITATION_MARK.sub("", text).strip()
-                if text:
-                    doc.blocks.append(text if text[-1] in ".!?:;" else text + ".")
+            elif tag in _TEXT_BLOCKS:
+                sentence = _sentence(el)
+                if sentence:
+                    doc.blocks.append(sentence)
 
     def _heading(self, el: etree.Element, previous: int, doc: _Doc) -> int:
         level = int(el.tag[1])
@@ -687,3 +790,17 @@ class _Record(_ForRenderer, Treeprocessor):
                       *doc.spot(_HEADING_SRC, text, 2, 0),
                       f"use {'#' * (previous + 1)} for this heading")
         return level
+
+
+def _sentence(el: etree.Element) -> str:
+    """A paragraph's or list item's text for readability, ended as a sentence: "" for none,
+    or when it holds paragraphs or lists of its own (their text is counted there)."""
+    if any(c.tag in _BLOCKS for c in el):
+        return ""
+    # whitespace runs as one space (str.split and re's \s agree on whitespace)
+    text = " ".join("".join(el.itertext()).split())
+    if "[" in text:
+        text = _CITATION_MARK.sub("", text).strip()
+    if not text:
+        return ""
+    return text if text[-1] in ".!?:;" else text + "."
