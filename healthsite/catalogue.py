@@ -59,6 +59,9 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "unsafe-attribute": (W, "an attribute list that set an unsafe attribute or a reserved or "
                          "repeated id (removed)"),
     "summary-length": (W, "a summary too long for search results"),
+    "source-dead": (W, "a source's url that does not answer, or answers with an error "
+                    "(check --external)"),
+    "source-redirected": (W, "a source's url that has moved permanently (check --external)"),
 }
 
 LEVEL_NAMES = {"error": E, "warning": W, "off": None}

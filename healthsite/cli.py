@@ -1,4 +1,5 @@
-"""The command line: `python build.py [build|check|serve|new]`. One function per verb."""
+"""The command line: `healthsite [build|check|serve|new|init|reference]` (or `python build.py
+...`). One function per verb."""
 
 from __future__ import annotations
 
@@ -30,12 +31,15 @@ from .pipeline import (
 from .render import limits
 from .report import build_report, github_lines, problems_json, text_lines
 
-VERBS = ("build", "check", "serve", "new")
+VERBS = ("build", "check", "serve", "new", "init", "reference")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 ok, 1 problems, 2 usage)."""
+    """Run the command line; return the exit code (0 ok, 1 problems, 2 usage). With no verb
+    (only options, or nothing) it builds."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and not args_list[0].startswith("-") and args_list[0] not in VERBS:
+        return _unknown_command(args_list[0])
     if not args_list or args_list[0] not in (*VERBS, "-h", "--help"):
         args_list.insert(0, "build")
     parser = _parser()
@@ -44,6 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:
         return 0 if e.code == 0 else 2
     return int(args.func(args))
+
+
+def _unknown_command(word: str) -> int:
+    hint = did_you_mean(word, VERBS) or f"the commands are {', '.join(VERBS)}"
+    print(f"healthsite: error: unknown command '{word[:40]}' ({hint})", file=sys.stderr)
+    return 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
                             "articles only, in full) and why no quicker one could be taken")
         if name == "build":
             s.add_argument("--out", type=Path, help="output folder (default from site.yaml)")
+        else:
+            s.add_argument("--external", action="store_true",
+                           help="also ask every source's url whether it still answers "
+                                "(warnings: source-dead, source-redirected)")
+            s.add_argument("--timeout", type=_seconds, default=10.0,
+                           help="seconds to wait for each url with --external (default 10)")
         s.set_defaults(func=func)
     s = sub.add_parser("serve", help="preview the site with live reload")
     s.add_argument("--port", type=_port, default=8000, help="1-65535 (default 8000)")
@@ -78,7 +94,23 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--topics", default="", help="comma-separated topic slugs from site.yaml")
     s.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
     s.set_defaults(func=cmd_new)
+    s = sub.add_parser("init", help="start a new site in a new folder")
+    s.add_argument("folder", type=Path, help="the new site's folder (new or empty)")
+    s.add_argument("--title", help="the site's name (default: from the folder's name)")
+    s.set_defaults(func=cmd_init)
+    s = sub.add_parser("reference", help="print every setting of site.yaml and front matter")
+    s.set_defaults(func=cmd_reference)
     return p
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 600:
+        raise argparse.ArgumentTypeError(f"'{text[:20]}' is not a number of seconds (0-600)")
+    return value
 
 
 def _port(text: str) -> int:
@@ -133,6 +165,30 @@ def cmd_new(args: argparse.Namespace) -> int:
     path.write_text(new_article(args.title, topics, today()), encoding="utf-8")
     print(f"Created {path.relative_to(root)}. Fill in the summary, sources and text, then run "
           "'python build.py check'.")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write a new site that builds at once: `healthsite init DIR`."""
+    from .start import InitError, init_site
+
+    try:
+        written = init_site(args.folder, args.title)
+    except (InitError, OSError) as e:
+        print(f"healthsite init: {e}", file=sys.stderr)
+        return 2 if isinstance(e, InitError) else 1
+    print(f"Created a site in {args.folder} ({len(written)} files). Next:\n"
+          f"  cd {args.folder}\n  healthsite serve          # preview it as you edit\n"
+          f"  healthsite build --strict # build it into _site/\n"
+          "Then replace the text in bold square brackets, and the sample articles.")
+    return 0
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    """Print the settings reference (Markdown)."""
+    from .reference import reference
+
+    sys.stdout.write(reference())
     return 0
 
 
@@ -192,6 +248,11 @@ def _run(args: argparse.Namespace, write: bool) -> int:
     held_back = write and unwritable is not None
     write = write and not held_back
     result = _build(args, write)
+    if getattr(args, "external", False):
+        from .check.external import check_external
+
+        check_external(args.root.resolve(), result.problems, timeout=args.timeout,
+                       use_cache=args.cache)
     if args.explain:
         explain(result)
     failed = strict_failed(result, args.strict)
