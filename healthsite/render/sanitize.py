@@ -85,13 +85,16 @@ def allowed_attribute(tag: str, name: str, value: str) -> bool:
 
 
 def _filter(away: list[str] | None, tag: str, name: str, value: str) -> str | None:
-    if name == "id" and reserved_id(value):
+    """nh3's attribute filter: an attribute's value as kept, or None to drop it (see
+    `clean`)."""
+    if name == "id":
+        return None if reserved_id(value) else value
+    if name not in ("href", "src"):
+        return value
+    value = as_read(value)
+    if away is not None and (tag, name) == ("img", "src") and elsewhere(value):
+        away.append(value)
         return None
-    if name in ("href", "src"):
-        value = as_read(value)
-        if away is not None and tag == "img" and name == "src" and elsewhere(value):
-            away.append(value)
-            return None
     return value
 
 
@@ -118,13 +121,19 @@ def _inventory(html: str) -> Counter[tuple[str, str]] | None:
     for tag in soup.find_all(True):
         found[(tag.name, "")] += 1
         for attr, value in tag.attrs.items():
-            text = value if isinstance(value, str) else " ".join(value)
-            if attr == "style":
-                text = "".join(text.lower().split()).rstrip(";")
-            elif attr in ("href", "src"):
-                text = as_read(text)  # (the sanitiser writes it so: not a removal)
-            found[(tag.name, f"{attr}={text}")] += 1
+            found[(tag.name, f"{attr}={_as_written(attr, value)}")] += 1
     return found
+
+
+def _as_written(attr: str, value: str | list[str]) -> str:
+    """An attribute's value as the sanitiser writes it (a change it makes is no removal):
+    a style without blanks, an address as read (a class's list of names joined again)."""
+    text = value if isinstance(value, str) else " ".join(value)
+    if attr == "style":
+        return "".join(text.lower().split()).rstrip(";")
+    if attr in ("href", "src"):
+        return as_read(text)
+    return text
 
 
 def removed(before: str, after: str, away: Collection[str] = ()) -> list[tuple[str, str]]:
@@ -133,15 +142,21 @@ def removed(before: str, after: str, away: Collection[str] = ()) -> list[tuple[s
     found, left = _inventory(before), _inventory(after)
     if found is None or left is None:  # (such as "<![": the sanitiser removes it)
         return [("markup that is not valid HTML", "<!" if "<!" in before else "<")]
-    gone = found - left - Counter({("img", f"src={url}"): 1 for url in away})
+    return _reported(found - left - Counter({("img", f"src={url}"): 1 for url in away}))
+
+
+def _reported(gone: Counter[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The elements and attributes `gone`, described, in order; an element's attributes
+    are not reported when the element itself is."""
     gone_tags = {tag for tag, attr in gone if not attr}
-    out = []
-    for (tag, attr), _ in sorted(gone.items()):
-        if attr and tag in gone_tags:
-            continue
-        if attr:
-            name = attr.split("=", 1)[0]
-            out.append((f"the {name} attribute of <{tag}>", f"{name}="))
-        else:
-            out.append((f"<{tag}>", f"<{tag}"))
-    return out
+    return [_described(tag, attr) for tag, attr in sorted(gone)
+            if not attr or tag not in gone_tags]
+
+
+def _described(tag: str, attr: str) -> tuple[str, str]:
+    """A removed element (no `attr`) or attribute ("name=value"): what it was, and text to
+    find it by."""
+    if not attr:
+        return f"<{tag}>", f"<{tag}"
+    name = attr.split("=", 1)[0]
+    return f"the {name} attribute of <{tag}>", f"{name}="
