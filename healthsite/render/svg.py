@@ -50,84 +50,7 @@ Found = tuple[str, int, int]  # message, line, column
 
 def svg_problem(data: bytes) -> Found | None:
     """Why the SVG file `data` must not be published, and where; None when it may be."""
-    parser = expat.ParserCreate(namespace_separator=_SEP)
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    open_elements: list[str] = []  # local names
-    style: list[str] = []  # the text of the <style> element being read
-    style_at = [0, 0]  # where that text starts
-
-    def refuse(message: str) -> None:
-        # (where the event began: once the exception is out, expat has moved on)
-        raise _Refused(message, parser.CurrentLineNumber, parser.CurrentColumnNumber + 1)
-
-    def doctype(name: str, system: str | None, public: str | None, internal: bool) -> None:
-        if internal:
-            refuse("a DOCTYPE with declarations (entities, attribute defaults)")
-
-    def entity(*_: object) -> None:
-        refuse("an entity declaration")
-
-    def external(*_: str | None) -> int:
-        refuse("an external entity")
-        return 0
-
-    def instruction(target: str, text: str) -> None:
-        if target.lower() == "xml-stylesheet":
-            refuse("a stylesheet processing instruction (<?xml-stylesheet?>)")
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        ns, _, local = name.rpartition(_SEP)
-        if not open_elements and (local != "svg" or ns not in ("", SVG_NS)):
-            refuse(f"the root element is <{local}>, not <svg>")
-        open_elements.append(local)
-        if ns == XHTML_NS:
-            refuse(f"an HTML element <{local}>")
-        if local.lower() in ACTIVE:
-            refuse(f"a <{local}> element")
-        for key, value in attrs.items():
-            attr_ns, _, attr = key.rpartition(_SEP)
-            plain = _IGNORED.sub("", value).lower()
-            if attr.lower().startswith("on"):
-                refuse(f"an event handler attribute ({attr}=)")
-            if attr_ns == XML_NS and attr == "base":
-                refuse("an xml:base attribute")
-            if _SCRIPTING.search(plain):
-                refuse(f"a script or document address in {attr}= ('{plain[:40]}')")
-            if attr.lower() in _LOADS and local != "a" and _away(plain) or \
-                    attr.lower() in _SETS and any(map(_away, plain.split(";"))):
-                refuse(f"a file loaded from another site ({attr}='{plain[:60]}')")
-            if attr.lower() == "style":
-                css(value, parser.CurrentLineNumber, parser.CurrentColumnNumber + 1)
-
-    def css(value: str, line: int, col: int) -> None:
-        for m in _CSS_URL.finditer(value):
-            target = _IGNORED.sub("", m.group(1) or m.group(2) or "").lower()
-            if m.group(2) is not None or _away(target):
-                lines = value.count("\n", 0, m.start())
-                where = (line + lines, m.start() - value.rfind("\n", 0, m.start())) if lines \
-                    else (line, col + m.start())
-                raise _Refused(f"a style that loads '{target[:60]}'" if target else
-                               "a CSS @import", *where)
-
-    def end(name: str) -> None:
-        if open_elements.pop() == "style":
-            css("".join(style), *style_at)
-            style.clear()
-
-    def characters(data: str) -> None:
-        if open_elements and open_elements[-1] == "style":
-            if not style:
-                style_at[:] = parser.CurrentLineNumber, parser.CurrentColumnNumber + 1
-            style.append(data)
-
-    parser.StartDoctypeDeclHandler = doctype
-    parser.EntityDeclHandler = entity
-    parser.UnparsedEntityDeclHandler = entity
-    parser.ProcessingInstructionHandler = instruction
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = characters
-    parser.ExternalEntityRefHandler = external
+    parser = _Reader().parser
     try:
         parser.Parse(data, True)
     except _Refused as e:
@@ -136,6 +59,115 @@ def svg_problem(data: bytes) -> Found | None:
         return (f"not a well-formed SVG file: {expat.errors.messages[e.code]}", e.lineno,
                 e.offset + 1)
     return None
+
+
+class _Reader:
+    """An expat parser whose handlers raise `_Refused` at the first thing refused, and
+    what they keep track of on the way."""
+
+    def __init__(self) -> None:
+        parser = self.parser = expat.ParserCreate(namespace_separator=_SEP)
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        self.open_elements: list[str] = []  # local names
+        self.style: list[str] = []  # the text of the <style> element being read
+        self.style_at = (0, 0)  # where that text starts
+        parser.StartDoctypeDeclHandler = self.doctype
+        parser.EntityDeclHandler = self.entity
+        parser.UnparsedEntityDeclHandler = self.entity
+        parser.ProcessingInstructionHandler = self.instruction
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.characters
+        parser.ExternalEntityRefHandler = self.external
+
+    def here(self) -> tuple[int, int]:
+        """Where the event being handled began (once an exception is out, expat has moved
+        on)."""
+        return self.parser.CurrentLineNumber, self.parser.CurrentColumnNumber + 1
+
+    def refuse(self, message: str) -> None:
+        raise _Refused(message, *self.here())
+
+    def doctype(self, name: str, system: str | None, public: str | None,
+                internal: bool) -> None:
+        if internal:
+            self.refuse("a DOCTYPE with declarations (entities, attribute defaults)")
+
+    def entity(self, *_: object) -> None:
+        self.refuse("an entity declaration")
+
+    def external(self, *_: str | None) -> int:
+        self.refuse("an external entity")
+        return 0
+
+    def instruction(self, target: str, text: str) -> None:
+        if target.lower() == "xml-stylesheet":
+            self.refuse("a stylesheet processing instruction (<?xml-stylesheet?>)")
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        ns, _, local = name.rpartition(_SEP)
+        if not self.open_elements and (local != "svg" or ns not in ("", SVG_NS)):
+            self.refuse(f"the root element is <{local}>, not <svg>")
+        self.open_elements.append(local)
+        if ns == XHTML_NS:
+            self.refuse(f"an HTML element <{local}>")
+        if local.lower() in ACTIVE:
+            self.refuse(f"a <{local}> element")
+        for key, value in attrs.items():
+            self.attribute(local, key, value)
+
+    def attribute(self, local: str, key: str, value: str) -> None:
+        """Refuse an attribute `key` (namespace and name) of the element `local` that
+        runs script, or loads a file from elsewhere."""
+        attr_ns, _, attr = key.rpartition(_SEP)
+        plain = _IGNORED.sub("", value).lower()
+        if attr.lower().startswith("on"):
+            self.refuse(f"an event handler attribute ({attr}=)")
+        if attr_ns == XML_NS and attr == "base":
+            self.refuse("an xml:base attribute")
+        if _SCRIPTING.search(plain):
+            self.refuse(f"a script or document address in {attr}= ('{plain[:40]}')")
+        if _loads_away(local, attr.lower(), plain):
+            self.refuse(f"a file loaded from another site ({attr}='{plain[:60]}')")
+        if attr.lower() == "style":
+            _css(value, *self.here())
+
+    def end(self, name: str) -> None:
+        if self.open_elements.pop() == "style":
+            _css("".join(self.style), *self.style_at)
+            self.style.clear()
+
+    def characters(self, data: str) -> None:
+        if self.open_elements and self.open_elements[-1] == "style":
+            if not self.style:
+                self.style_at = self.here()
+            self.style.append(data)
+
+
+def _loads_away(local: str, attr: str, plain: str) -> bool:
+    """Whether the attribute `attr` (lowercase) of the element `local` loads a file from
+    another site: an address the browser loads (but a link's), or one an animation sets."""
+    if attr in _LOADS and local != "a":
+        return _away(plain)
+    return attr in _SETS and any(map(_away, plain.split(";")))
+
+
+def _css(value: str, line: int, col: int) -> None:
+    """Refuse CSS (starting at `line`, `col`) that imports a stylesheet or loads a file from
+    another site."""
+    for m in _CSS_URL.finditer(value):
+        target = _IGNORED.sub("", m.group(1) or m.group(2) or "").lower()
+        if m.group(2) is not None or _away(target):
+            raise _Refused(f"a style that loads '{target[:60]}'" if target else
+                           "a CSS @import", *_within(value, m.start(), line, col))
+
+
+def _within(text: str, offset: int, line: int, col: int) -> tuple[int, int]:
+    """The line and column of `offset` into `text`, which starts at `line`, `col`."""
+    lines = text.count("\n", 0, offset)
+    if not lines:
+        return line, col + offset
+    return line + lines, offset - text.rfind("\n", 0, offset)
 
 
 def _away(address: str) -> bool:
