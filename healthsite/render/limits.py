@@ -147,13 +147,18 @@ def deepest(body: str) -> tuple[int, int]:
     each four columns of indentation."""
     best = (0, 0)
     for i, line in enumerate(body.split("\n")):
-        indent = len(line) - len(line.lstrip(" \t"))
-        if not indent and (not line or line[0] not in "-*+>0123456789"):
-            continue
-        width = len(line[:indent].expandtabs(4))
-        m = _MARKERS.match(line, indent)
-        markers = len(re.findall(r"[-*+>]|\d{1,9}[.)]", m.group(0))) if m else 0
-        depth = width // 4 + markers
+        depth = _depth(line)
         if depth > best[1]:
             best = (i, depth)
     return best
+
+
+def _depth(line: str) -> int:
+    """A line's nesting depth (see `deepest`)."""
+    indent = len(line) - len(line.lstrip(" \t"))
+    if not indent and (not line or line[0] not in "-*+>0123456789"):
+        return 0
+    width = len(line[:indent].expandtabs(4))
+    m = _MARKERS.match(line, indent)
+    markers = len(re.findall(r"[-*+>]|\d{1,9}[.)]", m.group(0))) if m else 0
+    return width // 4 + markers
