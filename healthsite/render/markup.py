@@ -18,7 +18,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as etree
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -321,14 +321,26 @@ def _link_targets(body: str) -> list[tuple[int, str]]:
     `_LINK_SRC.finditer(body)` finds, faster. Inline links are searched for on their own, and
     definitions only in a body that has some; when no match of one overlaps a match of the
     other, the two together are exactly what the whole expression finds."""
+    return [_target(m) for m in _link_matches(body)]
+
+
+def _link_matches(body: str) -> Iterable[re.Match[str]]:
+    """`_LINK_SRC`'s matches in the body, or the same matches of its two parts (see
+    `_link_targets`)."""
     if "]:" not in body:
-        return [(m.start(1), m.group(1)) for m in _INLINE_SRC.finditer(body)]
+        return _INLINE_SRC.finditer(body)
     apart = sorted((*_INLINE_SRC.finditer(body), *_DEFINITION_SRC.finditer(body)),
                    key=lambda m: m.start())
     if all(a.end() <= b.start() for a, b in itertools.pairwise(apart)):
-        return [(m.start(1), m.group(1)) for m in apart]
-    whole = [(m, 1 if m.group(1) else 2) for m in _LINK_SRC.finditer(body)]
-    return [(m.start(group), m.group(group)) for m, group in whole]
+        return apart
+    return _LINK_SRC.finditer(body)
+
+
+def _target(m: re.Match[str]) -> tuple[int, str]:
+    """Where a link's target begins, and the target: the group that took part in the match
+    (the first of `_INLINE_SRC`'s and `_DEFINITION_SRC`'s, never empty)."""
+    group = 1 if m.group(1) else 2
+    return m.start(group), m.group(group)
 
 
 def _link_positions(doc: _Doc) -> dict[str, list[tuple[int, int]]]:
