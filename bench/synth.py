@@ -92,8 +92,9 @@ def generate(out: Path, n: int, seed: int = 1, words: int = 800, search: bool = 
     if out.exists():
         shutil.rmtree(out)
     (out / "content").mkdir(parents=True)
-    shutil.copytree(REPO / "templates", out / "templates")
-    shutil.copytree(REPO / "static", out / "static")
+    # the packaged theme's look, as the site's own files (benchmarks and tests edit them)
+    shutil.copytree(REPO / "healthsite" / "theme" / "templates", out / "templates")
+    shutil.copytree(REPO / "healthsite" / "theme" / "static", out / "static")
     (out / "site.yaml").write_text(site_yaml(n, search), encoding="utf-8")
     rng = random.Random(seed)
     for i in range(n):

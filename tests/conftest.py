@@ -14,6 +14,14 @@ from healthsite.cli import main
 from healthsite.pipeline import BuildResult, Options, build_site
 
 REPO = Path(__file__).resolve().parent.parent
+THEME = REPO / "healthsite" / "theme"
+
+
+def copy_theme(root: Path) -> None:
+    """Give a test site the packaged theme's templates and static files as its own (so a
+    test can edit them as an editor edits an override)."""
+    shutil.copytree(THEME / "templates", root / "templates", dirs_exist_ok=True)
+    shutil.copytree(THEME / "static", root / "static", dirs_exist_ok=True)
 SHARED = REPO.parent / "shared"
 
 SITE_YAML = """\
@@ -100,8 +108,7 @@ def make_site(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
         n = next(count)
         root = tmp_path / ("site" if n == 0 else f"site{n}")
         if templates:
-            shutil.copytree(REPO / "templates", root / "templates")
-            shutil.copytree(REPO / "static", root / "static")
+            copy_theme(root)
         for name, text in files.items():
             path = root / name
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,15 +10,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import BASE_SITE, REPO, run_cli
+from conftest import BASE_SITE, copy_theme, run_cli
 
 CASES = Path(__file__).resolve().parent / "sites" / "broken"
 
 
 def materialise(case: Path, dest: Path) -> Path:
     """Copy the repo's templates and static files, the base site, then the case over them."""
-    shutil.copytree(REPO / "templates", dest / "templates")
-    shutil.copytree(REPO / "static", dest / "static")
+    copy_theme(dest)
     shutil.copytree(BASE_SITE, dest, dirs_exist_ok=True)
     for path in sorted(case.rglob("*")):
         rel = path.relative_to(case)

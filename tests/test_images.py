@@ -42,7 +42,8 @@ def test_a_changed_picture_gets_a_new_name(tmp_path: Path) -> None:
     first = find_images(root, ProblemList())["content/a.png"].published
     _png(root / "content/a.png", (10, 10), "blue")
     assert find_images(root, ProblemList())["content/a.png"].published != first
-    assert published_name("static/logo.SVG", "ab" * 32) == "static/logo.ababababab.svg"
+    assert published_name("static/logo.SVG", "ab" * 32) == "static/logo.SVG"
+    assert published_name("content/a/b.PNG", "ab" * 32) == "images/a/b.ababababab.png"
 
 
 def test_svg_sizes_and_unsafe_svg_refused(tmp_path: Path) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
-from conftest import REPO, good_files
+from conftest import copy_theme, good_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,8 +26,7 @@ YAML_VALUE = st.one_of(TEXT, st.integers(), st.booleans(), st.none(),
 def build_with(files: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "site"
-        shutil.copytree(REPO / "templates", root / "templates")
-        shutil.copytree(REPO / "static", root / "static")
+        copy_theme(root)
         for name, text in {**good_files(), **files}.items():
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_text(text, encoding="utf-8", errors="surrogatepass")

@@ -318,15 +318,20 @@ def test_a_change_through_a_symlinked_folder_is_seen(make_site: MakeSite) -> Non
 
 def test_an_input_folder_removed_and_made_again_is_watched_again(watching: Watching) -> None:
     static = watching.root / "static"
+    css = next(static.glob("*.css"))
+    css.write_text(css.read_text(encoding="utf-8") + "\n.the-sites-own { color: red }\n")
+    assert until(lambda: any(b".the-sites-own" in data for rel, data in
+                             watching.preview.files.items() if rel.endswith(".css")))
     kept = watching.root.parent / "static-kept"
     shutil.copytree(static, kept)
-    shutil.rmtree(static)
-    assert until(lambda: any("no attribute 'style.css'" in p.message  # (seen: rebuilt)
-                             for p in watching.preview.problems))
+    shutil.rmtree(static)  # the theme's stylesheet is used instead (seen: rebuilt)
+    assert until(lambda: not any(b".the-sites-own" in data for rel, data in
+                                 watching.preview.files.items() if rel.endswith(".css")))
     shutil.copytree(kept, static)
-    assert until(lambda: not watching.preview.problems, 15)
+    assert until(lambda: any(b".the-sites-own" in data for rel, data in
+                             watching.preview.files.items() if rel.endswith(".css")), 15)
+    assert not watching.preview.problems
     # the new folder is watched: a change in it is rebuilt
-    css = next(static.glob("*.css"))
     css.write_text(css.read_text(encoding="utf-8") + "\n.watched-again { color: red }\n")
     assert until(lambda: any(b".watched-again" in data for rel, data in
                              watching.preview.files.items() if rel.endswith(".css")))

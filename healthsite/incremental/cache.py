@@ -46,7 +46,8 @@ _ENGINE: str | None = None
 
 
 def engine_fingerprint() -> str:
-    """The engine's own source files (its subpackages' too), Python's version, its
+    """The engine's own source files (its subpackages' too, and the packaged theme),
+    Python's version, its
     libraries' versions and whether its fast paths are on: a new engine never trusts an old
     record. (Which fast paths pass their gates follows from the rest: the library and
     Python versions and the engine's code. The switch is read at every call: a process may
@@ -57,7 +58,9 @@ def engine_fingerprint() -> str:
         for lib in LIBRARIES:
             h.update(f"{lib}={versions.version(lib) or 'none'}\0".encode())
         package = Path(__file__).parent.parent
-        for src in sorted(package.rglob("*.py"), key=lambda p: p.relative_to(package).parts):
+        sources = [*package.rglob("*.py"), *(p for p in (package / "theme").rglob("*")
+                                             if p.is_file())]
+        for src in sorted(sources, key=lambda p: p.relative_to(package).parts):
             h.update(src.relative_to(package).as_posix().encode() + b"\0" + src.read_bytes())
         _ENGINE = h.hexdigest()
     from .. import fast

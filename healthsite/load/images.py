@@ -63,12 +63,14 @@ Images = Mapping[str, Image]
 
 
 def published_name(source: str, digest: str) -> str:
-    """Where an image is published: static/ keeps its folder, content/ images go to
-    images/ under their own folders; both get the first 10 hex digits of their digest."""
+    """Where an image is published: a picture in static/ where static/ files go (under its
+    own name: templates and raw HTML may name it), one in content/ in images/ under its own
+    folders with the first 10 hex digits of its digest (a new picture, a new address)."""
     folder, rel = source.split("/", 1)
+    if folder == "static":
+        return source
     stem, suffix = os.path.splitext(rel)
-    top = "static" if folder == "static" else "images"
-    return f"{top}/{stem}.{digest[:10]}{suffix.lower()}"
+    return f"images/{stem}.{digest[:10]}{suffix.lower()}"
 
 
 def find_images(root: Path, problems: ProblemList) -> dict[str, Image]:

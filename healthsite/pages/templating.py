@@ -3,6 +3,12 @@
 Templates get explicit views (TypedDicts) with neighbours already resolved to
 {url, title, reason}; Jinja runs with autoescape and StrictUndefined (Jinja's own
 environment, or when it is on the quicker one of `healthsite.fast.jinja`).
+
+The look comes from the default theme packaged with the engine (`healthsite/theme/`: its
+`templates/` and `static/`). A site's own `templates/` and `static/` override it file by
+file, as MkDocs' `custom_dir` does: `templates/base.html` in the site is used instead of
+the theme's, and every file the site does not have comes from the theme. Only the site's
+folders are inputs an editor controls, so only they are checked for links out and pipes.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ TEMPLATES = ("article.html", "home.html", "topics.html", "topic.html", "glossary
              "search.html", "topic-map.html", "404.html", "sitemap.xml", "feed.xml",
              "robots.txt")
 HASHED = (".css", ".js")
+THEME = Path(__file__).resolve().parent.parent / "theme"  # the packaged default theme
+THEME_LABEL = "theme"  # how problems name a file of the theme ("theme/templates/base.html")
 
 
 class LinkView(TypedDict):
@@ -150,7 +158,8 @@ def _environment(root: Path, cache: Path | None) -> jinja2.Environment:
     environment = fast.jinja_environment()  # Jinja's own, or the quicker one
     pattern = getattr(environment, "bytecode_pattern", "__jinja2_%s.cache")
     env = environment(
-        loader=_Loader(root / TEMPLATES_DIR),
+        loader=jinja2.ChoiceLoader([_Loader(root / TEMPLATES_DIR),
+                                    jinja2.FileSystemLoader(THEME / TEMPLATES_DIR)]),
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache), pattern) if cache else None,
         auto_reload=False,
         autoescape=jinja2.select_autoescape(["html", "xml"]),
@@ -164,11 +173,17 @@ def _environment(root: Path, cache: Path | None) -> jinja2.Environment:
 
 
 def _fingerprint(root: Path, names: list[str]) -> str:
-    """A digest of the templates' names and sources."""
+    """A digest of the templates' names and sources (the site's, or else the theme's)."""
     digest = hashlib.sha256()
     for name in names:
-        digest.update(name.encode() + b"\0" + (root / TEMPLATES_DIR / name).read_bytes())
+        digest.update(name.encode() + b"\0" + template_source(root, name).read_bytes())
     return digest.hexdigest()
+
+
+def template_source(root: Path, name: str) -> Path:
+    """The file the template `name` is read from: the site's own, or else the theme's."""
+    own = root / TEMPLATES_DIR / name
+    return own if own.is_file() else THEME / TEMPLATES_DIR / name
 
 
 def _compile(env: jinja2.Environment, name: str, bad: set[str], problems: ProblemList) -> bool:
@@ -194,24 +209,39 @@ def render(tpl: Templates, name: str, context: dict[str, Any], what: str,
     """Render one template; a failure is reported with the template line and the page."""
     try:
         return tpl.env.get_template(name).render(context).encode("utf-8")
+    except jinja2.TemplateNotFound as e:  # an include or import of a file no one has
+        path, line = _template_frame(tpl.root, name)
+        problems.add("template", f"while rendering {what}: missing template '{e.name}'", path,
+                     line, 1, hint=f"create {TEMPLATES_DIR}/{e.name}")
     except Exception as e:  # noqa: BLE001 (template code can raise anything; report it)
         path, line = _template_frame(tpl.root, name)
         problems.add("template", f"while rendering {what}: {type(e).__name__}: {e}", path, line, 1)
-        return None
+    return None
 
 
 def _template_frame(root: Path, name: str) -> tuple[str, int]:
-    tb = sys.exc_info()[2]
-    tdir = (root / TEMPLATES_DIR).resolve()
-    found = (f"{TEMPLATES_DIR}/{name}", 1)
-    for frame in traceback.extract_tb(tb):
-        try:
-            p = Path(frame.filename).resolve()
-        except (OSError, ValueError):
-            continue
-        if p.is_relative_to(tdir) and frame.lineno:
-            found = (f"{TEMPLATES_DIR}/{p.relative_to(tdir).as_posix()}", frame.lineno)
+    """The template file and line the exception being handled was raised at (the last
+    template frame of its traceback): a site's template as templates/NAME, the theme's as
+    theme/templates/NAME."""
+    folders = (((root / TEMPLATES_DIR).resolve(), TEMPLATES_DIR),
+               (THEME / TEMPLATES_DIR, f"{THEME_LABEL}/{TEMPLATES_DIR}"))
+    own = template_source(root, name) == root / TEMPLATES_DIR / name
+    found = (f"{TEMPLATES_DIR if own else folders[1][1]}/{name}", 1)
+    for frame in traceback.extract_tb(sys.exc_info()[2]):
+        found = _in_template(frame, folders) or found
     return found
+
+
+def _in_template(frame: traceback.FrameSummary,
+                 folders: tuple[tuple[Path, str], ...]) -> tuple[str, int] | None:
+    try:
+        p = Path(frame.filename).resolve()
+    except (OSError, ValueError):
+        return None
+    for folder, label in folders:
+        if p.is_relative_to(folder) and frame.lineno:
+            return f"{label}/{p.relative_to(folder).as_posix()}", frame.lineno
+    return None
 
 
 def _refused_files(root: Path, folder: str, problems: ProblemList) -> set[str]:
@@ -253,21 +283,23 @@ def _real_folders(here: str, dirs: list[str]) -> list[str]:
 
 def static_files(root: Path, problems: ProblemList | None = None
                  ) -> dict[str, tuple[str, bytes | None]]:
-    """static/ files as {source name: (published path, bytes)}; CSS and JS get a content
-    hash. A file that may not be read or published (a symbolic link out of static/, a named
-    pipe, an unsafe SVG: reported to `problems`) keeps its name, so that pages can still be
-    rendered, but has no bytes and is not published. Folders that are symbolic links are
-    not followed."""
-    out: dict[str, tuple[str, bytes | None]] = {}
+    """The theme's static files and the site's static/ over them, as {source name:
+    (published path, bytes)}; CSS and JS get a content hash. A site's file that
+    may not be read or published (a symbolic link out of static/, a named pipe, an unsafe
+    SVG: reported to `problems`) keeps its name, so that pages can still be rendered, but
+    has no bytes and is not published. Folders that are symbolic links are not followed."""
+    theme = THEME / STATIC_DIR
+    out = {rel: (_published(rel, data), data)
+           for rel in _walk(theme) for data in [(theme / rel).read_bytes()]}
     base = root / STATIC_DIR
     if not base.is_dir():
-        return out
+        return dict(sorted(out.items(), key=lambda kv: kv[0].split("/")))
     problems = problems if problems is not None else ProblemList()
     bad = _refused_files(root, STATIC_DIR, problems)
     for rel in _walk(base):
         data = None if rel in bad else _static_bytes(base, rel, problems)
         out[rel] = (_published(rel, data), data)
-    return out
+    return dict(sorted(out.items(), key=lambda kv: kv[0].split("/")))
 
 
 def _walk(base: Path) -> list[str]:
@@ -305,7 +337,7 @@ def _static_bytes(base: Path, rel: str, problems: ProblemList) -> bytes | None:
 
 def _published(rel: str, data: bytes | None) -> str:
     """Where a static file is published: CSS and JS with a hash of their bytes."""
-    suffix = os.path.splitext(rel)[1]
+    suffix = os.path.splitext(rel)[1].lower()
     if suffix not in HASHED or data is None:
         return f"static/{rel}"
     digest = hashlib.sha256(data).hexdigest()[:10]

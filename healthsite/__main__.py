@@ -1,0 +1,5 @@
+"""`python -m healthsite ...`: the same as the `healthsite` command."""
+
+from .cli import main
+
+raise SystemExit(main())
