@@ -289,7 +289,7 @@ def static_files(root: Path, problems: ProblemList | None = None
     SVG: reported to `problems`) keeps its name, so that pages can still be rendered, but
     has no bytes and is not published. Folders that are symbolic links are not followed."""
     theme = THEME / STATIC_DIR
-    out = {rel: (_published(rel, data), data)
+    out: dict[str, tuple[str, bytes | None]] = {rel: (_published(rel, data), data)
            for rel in _walk(theme) for data in [(theme / rel).read_bytes()]}
     base = root / STATIC_DIR
     if not base.is_dir():
