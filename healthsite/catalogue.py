@@ -47,6 +47,9 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "template": (E, "a template that cannot be compiled or rendered"),
     "heading-order": (E, "a skipped heading level or a second h1"),
     "image-alt": (E, "an image without alt text"),
+    "broken-image": (E, "an image that is not there (with the nearest picture suggested), or "
+                     "that may not be shown (an SVG with scripts, a file that is not a picture)"),
+    "large-image": (W, "a picture file over 1 MB"),
     "min-sources": (E, "an article with fewer sources than the site requires"),
     "alarm-without-care-card": (E, "alarm symptoms mentioned without an urgent or emergency "
                                 "care card"),

@@ -25,11 +25,13 @@ from .link.graph import TopicGraph, build_graph
 from .link.related import ReadingNext
 from .load.config import SiteConfig, load_config
 from .load.content import Article, GlossaryEntry, load_glossary
+from .load.images import Pictures, find_images
 from .pages import Bodies, plan_pages
 from .pages.templating import Templates, static_files
+from .publish.images import picture_files
 from .publish.output import OutputError, Staging, Written, update_site
 from .publish.search import INDEX_DIR, indexer
-from .render.markup import Rendered
+from .render.markup import Rendered, Surroundings
 from .render.readability import Readability
 
 
@@ -109,7 +111,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     loaded = _load_all(b)
     b.clock.lap("load")
     early = memo.prepared(config, loaded.articles, loaded.drafts, day, b.cached)
-    rendered, body_keys, complete = memo.markdown(config, loaded.articles, loaded.glossary,
+    rendered, body_keys, complete = memo.markdown(config, loaded.articles, loaded.around,
                                                   b.state, opts, early.index if early else None)
     for r in rendered.values():
         problems.extend(r.problems)
@@ -220,12 +222,17 @@ class _Loaded:
     articles: list[Article]
     drafts: set[str]  # (none with --drafts)
     unloadable: frozenset[str]
-    glossary: list[GlossaryEntry]
+    around: Surroundings  # the glossary and the pictures
     templates: Templates | None
+
+    @property
+    def glossary(self) -> list[GlossaryEntry]:
+        return self.around.glossary
 
 
 def _load_all(b: _Build) -> _Loaded:
-    """Stage 1: templates, articles (parsed again only where a file changed) and glossary."""
+    """Stage 1: templates, articles (parsed again only where a file changed), glossary and
+    the pictures articles may show."""
     config, problems = b.config, b.result.problems
     if b.opts.cache:
         memo.read_caches(config.root, b.state)
@@ -235,8 +242,9 @@ def _load_all(b: _Build) -> _Loaded:
     b.prior.settle(corpus.hashed, config.root)
     articles = list(corpus.articles)
     drafts = set() if b.opts.drafts else {a.slug for a in articles if a.meta.draft}
-    return _Loaded(articles, drafts, corpus.unloadable, load_glossary(config, problems),
-                   templates)
+    around = Surroundings(load_glossary(config, problems),
+                          Pictures(find_images(config.root, problems), config.base_path))
+    return _Loaded(articles, drafts, corpus.unloadable, around, templates)
 
 
 @dataclass(frozen=True)
@@ -298,7 +306,9 @@ def _pages(b: _Build, made: _Made, output: _Output) -> None:
     result, problems, pages = b.result, b.result.problems, output.pages
     assert made.loaded.templates is not None
     plan = plan_pages(b.config, made.graph, made.nxt, made.loaded.glossary,
-                      static_files(b.config.root, problems),
+                      {**static_files(b.config.root, problems),
+                       **picture_files(made.loaded.around.images, b.config.root,
+                                       b.config.root / ".cache" if b.opts.cache else None)},
                       Bodies(made.complete, made.body_keys.__getitem__))
     result.files = render_pages(plan, made.loaded.templates, problems,
                                 PageCache(pages, made.links, output.staging,

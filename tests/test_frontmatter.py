@@ -82,6 +82,6 @@ def test_bad_bytes_are_reported_not_raised(make_site: MakeSite, today: None) -> 
         "content/empty.md:1:1: error[fm-missing]: no front matter: the file must start with a "
         "line '---' (begin with ---, then title:, summary:, … and a closing ---)",
         "content/image.md:1:1: error[encoding]: this is a binary file, not Markdown text "
-        "(move it out of content/; images belong in static/)",
+        "(a picture keeps its own suffix (.png, .jpg, .gif, .webp, .svg))",
         "content/latin1.md:2:11: error[encoding]: the file is not valid UTF-8 (byte 0xe9) "
         "(save the file as UTF-8)"]

@@ -118,8 +118,8 @@ def test_tables_and_readable_text() -> None:
 
 
 def test_images_need_alt_text() -> None:
-    a = make_article("![](leg.png)\n")
-    assert [p.code for p in renderer(a).render(a).problems] == ["image-alt"]
+    a = make_article("![](leg.png)\n")  # (and the picture is not there)
+    assert [p.code for p in renderer(a).render(a).problems] == ["image-alt", "broken-image"]
 
 
 def test_raw_html_is_sanitised_and_each_removal_reported() -> None:

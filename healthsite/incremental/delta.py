@@ -51,6 +51,7 @@ from ..load.content import (
     parse_key,
     parse_settings,
 )
+from ..load.images import Pictures, find_images
 from ..pages import render_page
 from ..pages.templating import Card, Lookups, Templates, article_view
 from ..publish.output import MARKER, OutputError, Written, update_site, write_site
@@ -242,7 +243,8 @@ class _Context:
         renderer = Renderer(dict(config.services),
                             {p: article_url(config.base_path, s) for p, s in header.slugs.items()},
                             load_glossary(config, ProblemList()), config.base_path + "glossary/",
-                            config.raw_html)
+                            config.raw_html,
+                            Pictures(find_images(config.root, ProblemList()), config.base_path))
         return cls(config, out, today, header, _FactsShards(_folder(config.root), header.facts),
                    renderer, functools.cache(templates), set(header.slugs.values()) - header.drafts,
                    topic_maps(config))

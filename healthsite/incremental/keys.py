@@ -9,8 +9,9 @@ each build compared with one from scratch) is what finds a key that does not.
   digest, the topics and the review interval (`content.parse_settings`).
 - `article_key`, an article's rendering (HTML, contents, links, ids, grade): its path,
   first body line, number of sources and its file's digest, and `environment_key`: the
-  engine, the services, the raw-HTML policy, the base path, the glossary, and every
-  article's path and URL (links are rewritten to URLs).
+  engine, the services, the raw-HTML policy, the base path, the glossary, the pictures
+  (each one's published name, size and smaller copies: `load.images.images_digest`) and
+  every article's path and URL (links are rewritten to URLs).
 - `graph_key`, reading next and every page that shows other pages (lists, cards,
   backlinks): the settings, the day, the files that could not be loaded, and each published
   article's front matter, links to other articles and editor's picks.
@@ -29,15 +30,16 @@ import hashlib
 from ..link.graph import TopicGraph
 from ..load.config import SiteConfig
 from ..load.content import Article, GlossaryEntry
+from ..load.images import Images, images_digest
 from .cache import engine_fingerprint
 
 
 def environment_key(config: SiteConfig, articles: list[Article],
-                    glossary: list[GlossaryEntry]) -> str:
+                    glossary: list[GlossaryEntry], images: Images) -> str:
     """A fingerprint of everything outside an article that changes how it renders."""
     h = hashlib.sha256()
     h.update(repr((engine_fingerprint(), sorted(config.services.items()), config.raw_html,
-                   config.base_path, glossary)).encode())
+                   config.base_path, glossary, images_digest(images))).encode())
     for a in sorted(articles, key=lambda a: a.path):
         h.update(f"{a.path}\0{a.url}\0".encode())
     return h.hexdigest()

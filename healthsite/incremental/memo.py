@@ -31,11 +31,11 @@ from ..errors import ProblemList
 from ..link.graph import TopicGraph
 from ..link.related import Memo, Prepared, ReadingNext, compute, outline, pack, unpack
 from ..load.config import SiteConfig
-from ..load.content import Article, Corpus, GlossaryEntry, ParseMemo, load_articles
+from ..load.content import Article, Corpus, ParseMemo, load_articles
 from ..pages.templating import Templates, load_templates
 from ..parallel import Background, map_indexed
 from ..render import readability
-from ..render.markup import Rendered, Renderer
+from ..render.markup import Rendered, Renderer, Surroundings
 from . import keys, snapshot
 from .cache import (
     CACHE_DIR,
@@ -176,17 +176,18 @@ def load(config: SiteConfig, day: dt.date, problems: ProblemList, state: BuildSt
     return corpus
 
 
-def markdown(config: SiteConfig, articles: list[Article], glossary: list[GlossaryEntry],
+def markdown(config: SiteConfig, articles: list[Article], around: Surroundings,
               state: BuildState, opts: Options, meanwhile: Callable[[], object] | None = None
               ) -> tuple[dict[str, Rendered], dict[str, str], Callable[[str], Rendered]]:
     """Every article's rendering (from the cache where its inputs are unchanged), the cache
     key of each, and a function giving one with its HTML and text (which the cache reads
     only when asked, or renders again if it lost them). `meanwhile` is done while worker
     processes render, if they do."""
-    renderer = Renderer(dict(config.services), {a.path: a.url for a in articles}, glossary,
-                        config.base_path + "glossary/", config.raw_html)
+    renderer = Renderer(dict(config.services), {a.path: a.url for a in articles},
+                        around.glossary, config.base_path + "glossary/", config.raw_html,
+                        around.images)
     words = len(readability.known())
-    environment = keys.environment_key(config, articles, glossary)
+    environment = keys.environment_key(config, articles, around.glossary, around.images.table)
     body_keys = {a.slug: keys.article_key(a, environment) for a in articles}
     rendered = render_articles(articles, renderer, state.render_cache, body_keys,
                                opts.progress, meanwhile)

@@ -94,7 +94,7 @@ def decode_text(data: bytes, rel: str, problems: ProblemList) -> str | None:
         return None
     if b"\0" in data:
         problems.add("encoding", "this is a binary file, not Markdown text", rel,
-                     hint="move it out of content/; images belong in static/")
+                     hint="a picture keeps its own suffix (.png, .jpg, .gif, .webp, .svg)")
         return None
     try:
         text = data.decode("utf-8-sig")

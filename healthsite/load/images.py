@@ -17,13 +17,15 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import posixpath
 import re
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import unquote
 
-from ..errors import Level, ProblemList
+from ..errors import Level, ProblemList, did_you_mean
 from ..files import outside, read_regular
 from ..render.svg import svg_problem
 
@@ -36,6 +38,7 @@ LARGE = 1_000_000  # bytes; a bigger file is a warning
 MAX_PIXELS = 40_000_000  # refused above (a "decompression bomb", or a photo never resized)
 _ORIENTATION = 0x0112  # the EXIF tag browsers turn a photo by
 _DIMENSION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(?:px)?\s*$")
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
 _SVG_TAG = re.compile(rb"<svg\b[^>]*>", re.I)
 _ATTR = re.compile(rb"""\b(width|height|viewBox)\s*=\s*["']([^"']*)["']""", re.I)
 
@@ -191,3 +194,46 @@ def images_digest(images: Images) -> str:
         i = images[source]
         h.update(repr((source, i.published, i.width, i.height, i.widths, i.refused)).encode())
     return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Pictures:
+    """The image table as the renderer uses it: where an article's `![alt](address)` points,
+    and the attributes its `img` gets. `base` is the site's base path ("/" or "/guide/")."""
+
+    table: Images
+    base: str = "/"
+
+    def source_of(self, article: str, address: str) -> str | None:
+        """The site path an image address in the article (file `article`) names, or None for
+        one the engine does not own (another site's, or a page's address)."""
+        path = unquote(address.split("#", 1)[0].split("?", 1)[0])
+        if not path or _SCHEME.match(path) or path.startswith("//"):
+            return None
+        if path.startswith("/"):
+            for prefix in (f"{self.base}static/", "/static/"):
+                if path.startswith(prefix):
+                    return "static/" + path[len(prefix):]
+            return None
+        return posixpath.normpath(posixpath.join(posixpath.dirname(article), path))
+
+    def attributes(self, image: Image) -> dict[str, str]:
+        """The `img` attributes that show `image`: its address, size, lazy loading and, when
+        it is wider than the text column, the smaller copies a browser may choose."""
+        url = self.base + image.published
+        attrs = {"src": url, "loading": "lazy", "decoding": "async"}
+        if image.width and image.height:
+            attrs |= {"width": str(image.width), "height": str(image.height)}
+        if image.widths:
+            attrs["srcset"] = ", ".join([*(f"{self.base}{image.variant(w)} {w}w"
+                                           for w in image.widths), f"{url} {image.width}w"])
+            attrs["sizes"] = f"(max-width: {COLUMN}px) 100vw, {COLUMN}px"
+        return attrs
+
+    def suggestion(self, article: str, address: str) -> str:
+        """A "did you mean" among the pictures, written as the article would address them."""
+        here = posixpath.dirname(article)
+        written = [posixpath.relpath(s, here) if s.startswith("content/") else f"/{s}"
+                   for s in self.table if not self.table[s].refused]
+        return did_you_mean(address, written) or ("put the picture next to the article (in "
+                                                  "content/) or in static/ (written /static/NAME)")

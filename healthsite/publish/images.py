@@ -7,13 +7,14 @@ metadata (no camera, place or time). What the copies are is decided by the image
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..files import read_regular
-from ..load.images import RASTER, Image, Images
+from ..load.images import RASTER, Image, Images, Pictures
 
 CACHE = "images"  # under .cache/
 JPEG_QUALITY = 85
@@ -32,17 +33,28 @@ def image_files(images: Images, root: Path, cache: Path | None) -> Iterator[tupl
             yield image.variant(width), _copy(image, root, width, cache)
 
 
+def picture_files(pictures: Pictures, root: Path, cache: Path | None
+                  ) -> dict[str, tuple[str, bytes | None]]:
+    """The pictures' files as the pages stage takes static files: {name: (output path,
+    bytes)}, named by their output paths."""
+    return {path: (path, data) for path, data in image_files(pictures.table, root, cache)}
+
+
 def _copy(image: Image, root: Path, width: int, cache: Path | None) -> bytes:
+    """The copy `width` pixels wide: from the cache, or made (and kept there if it can be;
+    a cache that cannot be read or written only costs the making)."""
     suffix = os.path.splitext(image.published)[1]
     kept = cache / CACHE / f"{image.digest}-{width}{suffix}" if cache is not None else None
-    if kept is not None and kept.is_file():
-        return kept.read_bytes()
+    with contextlib.suppress(OSError):
+        if kept is not None and kept.is_file():
+            return kept.read_bytes()
     data = resized(read_regular(str(root / image.source)), width, RASTER[suffix])
     if kept is not None:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        temporary = kept.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, kept)
+        with contextlib.suppress(OSError):
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            temporary = kept.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_bytes(data)
+            os.replace(temporary, kept)
     return data
 
 

@@ -38,6 +38,7 @@ from markdown.treeprocessors import Treeprocessor
 from .. import fast
 from ..errors import Level, Lines, Problem, did_you_mean
 from ..load.content import Article, GlossaryEntry, nfc, slugify
+from ..load.images import Pictures
 from . import limits, readability
 from .limits import NESTING_SHOWN, TooSlow, deadline, deepest
 from .readability import reading_grade
@@ -209,16 +210,27 @@ class _Doc:
         return spots.pop(0) if len(spots) > 1 else spots[0]
 
 
+@dataclass(frozen=True)
+class Surroundings:
+    """What an article's rendering reads besides the article and the settings: the glossary
+    and the pictures articles may show."""
+
+    glossary: list[GlossaryEntry]
+    images: Pictures
+
+
 class Renderer:
     """Renders article bodies; one instance is reused for every article of a build."""
 
     def __init__(self, services: dict[str, str], urls: Mapping[str, str],
                  glossary: list[GlossaryEntry], glossary_url: str,
-                 raw_html: str = "sanitize") -> None:
-        """`urls`: every article's URL by its file (links to files are made links to pages)."""
+                 raw_html: str = "sanitize", images: Pictures | None = None) -> None:
+        """`urls`: every article's URL by its file (links to files are made links to pages);
+        `images`: the pictures articles may show (`load.images`)."""
         self.services = services
         self.raw_html = raw_html
         self.urls = urls
+        self.images = images if images is not None else Pictures({})
         self.glossary = glossary
         self.glossary_url = glossary_url
         self.term_of, self.term_re = _term_index(glossary)
@@ -663,10 +675,34 @@ class _Links(_ForRenderer, Treeprocessor):
                 backrefs.append(el)
             elif el.tag == "img":
                 _check_image(el, written, doc)
+                self._picture(el, written, doc)
             elif el.tag == "a" and el.get("href"):
                 el.set("href", self._resolve(el.get("href", ""), doc))
         if backrefs:
             _unlink_unreferenced(backrefs, root)
+
+    def _picture(self, el: etree.Element, written: str, doc: _Doc) -> None:
+        """An image of the site's own (next to the article, or in static/) gets its
+        published address, size, lazy loading and smaller copies; one that is not there,
+        or may not be shown, is an error where it is written."""
+        pictures, address = self.r.images, el.get("src", "")
+        for name in ("srcset", "sizes"):  # (ours only: an attribute list may not set them)
+            el.attrib.pop(name, None)
+        source = pictures.source_of(doc.article.path, address) if address else None
+        if source is None:
+            return
+        image = pictures.table.get(source)
+        if image is None or image.refused:
+            why = image.refused if image else f"there is no file {source}"
+            hint = pictures.suggestion(doc.article.path, address) if image is None else \
+                "save it again as a plain picture (PNG, JPEG, WebP, or an SVG without scripts)"
+            doc.error("broken-image", f"the image '{address[:80]}' cannot be shown: {why}",
+                      *doc.spot(_INLINE_SRC, written, 1), hint)
+            return
+        sized = el.get("width") or el.get("height")  # (by an attribute list: the editor's)
+        for name, value in pictures.attributes(image).items():
+            if not (sized and name in ("width", "height")):
+                el.set(name, value)
 
     def _resolve(self, href: str, doc: _Doc) -> str:
         """A link's address, to a page where it was to a Markdown file; each link to a

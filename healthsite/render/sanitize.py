@@ -16,7 +16,9 @@ TAGS = set(nh3.ALLOWED_TAGS) - {"center", "acronym", "strike", "tt", "map", "are
 ATTRIBUTES = {
     "*": {"id", "class", "lang", "title", "dir"},
     "a": {"href", "hreflang"},
-    "img": {"src", "alt", "width", "height"},
+    # srcset and sizes: the renderer's own, for the smaller copies of a picture (an
+    # attribute list may not set them; raw HTML's are checked like src, see _filter)
+    "img": {"src", "alt", "width", "height", "srcset", "sizes", "loading", "decoding"},
     "td": {"colspan", "rowspan", "style"},
     "th": {"colspan", "rowspan", "scope", "style"},
     "time": {"datetime"},
@@ -79,7 +81,7 @@ def allowed_attribute(tag: str, name: str, value: str) -> bool:
     """Whether an element made from Markdown may keep an attribute: the raw-HTML allow-list
     (`ATTRIBUTES`), and a style only for a table cell's alignment. (Addresses are checked
     with `safe_url` where links are resolved.)"""
-    if name not in ATTRIBUTES["*"] and name not in ATTRIBUTES.get(tag, ()):
+    if name not in ATTRIBUTES["*"] and name not in ATTRIBUTES.get(tag, ()) or name == "srcset":
         return False
     return name != "style" or _ALIGN.fullmatch(value) is not None
 
@@ -89,6 +91,8 @@ def _filter(away: list[str] | None, tag: str, name: str, value: str) -> str | No
     `clean`)."""
     if name == "id":
         return None if reserved_id(value) else value
+    if name == "srcset":
+        return _srcset(away, value)
     if name not in ("href", "src"):
         return value
     value = as_read(value)
@@ -96,6 +100,15 @@ def _filter(away: list[str] | None, tag: str, name: str, value: str) -> str | No
         away.append(value)
         return None
     return value
+
+
+def _srcset(away: list[str] | None, value: str) -> str | None:
+    """A srcset kept only when every address in it is a safe one of this site's."""
+    addresses = [as_read(c.split()[0]) for c in value.split(",") if c.split()]
+    bad = [a for a in addresses if elsewhere(a) or not safe_url(a)]
+    if bad and away is not None:
+        away.extend(a for a in bad if elsewhere(a))
+    return None if bad else value
 
 
 def clean(html: str, away: list[str] | None = None) -> str:
