@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import good_files
 from PIL import Image as Pil
 
 from healthsite.errors import ProblemList
 from healthsite.load.images import LARGE, WIDTHS, find_images, published_name, svg_size
+from healthsite.pipeline import Options, build_site
 from healthsite.publish.images import image_files, resized
 
 
@@ -115,3 +118,47 @@ def test_gifs_are_not_resized(tmp_path: Path, suffix: str) -> None:
     (tmp_path / "content").mkdir()
     Pil.new("P", (1600, 100)).save(tmp_path / f"content/anim{suffix}")
     assert find_images(tmp_path, ProblemList())[f"content/anim{suffix}"].widths == ()
+
+
+def _tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file()}
+
+
+def test_a_site_with_a_picture_next_to_an_article_and_a_base_path(make_site: Any) -> None:
+    """The picture published under its hashed name with its smaller copies, the page's img
+    with the base path; a changed picture gives a new name, and the cached build is the
+    build from scratch; a picture removed is broken-image at its address."""
+    files = good_files()
+    files["site.yaml"] = files["site.yaml"].replace("base_url: https://example.org/",
+                                                    "base_url: https://org.github.io/guide/")
+    assert "org.github.io/guide/" in files["site.yaml"]
+    files["content/iron.md"] += "\n![A blood test tube](pics/tube.png)\n"
+    root = make_site(files)
+    (root / "content" / "pics").mkdir()
+    _png(root / "content/pics/tube.png", (1000, 500), "red")
+    result = build_site(Options(root=root))
+    assert not result.problems.errors, [p.format() for p in result.problems.sorted()]
+    page = (root / "_site" / "iron" / "index.html").read_text()
+    image = find_images(root, ProblemList())["content/pics/tube.png"]
+    assert (f'<img alt="A blood test tube" decoding="async" height="500" loading="lazy" '
+            f'sizes="(max-width: 720px) 100vw, 720px" src="/guide/{image.published}" '
+            f'srcset="/guide/{image.variant(480)} 480w, /guide/{image.variant(720)} 720w, '
+            f'/guide/{image.variant(960)} 960w, /guide/{image.published} 1000w" '
+            f'width="1000">') in page
+    published = _tree(root / "_site")
+    assert {image.published, image.variant(480), image.variant(720),
+            image.variant(960)} <= set(published)
+
+    _png(root / "content/pics/tube.png", (1000, 500), "blue")  # a new picture, same name
+    build_site(Options(root=root))
+    again = _tree(root / "_site")
+    assert image.published not in again
+    build_site(Options(root=root, out=root / "scratch", cache=False))
+    assert again == _tree(root / "scratch")
+
+    (root / "content/pics/tube.png").rename(root / "content/pics/tubes.png")
+    problems = build_site(Options(root=root)).problems.sorted()
+    assert [p.format() for p in problems if p.code == "broken-image"] == [
+        "content/iron.md:15:22: error[broken-image]: the image 'pics/tube.png' cannot be "
+        "shown: there is no file content/pics/tube.png (did you mean 'pics/tubes.png'?)"]
