@@ -150,3 +150,43 @@ def test_nu_html_checker_reports_no_errors(site: Path) -> None:
                           *map(str, sorted((site / "static").glob("*.css")))],
                          capture_output=True, text=True, timeout=600)
     assert css.returncode == 0, css.stderr[-3000:]
+
+
+def test_a_picture_next_to_an_article_shows_on_a_site_with_a_base_path(
+        browser: Any, tmp_path: Path) -> None:
+    """`healthsite init`'s site published under /guide/ (a GitHub Pages project site), with
+    a wide photo next to an article: it loads (from its srcset), keeps its width and height
+    ratio, and is no wider than a 390-pixel phone screen."""
+    from PIL import Image
+
+    from healthsite.pipeline import Options, build_site
+    from healthsite.start import init_site
+
+    root = tmp_path / "site"
+    init_site(root, "Guide")
+    config = root / "site.yaml"
+    config.write_text(config.read_text().replace("https://health-guide.example.org/",
+                                                 "https://org.github.io/guide/"))
+    Image.new("RGB", (1600, 800), (0, 94, 184)).save(root / "content" / "veins.jpg")
+    article = root / "content" / "blood-clots-in-the-leg.md"
+    article.write_text(article.read_text().replace(
+        "## Signs of a DVT\n", "## Signs of a DVT\n\n![A drawing of the veins of a leg]"
+        "(veins.jpg)\n\n", 1))
+    served = tmp_path / "served"
+    result = build_site(Options(root=root, out=served / "guide"))
+    assert not result.problems.errors, [p.format() for p in result.problems.sorted()]
+    with serve(served) as url:
+        page, trouble = open_page(browser, f"{url}/guide/blood-clots-in-the-leg/", 390)
+        img = page.locator("img[alt='A drawing of the veins of a leg']")
+        img.scroll_into_view_if_needed()
+        page.wait_for_function("document.querySelector('main img').complete")
+        shown = img.evaluate("i => ({natural: i.naturalWidth, width: i.width, height: i.height,"
+                             " src: i.currentSrc, w: i.getAttribute('width'),"
+                             " h: i.getAttribute('height'), doc: document.documentElement"
+                             ".scrollWidth})")
+        page.close()
+    assert not trouble, trouble
+    assert shown["natural"] > 0 and "/guide/images/veins." in shown["src"], shown
+    assert (shown["w"], shown["h"]) == ("1600", "800")
+    assert 0 < shown["width"] <= 390 and shown["doc"] <= 390, shown
+    assert abs(shown["width"] / shown["height"] - 2) < 0.02, shown
