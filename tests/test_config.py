@@ -75,3 +75,29 @@ def test_missing_config_is_one_clear_error(make_site: MakeSite) -> None:
     problems = ProblemList()
     assert load_config(root, problems) is None
     assert [p.code for p in problems.sorted()] == ["io"]
+
+
+def test_any_service_is_a_placeholder_inserted_as_text(make_site: MakeSite) -> None:
+    from conftest import good_files
+
+    from healthsite.pipeline import Options, build_site
+
+    files = good_files()
+    files["site.yaml"] = files["site.yaml"].replace(
+        "services:\n", 'services:\n  helpline: "<b>0300</b> & more"\n  "bad name": x\n', 1)
+    files["content/iron.md"] += "\nRing {{helpline}}.\n"
+    root = make_site(files)
+    problems = ProblemList()
+    config = load_config(root, problems)
+    assert config is not None and config.services["helpline"] == "<b>0300</b> & more"
+    assert config.services["urgent_service"] == "NHS 111"  # (a default kept)
+    assert [p.format() for p in problems.sorted()] == [
+        "site.yaml:8:3: error[config-type]: services.bad name cannot be a placeholder's name "
+        "(use letters, digits and underscores, starting with a letter (for example helpline "
+        "or maternity_unit))"]
+    files["site.yaml"] = files["site.yaml"].replace('  "bad name": x\n', "")
+    root = make_site(files)
+    result = build_site(Options(root=root))
+    assert not result.problems.errors, [p.format() for p in result.problems.sorted()]
+    assert "Ring &lt;b&gt;0300&lt;/b&gt; &amp; more." in \
+        (root / "_site" / "iron" / "index.html").read_text()

@@ -60,11 +60,10 @@ SCHEMA: dict[str, s.Field] = {
     "publisher": s.Field("str", "the organisation that publishes and reviews the site",
                          required=True),
     "output_dir": s.Field("str", "where the site is written", default="_site"),
-    "services": s.Field("model", "names of services used in care cards", model={
-        "emergency_number": s.Field("str", "the emergency phone number", default="999"),
-        "emergency_department": s.Field("str", "the hospital emergency service", default="A&E"),
-        "urgent_service": s.Field("str", "the urgent advice service", default="NHS 111"),
-    }, default=dict),
+    "services": s.Field("map", "names and numbers readers are told to use, each usable in "
+                        "content as {{name}} (inserted as text); emergency_number (999), "
+                        "emergency_department (A&E) and urgent_service (NHS 111) unless "
+                        "given", default=dict),
     "review": s.Field("model", "the review policy", model={
         "interval_months": s.Field("int", "months between reviews", default=12, minimum=1,
                                    maximum=120),
@@ -195,7 +194,8 @@ def _read(root: Path, problems: ProblemList) -> Located | None:
 
 def _build(root: Path, data: dict[str, Any], topics: tuple[Topic, ...],
            levels: dict[str, Level | None]) -> SiteConfig:
-    services = {k: v for k, v in data["services"].items() if v is not None}
+    given = {k: v for k, v in data["services"].items() if v is not None and _SERVICE.match(k)}
+    services = {**DEFAULT_SERVICES, **given}
     review, rn = data["review"], data["reading_next"]
     w = rn["weights"]
     return SiteConfig(
@@ -374,6 +374,10 @@ def _published_extras(url: str, parts: SplitResult) -> list[str]:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# a service's name is a placeholder's: {{name}} in content (render.markup._PLACEHOLDER)
+_SERVICE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+DEFAULT_SERVICES = {"emergency_number": "999", "emergency_department": "A&E",
+                    "urgent_service": "NHS 111"}
 
 
 def _check_services(services: dict[str, Any], loc: Located, report: s.Report) -> None:
@@ -381,7 +385,12 @@ def _check_services(services: dict[str, Any], loc: Located, report: s.Report) ->
     HTML): a line break or control character in it is reported here, not on the lines
     of the articles that use it."""
     for name, value in services.items():
-        if isinstance(value, str) and _CONTROL.search(value):
+        if not _SERVICE.match(str(name)):
+            line, col = loc.key_at("services", name)
+            report("config-type", f"services.{shown(str(name))} cannot be a placeholder's name",
+                   line, col, "use letters, digits and underscores, starting with a letter "
+                   "(for example helpline or maternity_unit)")
+        elif isinstance(value, str) and _CONTROL.search(value):
             line, col = loc.at("services", name)
             report("config-type", f"services.{name} has a line break or control character",
                    line, col, "write the value on one line")
