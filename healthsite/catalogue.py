@@ -47,6 +47,9 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "template": (E, "a template that cannot be compiled or rendered"),
     "heading-order": (E, "a skipped heading level or a second h1"),
     "image-alt": (E, "an image without alt text"),
+    "alias-collision": (E, "an old address (aliases:, retired:) that is already a page's or "
+                        "another old address"),
+    "url-removed": (E, "a URL published before that is no longer a page, an alias or retired"),
     "broken-image": (E, "an image that is not there (with the nearest picture suggested), or "
                      "that may not be shown (an SVG with scripts, a file that is not a picture)"),
     "large-image": (W, "a picture file over 1 MB"),

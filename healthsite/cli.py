@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="how to print problems (default: text; github when "
                             "GITHUB_ACTIONS=true)")
         s.add_argument("--report", type=Path, help="write a JSON build report to this file")
+        s.add_argument("--published", type=Path,
+                       help="a sitemap of the URLs published before (default: the output "
+                            "folder's sitemap.xml): each must still be a page, an alias or "
+                            "retired")
         s.add_argument("--no-cache", dest="cache", action="store_false",
                        help="neither read nor write the rendered-Markdown cache in .cache/")
         s.add_argument("--explain", action="store_true",
@@ -280,7 +284,8 @@ def _build(args: argparse.Namespace, write: bool) -> BuildResult:
         result = build_site(Options(root=args.root.resolve(), out=out.resolve() if out else None,
                                     drafts=args.drafts, write=write, strict=args.strict,
                                     cache=args.cache, skip_unchanged=not args.report,
-                                    progress=terminal_progress()), state)
+                                    progress=terminal_progress(), published=args.published),
+                           state)
     _LAST[:] = [result, state]
     return result
 

@@ -6,10 +6,11 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .check import urls
 from .check.checks import check_articles, check_output
 from .errors import ProblemList
 from .files import linked_out
@@ -21,7 +22,7 @@ from .incremental.keys import graph_key
 from .incremental.memo import BuildState as BuildState  # (for the preview and tests)
 from .incremental.pages import PageCache, PageMemo
 from .incremental.pages import render as render_pages
-from .link.graph import TopicGraph, build_graph
+from .link.graph import Gone, Renamed, TopicGraph, build_graph
 from .link.related import ReadingNext
 from .load.config import SiteConfig, load_config
 from .load.content import Article, GlossaryEntry, load_glossary
@@ -47,6 +48,9 @@ class Options:
     cache: bool = True  # keep rendered Markdown in .cache/ between builds
     skip_unchanged: bool = True  # with nothing changed since the last written build, do nothing
     progress: Callable[[str, int, int], None] | None = None  # (stage, done, total)
+    # the URLs published before, as a sitemap (default: the output folder's sitemap.xml,
+    # the last build's): one that disappears without an alias is url-removed
+    published: Path | None = None
 
 
 @dataclass
@@ -118,7 +122,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     result.counts["articles_rendered"] = b.state.render_cache.misses
     b.clock.lap("markdown")
     graph = result.graph = build_graph(config, loaded.articles, loaded.drafts, rendered,
-                                       problems, loaded.unloadable)
+                                       problems, Gone(loaded.unloadable, loaded.renamed))
     links = graph_key(config, graph, day, loaded.unloadable)
     nxt = result.reading_next = memo.reading_next(graph, config, day, b.cached, links, early)
     b.clock.lap("graph")
@@ -224,6 +228,7 @@ class _Loaded:
     unloadable: frozenset[str]
     around: Surroundings  # the glossary and the pictures
     templates: Templates | None
+    renamed: Renamed  # articles whose file was renamed since the last written build
 
     @property
     def glossary(self) -> list[GlossaryEntry]:
@@ -244,7 +249,8 @@ def _load_all(b: _Build) -> _Loaded:
     drafts = set() if b.opts.drafts else {a.slug for a in articles if a.meta.draft}
     around = Surroundings(load_glossary(config, problems),
                           Pictures(find_images(config.root, problems), config.base_path))
-    return _Loaded(articles, drafts, corpus.unloadable, around, templates)
+    return _Loaded(articles, drafts, corpus.unloadable, around, templates,
+                   memo.renamed(b.prior, articles))
 
 
 @dataclass(frozen=True)
@@ -310,6 +316,9 @@ def _pages(b: _Build, made: _Made, output: _Output) -> None:
                        **picture_files(made.loaded.around.images, b.config.root,
                                        b.config.root / ".cache" if b.opts.cache else None)},
                       Bodies(made.complete, made.body_keys.__getitem__))
+    taken = {spec.path for spec in plan.specs} | set(plan.files)
+    plan = replace(plan, files={**plan.files, **urls.redirect_files(b.config, made.graph, taken,
+                                                                     problems)})
     result.files = render_pages(plan, made.loaded.templates, problems,
                                 PageCache(pages, made.links, output.staging,
                                           output.previous is not None))
@@ -319,6 +328,17 @@ def _pages(b: _Build, made: _Made, output: _Output) -> None:
     b.state.render_cache.save()  # bodies that had to be rendered again, if any
     # pages were checked when they were rendered (by this build or an earlier one)
     check_output({k: v for k, v in result.files.items() if k not in pages.pages}, problems)
+    _check_urls(b, made)
+
+
+def _check_urls(b: _Build, made: _Made) -> None:
+    """Every URL published before is still a page, an alias or retired (url-removed)."""
+    before = urls.read_sitemap(b.opts.published or b.out / urls.SITEMAP)
+    after = b.result.files.get(urls.SITEMAP)
+    if before is not None and after is not None:
+        drafts = frozenset(a.url for a in made.loaded.articles if a.slug in made.loaded.drafts)
+        urls.check_removed(urls.Sitemaps(before, after, drafts), b.config, made.graph,
+                           made.loaded.renamed, b.result.problems)
 
 
 def _publish(b: _Build, output: _Output, made: _Made) -> None:

@@ -36,7 +36,7 @@ def test_every_bad_key_is_reported_at_once(make_site: MakeSite) -> None:
         "not 'often'",
         "site.yaml:31:1: error[config-unknown-key]: unknown key 'colour' in site.yaml "
         "(known keys: alarm_terms, base_url, checks, description, footer, language, "
-        "output_dir, publisher, raw_html, readability, reading_next, review, search, "
+        "output_dir, publisher, raw_html, readability, reading_next, retired, review, search, "
         "services, title, topics)",
     ]
 

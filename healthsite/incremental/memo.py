@@ -25,10 +25,11 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from ..errors import ProblemList
-from ..link.graph import TopicGraph
+from ..link.graph import Renamed, TopicGraph
 from ..link.related import Memo, Prepared, ReadingNext, compute, outline, pack, unpack
 from ..load.config import SiteConfig
 from ..load.content import Article, Corpus, ParseMemo, load_articles
@@ -297,3 +298,21 @@ def page_memo(root: Path, out: Path, identity: str, state: BuildState, prior: sn
         if prior.record is not None:
             state.pages.forget(prior.record.touched)
     return state.pages
+
+
+def renamed(prior: snapshot.Prior, articles: list[Article]) -> Renamed:
+    """Articles whose file was renamed since the last written build: an article file gone
+    and a new one with the same bytes; or, when one went and one came, those two."""
+    record, scan = prior.record, prior.inputs
+    now = {a.path: a.slug for a in articles}
+    if record is None or scan is None:
+        return Renamed()
+    went = [p for p in record.slugs if p not in now]
+    came = {scan.digests.get(p): p for p in now if p not in record.slugs}
+    pairs = {old: came[record.digests.get(old)] for old in went if record.digests.get(old) in came}
+    left = [p for p in went if p not in pairs]
+    new = [p for p in came.values() if p not in pairs.values()]
+    if len(left) == len(new) == 1:
+        pairs[left[0]] = new[0]
+    return Renamed(MappingProxyType(pairs),
+                   MappingProxyType({record.slugs[old]: now[p] for old, p in pairs.items()}))

@@ -4,9 +4,10 @@ checks of links, editor's picks and each article's place in it."""
 from __future__ import annotations
 
 import itertools
+import posixpath
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from types import MappingProxyType
 from typing import Protocol
@@ -57,17 +58,34 @@ class TopicGraph:
         return tuple(sorted(found))
 
 
+@dataclass(frozen=True)
+class Renamed:
+    """Articles renamed since the last written build: old file -> new file, old slug -> new
+    slug (a link or pick naming the old one is told of the new)."""
+
+    paths: Mapping[str, str] = field(default_factory=dict)
+    slugs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Gone:
+    """Files that links may name but that are not articles now: those that could not be
+    loaded (reported already: links to them are not reported again) and those renamed."""
+
+    unloadable: frozenset[str] = frozenset()
+    renamed: Renamed = Renamed()
+
+
 def build_graph(config: SiteConfig, articles: list[Article], drafts: set[str],
                 rendered: dict[str, Rendered], problems: ProblemList,
-                unloadable: frozenset[str] = frozenset()) -> TopicGraph:
-    """Index the published articles and check every link between them.
-
-    Links to files in `unloadable` (already reported as broken) are not reported again."""
+                gone: Gone = Gone()) -> TopicGraph:
+    """Index the published articles and check every link between them."""
     published = {a.slug: a for a in articles if a.slug not in drafts}
-    targets = Targets({a.path: a.slug for a in articles}, rendered, drafts, unloadable)
+    targets = Targets({a.path: a.slug for a in articles}, rendered, drafts, gone.unloadable,
+                      gone.renamed)
     links_out = {slug: check_links(a, rendered[slug], targets, problems)
                  for slug, a in published.items()}
-    picks = {slug: check_picks(a, published, drafts, unloadable, problems)
+    picks = {slug: check_picks(a, published, drafts, gone.unloadable, problems, gone.renamed)
              for slug, a in published.items()}
     _check_footer(config.footer, published, problems)
     topics, children = topic_maps(config)
@@ -146,6 +164,7 @@ class Targets:
     pages: Pages
     drafts: Collection[str]
     unloadable: frozenset[str]
+    renamed: Renamed = Renamed()
 
 
 def check_links(a: Article, r: Rendered, site: Targets, problems: ProblemList) -> list[str]:
@@ -177,9 +196,13 @@ def _no_such_file(a: Article, link: Link, site: Targets, problems: ProblemList) 
     one that could not be loaded)."""
     if link.target in site.unloadable:
         return
+    new = site.renamed.paths.get(link.target or "")
+    hint: str | Callable[[], str] = partial(_suggest, link.target or "", site.by_path,
+                                            "check the file name under content/")
+    if new is not None:
+        hint = f"it was renamed: link to '{posixpath.relpath(new, posixpath.dirname(a.path))}'"
     problems.add("broken-link", f"link to '{link.raw}': no such file", a.path, link.line,
-                 link.col, hint=partial(_suggest, link.target or "", site.by_path,
-                                        "check the file name under content/"))
+                 link.col, hint=hint)
 
 
 def _no_such_anchor(a: Article, link: Link, anchors: Collection[str],
@@ -195,7 +218,8 @@ def _suggest(word: str, choices: Iterable[str], otherwise: str) -> str:
 
 
 def check_picks(a: Article, published: Collection[str], drafts: Collection[str],
-                unloadable: frozenset[str], problems: ProblemList) -> tuple[str, ...]:
+                unloadable: frozenset[str], problems: ProblemList,
+                renamed: Renamed = Renamed()) -> tuple[str, ...]:
     """Report the article's editor's picks (`next:`) that name no published article;
     return the good ones, each once. `published` holds the published articles' slugs."""
     good: list[str] = []
@@ -203,7 +227,7 @@ def check_picks(a: Article, published: Collection[str], drafts: Collection[str],
         if slug in published and slug != a.slug:
             good.append(slug)
             continue
-        bad = _bad_pick(a, slug, published, drafts, unloadable)
+        bad = _bad_pick(a, slug, published, drafts, unloadable, renamed)
         if bad is not None:
             code, message, hint = bad
             line, col = a.meta.at("next", i)
@@ -212,7 +236,8 @@ def check_picks(a: Article, published: Collection[str], drafts: Collection[str],
 
 
 def _bad_pick(a: Article, slug: str, published: Collection[str], drafts: Collection[str],
-              unloadable: frozenset[str]) -> tuple[str, str, str | Callable[[], str]] | None:
+              unloadable: frozenset[str], renamed: Renamed
+              ) -> tuple[str, str, str | Callable[[], str]] | None:
     """What is wrong with an editor's pick that is not a published article (code, message,
     hint), or None if it names a file already reported as not loading."""
     if slug in drafts:
@@ -223,6 +248,9 @@ def _bad_pick(a: Article, slug: str, published: Collection[str], drafts: Collect
                 "name other articles to read next")
     if slug in unloadable:
         return None
+    if slug in renamed.slugs:
+        return ("unknown-article", f"'next:' names unknown article '{slug}'",
+                f"it was renamed: name '{renamed.slugs[slug]}' instead")
     return ("unknown-article", f"'next:' names unknown article '{slug}'",
             partial(_suggest, slug, published, "use an article's slug"))
 

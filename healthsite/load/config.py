@@ -14,6 +14,7 @@ from ..catalogue import ALWAYS_ERRORS, CHECKS, LEVEL_NAMES
 from ..errors import Level, ProblemList, did_you_mean, shown
 from ..files import read_regular
 from . import schema as s
+from .addresses import usable
 from .yamlio import Located, YamlError, parse
 
 CONFIG_FILE = "site.yaml"
@@ -94,6 +95,8 @@ SCHEMA: dict[str, s.Field] = {
                       choices=tuple(LEVEL_NAMES), default=dict),
     "footer": s.Field("list", "page slugs linked from every page's footer", default=list),
     "search": s.Field("bool", "build the Pagefind search index", default=True),
+    "retired": s.Field("list", "old addresses removed on purpose (/old-page/): each gets a page "
+                       "that says so, and the URL check accepts them", default=list),
     "raw_html": s.Field("choice", "what to do with raw HTML in Markdown",
                         choices=("sanitize", "escape", "allow"), default="sanitize"),
 }
@@ -142,6 +145,7 @@ class SiteConfig:
     raw_html: str
     footer: tuple[str, ...]
     search: bool
+    retired: tuple[tuple[str, int, int], ...] = ()  # old addresses, with their line and col
 
     @property
     def base_path(self) -> str:
@@ -165,6 +169,10 @@ def load_config(root: Path, problems: ProblemList) -> SiteConfig | None:
     data = s.Checker(loc, report, "config").check(loc.value, SCHEMA, (), CONFIG_FILE)
     topics = _topics(data.get("topics") or [], loc, report)
     _check_services(data["services"], loc, report)  # (a model and a map are always dicts)
+    kept = set(usable(data["retired"], lambda i: loc.at("retired", i), "retired", report,
+                      "config-type"))
+    data["retired"] = [(a, *loc.at("retired", i)) for i, a in enumerate(data["retired"])
+                       if isinstance(a, str) and a in kept]
     if not _check_base_url(data.get("base_url"), loc, report):
         data["base_url"] = None  # (the site is checked as if it lived at '/')
     levels = _levels(data["checks"], loc, report)
@@ -219,6 +227,7 @@ def _build(root: Path, data: dict[str, Any], topics: tuple[Topic, ...],
         raw_html=data["raw_html"],
         footer=tuple(data["footer"]),
         search=data["search"],
+        retired=tuple(data["retired"]),
     )
 
 

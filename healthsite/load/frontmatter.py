@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import HINTS_PER_FILE, ProblemList, did_you_mean, shown
 from . import schema as s
+from .addresses import usable
 from .yamlio import Located, YamlError, parse
 
 SOURCE = {
@@ -38,6 +39,8 @@ SCHEMA: dict[str, s.Field] = {
     "draft": s.Field("bool", "true keeps the page out of the published site", default=False),
     "condition": s.Field("str", "the medical condition the page is about"),
     "slug": s.Field("str", "the URL name, if not the file name"),
+    "aliases": s.Field("list", "the page's old addresses (/old-path/): each gets a page that "
+                       "leads here, and the URL check accepts them", default=list),
 }
 
 
@@ -66,6 +69,7 @@ class FrontMatter:
     draft: bool
     condition: str | None
     slug: str | None
+    aliases: tuple[str, ...] = ()
     # where each value is, packed into one string: a site's caches hold thousands of
     # these, and one string loads far faster than a mapping of tuples (see `positions`)
     located: str = field(default="[]", compare=False, repr=False)
@@ -138,6 +142,8 @@ def parse_front_matter(
         return None
     _check_topics(data, loc, topics, report)
     _check_sources(data, loc, report)
+    data["aliases"] = usable(data["aliases"], lambda i: loc.at("aliases", i), "aliases", report,
+                             "fm-type")
     _check_article_topics(data, loc, part.yaml_line, report)
     reviewed: dt.date = data["reviewed"]
     next_review = data.get("next_review") or add_months(reviewed, interval_months)
@@ -167,7 +173,8 @@ def _front_matter(data: dict[str, Any], topics: set[str], next_review: dt.date,
         topics=tuple(t for t in data["topics"] if t in topics), reviewed=data["reviewed"],
         next_review=next_review, sources=tuple(map(_source, data["sources"])),
         next=tuple(data["next"]), draft=data["draft"], condition=data.get("condition"),
-        slug=data.get("slug"), located=pack_positions(loc.positions),
+        slug=data.get("slug"), aliases=tuple(data["aliases"]),
+        located=pack_positions(loc.positions),
     )
 
 
