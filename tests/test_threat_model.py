@@ -94,6 +94,11 @@ GLOSSARY = """\
 """
 
 
+PICTURE = bytes.fromhex(  # a 1 x 1 PNG
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763"
+    "f8cfc0000003010100c9fe92ef0000000049454e44ae426082")
+
+
 def hostile_site(make_site: Callable[[dict[str, str | bytes]], Path]) -> Path:
     head = (f"---\ntitle: {json.dumps(HOSTILE_TITLE)}\nsummary: {json.dumps(HOSTILE_SUMMARY)}"
             f"\ntopics: [rls]\nreviewed: 2026-01-10\n{SOURCES}---\n")
@@ -104,7 +109,10 @@ def hostile_site(make_site: Callable[[dict[str, str | bytes]], Path]) -> Path:
     return make_site({"site.yaml": config + "search: false\n",
                       "content/a.md": head + HOSTILE_BODY, "content/b.md": other,
                       "content/c.md": head.replace("title: ", "title: C ") + MARKDOWN_ONLY,
-                      "content/glossary.yaml": GLOSSARY})
+                      "content/glossary.yaml": GLOSSARY,
+                      # the pictures the bodies show (a real picture: the srcset and
+                      # onerror an attribute list tries to add are what is under test)
+                      "content/a.png": PICTURE, "content/missing.png": PICTURE})
 
 
 _URL_ATTRS = ("href", "src", "action", "formaction", "poster", "data", "srcset", "xlink:href",

@@ -199,9 +199,15 @@ def _no_such_file(a: Article, link: Link, site: Targets, problems: ProblemList) 
     new = site.renamed.paths.get(link.target or "")
     hint: str | Callable[[], str] = partial(_suggest, link.target or "", site.by_path,
                                             "check the file name under content/")
+    if link.raw.startswith("/"):  # written as an address: suggested as one
+        hint = partial(_suggest_address, link.raw, site.by_path.values())
+        new = f"/{site.by_path[new]}/" if new is not None and new in site.by_path else None
+    elif new is not None:
+        new = posixpath.relpath(new, posixpath.dirname(a.path))
     if new is not None:
-        hint = f"it was renamed: link to '{posixpath.relpath(new, posixpath.dirname(a.path))}'"
-    problems.add("broken-link", f"link to '{link.raw}': no such file", a.path, link.line,
+        hint = f"it was renamed: link to '{new}'"
+    what = "page" if link.raw.startswith("/") else "file"
+    problems.add("broken-link", f"link to '{link.raw}': no such {what}", a.path, link.line,
                  link.col, hint=hint)
 
 
@@ -215,6 +221,12 @@ def _no_such_anchor(a: Article, link: Link, anchors: Collection[str],
 
 def _suggest(word: str, choices: Iterable[str], otherwise: str) -> str:
     return did_you_mean(word, choices) or otherwise
+
+
+def _suggest_address(address: str, slugs: Iterable[str]) -> str:
+    """A "did you mean" among the articles' addresses, for a link written as one."""
+    return did_you_mean(address, [f"/{s}/" for s in slugs]) or \
+        "check the address: an article's is /its-file-name/"
 
 
 def check_picks(a: Article, published: Collection[str], drafts: Collection[str],

@@ -37,7 +37,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from .. import fast
 from ..errors import Level, Lines, Problem, did_you_mean
-from ..load.content import Article, GlossaryEntry, nfc, slugify
+from ..load.content import RESERVED, Article, GlossaryEntry, nfc, slugify
 from ..load.images import Pictures
 from . import limits, readability
 from .limits import NESTING_SHOWN, TooSlow, deadline, deepest
@@ -230,7 +230,9 @@ class Renderer:
         self.services = services
         self.raw_html = raw_html
         self.urls = urls
+        self.by_url = {url: path for path, url in urls.items()}
         self.images = images if images is not None else Pictures({})
+        self.base = self.images.base
         self.glossary = glossary
         self.glossary_url = glossary_url
         self.term_of, self.term_re = _term_index(glossary)
@@ -706,8 +708,10 @@ class _Links(_ForRenderer, Treeprocessor):
 
     def _resolve(self, href: str, doc: _Doc) -> str:
         """A link's address, to a page where it was to a Markdown file; each link to a
-        Markdown file or to this page is recorded."""
+        Markdown file, to an article's address on this site or to this page is recorded."""
         path, _, anchor = href.partition("#")
+        if _on_site(href):
+            return self._site_address(href, path, anchor, doc)
         if not _to_markdown(href, path):
             return href
         line, col = doc.link_spot(href)
@@ -721,6 +725,23 @@ class _Links(_ForRenderer, Treeprocessor):
             return href  # reported by the graph stage with a suggestion
         return found + (f"#{anchor}" if anchor else "")
 
+    def _site_address(self, href: str, path: str, anchor: str, doc: _Doc) -> str:
+        """A link written as an address on this site (`/iron-and-restless-legs/`, under the
+        base path or not): one to an article is checked like a link to its file (a missing
+        one is reported by the graph stage as `content/<name>.md`); every one gets the base
+        path."""
+        base: str = self.r.base
+        rest = path[len(base):] if base != "/" and path.startswith(base) else path[1:]
+        rest, query = (rest.split("?", 1) + [""])[:2]
+        name = rest.removesuffix("index.html").strip("/")
+        tail = ("?" + query if query else "") + ("#" + anchor if anchor else "")
+        if not name or "/" in name or name in RESERVED or "." in name:
+            return base + rest + tail  # (the site's own pages and files: not articles)
+        target: str = self.r.by_url.get(base + name + "/", f"content/{name}.md")
+        doc.links.append(Link(target, anchor, *doc.link_spot(href), href))
+        url: str = self.r.urls.get(target, base + rest)
+        return url + tail
+
 
 def _unlink_unreferenced(backrefs: list[etree.Element], root: etree.Element) -> None:
     """Footnotes' links back to a reference that no text has (a footnote no text refers
@@ -729,6 +750,11 @@ def _unlink_unreferenced(backrefs: list[etree.Element], root: etree.Element) -> 
     for el in backrefs:
         if el.get("href", "")[1:] not in ids:
             el.attrib.pop("href", None)
+
+
+def _on_site(href: str) -> bool:
+    """Whether a link is an address on this site written from its root (`/x/`)."""
+    return href.startswith("/") and not href.startswith(("//", "/\\"))
 
 
 def _to_markdown(href: str, path: str) -> bool:
