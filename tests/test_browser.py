@@ -190,3 +190,26 @@ def test_a_picture_next_to_an_article_shows_on_a_site_with_a_base_path(
     assert (shown["w"], shown["h"]) == ("1600", "800")
     assert 0 < shown["width"] <= 390 and shown["doc"] <= 390, shown
     assert abs(shown["width"] / shown["height"] - 2) < 0.02, shown
+
+
+def test_an_old_address_lands_on_the_new_page(browser: Any, tmp_path: Path) -> None:
+    """An alias's redirect page, published under /guide/, takes the reader to the page."""
+    from healthsite.pipeline import Options, build_site
+    from healthsite.start import init_site
+
+    root = tmp_path / "site"
+    init_site(root, "Guide")
+    config = root / "site.yaml"
+    config.write_text(config.read_text().replace("https://health-guide.example.org/",
+                                                 "https://org.github.io/guide/"))
+    article = root / "content" / "blood-clots-in-the-leg.md"
+    article.write_text(article.read_text().replace("---\n", "---\naliases: [/dvt/]\n", 1))
+    served = tmp_path / "served"
+    result = build_site(Options(root=root, out=served / "guide"))
+    assert not result.problems.errors, [p.format() for p in result.problems.sorted()]
+    with serve(served) as url:
+        page = browser.new_page()
+        page.goto(f"{url}/guide/dvt/")
+        page.wait_for_url(f"{url}/guide/blood-clots-in-the-leg/")
+        assert page.locator("h1").inner_text() == "Blood clots in the leg (DVT)"
+        page.close()
