@@ -48,6 +48,7 @@ def test_workflow_tests_builds_and_publishes_main_only() -> None:
     runs = " ".join(s.get("run", "") for s in steps)
     assert 'pip install -e ".[test]" && python -m pytest' in runs
     assert "python build.py build --strict" in runs
+    assert "/sitemap.xml\" -o published-sitemap.xml" in runs and "--published" in runs
     uploads = [s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact")]
     assert uploads and uploads[0]["with"]["path"] == "_site"
     assert "refs/heads/main" in uploads[0]["if"]
@@ -60,3 +61,19 @@ def test_workflow_tests_builds_and_publishes_main_only() -> None:
 @pytest.mark.parametrize("fmt", ["json", "github"])
 def test_readme_documents_the_formats(fmt: str) -> None:
     assert f"--format {fmt}" in (REPO / "README.md").read_text()
+
+
+def test_the_starter_sites_workflow_passes_actionlint_and_checks_the_live_urls(
+        tmp_path: Path) -> None:
+    """`healthsite init`'s workflow: valid, building strictly against the live sitemap."""
+    from healthsite.start import init_site
+
+    init_site(tmp_path / "site")
+    flow_file = tmp_path / "site" / ".github" / "workflows" / "site.yml"
+    done = subprocess.run([actionlint(), "-no-color", str(flow_file)], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    flow = yaml.safe_load(flow_file.read_text())
+    runs = " ".join(s.get("run", "") for s in flow["jobs"]["build"]["steps"])
+    assert 'pip install "healthsite==' in runs and "healthsite build --strict" in runs
+    assert "/sitemap.xml\" -o published-sitemap.xml" in runs and "--published" in runs
