@@ -399,3 +399,30 @@ def test_host_not_found(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", no_dns)  # (no DNS query leaves the machine)
     result = check_url("https://sources.example/x", timeout=2)
     assert result.error == "the host name was not found"
+
+
+# --- the command line: check --external ---------------------------------------------------
+
+
+def test_check_external_on_the_command_line(web: Site, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """`check --external` builds nothing, checks the site and the urls; a source that is
+    gone is a warning at its line (so --strict fails), with the site's other problems."""
+    from conftest import good_files
+
+    from healthsite.cli import main
+
+    files = good_files()
+    files["content/iron.md"] = files["content/iron.md"].replace(
+        "sources:\n", f"sources:\n  - {{title: Gone, publisher: P, url: \"{web.url('/missing')}\"}}"
+        "\n", 1)
+    root = make_site(tmp_path / "site", files)
+    assert main(["check", "--external", "--root", str(root)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("content/iron.md:7:38: warning[source-dead]: ") and \
+        "HTTP 404" in out[0], out
+    assert main(["check", "--external", "--strict", "--root", str(root)]) == 1
+    capsys.readouterr()
+    assert main(["check", "--external", "--timeout", "0", "--root", str(root)]) == 2
+    assert "is not a number of seconds" in capsys.readouterr().err
+    assert not (root / "_site").exists()
