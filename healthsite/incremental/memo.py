@@ -304,15 +304,22 @@ def renamed(prior: snapshot.Prior, articles: list[Article]) -> Renamed:
     """Articles whose file was renamed since the last written build: an article file gone
     and a new one with the same bytes; or, when one went and one came, those two."""
     record, scan = prior.record, prior.inputs
-    now = {a.path: a.slug for a in articles}
     if record is None or scan is None:
         return Renamed()
-    went = [p for p in record.slugs if p not in now]
-    came = {scan.digests.get(p): p for p in now if p not in record.slugs}
-    pairs = {old: came[record.digests.get(old)] for old in went if record.digests.get(old) in came}
-    left = [p for p in went if p not in pairs]
-    new = [p for p in came.values() if p not in pairs.values()]
-    if len(left) == len(new) == 1:
-        pairs[left[0]] = new[0]
+    now = {a.path: a.slug for a in articles}
+    came = {p: scan.digests.get(p, "") for p in now if p not in record.slugs}
+    pairs = _renames([p for p in record.slugs if p not in now], came, record.digests)
     return Renamed(MappingProxyType(pairs),
                    MappingProxyType({record.slugs[old]: now[p] for old, p in pairs.items()}))
+
+
+def _renames(went: list[str], came: dict[str, str], before: dict[str, str]) -> dict[str, str]:
+    """Old file -> new file, of the files `went` (with their digests `before`) and those that
+    `came` (with theirs): by equal bytes; else, when one went and one came, those two."""
+    by_digest = {digest: path for path, digest in came.items()}
+    pairs = {old: by_digest[before[old]] for old in went if before.get(old) in by_digest}
+    left = [p for p in went if p not in pairs]
+    new = [p for p in came if p not in pairs.values()]
+    if len(left) == len(new) == 1:
+        pairs[left[0]] = new[0]
+    return pairs

@@ -196,19 +196,22 @@ def _no_such_file(a: Article, link: Link, site: Targets, problems: ProblemList) 
     one that could not be loaded)."""
     if link.target in site.unloadable:
         return
-    new = site.renamed.paths.get(link.target or "")
-    hint: str | Callable[[], str] = partial(_suggest, link.target or "", site.by_path,
-                                            "check the file name under content/")
-    if link.raw.startswith("/"):  # written as an address: suggested as one
-        hint = partial(_suggest_address, link.raw, site.by_path.values())
-        new = f"/{site.by_path[new]}/" if new is not None and new in site.by_path else None
-    elif new is not None:
-        new = posixpath.relpath(new, posixpath.dirname(a.path))
-    if new is not None:
-        hint = f"it was renamed: link to '{new}'"
     what = "page" if link.raw.startswith("/") else "file"
     problems.add("broken-link", f"link to '{link.raw}': no such {what}", a.path, link.line,
-                 link.col, hint=hint)
+                 link.col, hint=_missing_hint(a, link, site))
+
+
+def _missing_hint(a: Article, link: Link, site: Targets) -> str | Callable[[], str]:
+    """The hint for a link to no article: the new name of a renamed one, else the nearest
+    file (or address, for a link written as one), worked out when shown."""
+    new = site.renamed.paths.get(link.target or "")
+    if link.raw.startswith("/"):  # written as an address: answered as one
+        if new is not None and new in site.by_path:
+            return f"it was renamed: link to '/{site.by_path[new]}/'"
+        return partial(_suggest_address, link.raw, site.by_path.values())
+    if new is not None:
+        return f"it was renamed: link to '{posixpath.relpath(new, posixpath.dirname(a.path))}'"
+    return partial(_suggest, link.target or "", site.by_path, "check the file name under content/")
 
 
 def _no_such_anchor(a: Article, link: Link, anchors: Collection[str],

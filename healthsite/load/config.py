@@ -169,10 +169,7 @@ def load_config(root: Path, problems: ProblemList) -> SiteConfig | None:
     data = s.Checker(loc, report, "config").check(loc.value, SCHEMA, (), CONFIG_FILE)
     topics = _topics(data.get("topics") or [], loc, report)
     _check_services(data["services"], loc, report)  # (a model and a map are always dicts)
-    kept = set(usable(data["retired"], lambda i: loc.at("retired", i), "retired", report,
-                      "config-type"))
-    data["retired"] = [(a, *loc.at("retired", i)) for i, a in enumerate(data["retired"])
-                       if isinstance(a, str) and a in kept]
+    data["retired"] = _retired(data["retired"], loc, report)
     if not _check_base_url(data.get("base_url"), loc, report):
         data["base_url"] = None  # (the site is checked as if it lived at '/')
     levels = _levels(data["checks"], loc, report)
@@ -387,6 +384,15 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _SERVICE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 DEFAULT_SERVICES = {"emergency_number": "999", "emergency_department": "A&E",
                     "urgent_service": "NHS 111"}
+
+
+def _retired(addresses: list[Any], loc: Located, report: s.Report
+             ) -> list[tuple[str, int, int]]:
+    """The usable retired addresses with their line and column (each other one reported)."""
+    kept = set(usable(addresses, lambda i: loc.at("retired", i), "retired", report,
+                      "config-type"))
+    return [(a, *loc.at("retired", i)) for i, a in enumerate(addresses)
+            if isinstance(a, str) and a in kept]
 
 
 def _check_services(services: dict[str, Any], loc: Located, report: s.Report) -> None:

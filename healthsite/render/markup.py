@@ -38,7 +38,7 @@ from markdown.treeprocessors import Treeprocessor
 from .. import fast
 from ..errors import Level, Lines, Problem, did_you_mean
 from ..load.content import RESERVED, Article, GlossaryEntry, nfc, slugify
-from ..load.images import Pictures
+from ..load.images import Image, Pictures
 from . import limits, readability
 from .limits import NESTING_SHOWN, TooSlow, deadline, deepest
 from .readability import reading_grade
@@ -687,24 +687,24 @@ class _Links(_ForRenderer, Treeprocessor):
         """An image of the site's own (next to the article, or in static/) gets its
         published address, size, lazy loading and smaller copies; one that is not there,
         or may not be shown, is an error where it is written."""
-        pictures, address = self.r.images, el.get("src", "")
         for name in ("srcset", "sizes"):  # (ours only: an attribute list may not set them)
             el.attrib.pop(name, None)
+        image = self._image(el.get("src", ""), written, doc)
+        if image is not None:
+            _show(el, image, self.r.images)
+
+    def _image(self, address: str, written: str, doc: _Doc) -> Image | None:
+        """The picture an address names; None for one not the site's, or (reported) one
+        that is not there or may not be shown."""
+        pictures = self.r.images
         source = pictures.source_of(doc.article.path, address) if address else None
         if source is None:
-            return
+            return None
         image = pictures.table.get(source)
         if image is None or image.refused:
-            why = image.refused if image else f"there is no file {source}"
-            hint = pictures.suggestion(doc.article.path, address) if image is None else \
-                "save it again as a plain picture (PNG, JPEG, WebP, or an SVG without scripts)"
-            doc.error("broken-image", f"the image '{address[:80]}' cannot be shown: {why}",
-                      *doc.spot(_INLINE_SRC, written, 1), hint)
-            return
-        sized = el.get("width") or el.get("height")  # (by an attribute list: the editor's)
-        for name, value in pictures.attributes(image).items():
-            if not (sized and name in ("width", "height")):
-                el.set(name, value)
+            _broken_image(image, source, written, doc, pictures)
+            return None
+        return image
 
     def _resolve(self, href: str, doc: _Doc) -> str:
         """A link's address, to a page where it was to a Markdown file; each link to a
@@ -741,6 +741,27 @@ class _Links(_ForRenderer, Treeprocessor):
         doc.links.append(Link(target, anchor, *doc.link_spot(href), href))
         url: str = self.r.urls.get(target, base + rest)
         return url + tail
+
+
+def _show(el: etree.Element, image: Image, pictures: Pictures) -> None:
+    """Give an img the picture's attributes (a size an attribute list set is the editor's)."""
+    sized = el.get("width") or el.get("height")
+    for name, value in pictures.attributes(image).items():
+        if not (sized and name in ("width", "height")):
+            el.set(name, value)
+
+
+def _broken_image(image: Image | None, source: str, written: str, doc: _Doc,
+                  pictures: Pictures) -> None:
+    """broken-image where the picture is written: not there (the nearest suggested), or
+    refused (`image.refused` says why)."""
+    if image is None:
+        why, hint = f"there is no file {source}", pictures.suggestion(doc.article.path, written)
+    else:
+        why = image.refused
+        hint = "save it again as a plain picture (PNG, JPEG, WebP, or an SVG without scripts)"
+    doc.error("broken-image", f"the image '{written[:80]}' cannot be shown: {why}",
+              *doc.spot(_INLINE_SRC, written, 1), hint)
 
 
 def _unlink_unreferenced(backrefs: list[etree.Element], root: etree.Element) -> None:

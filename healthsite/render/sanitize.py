@@ -104,11 +104,15 @@ def _filter(away: list[str] | None, tag: str, name: str, value: str) -> str | No
 
 def _srcset(away: list[str] | None, value: str) -> str | None:
     """A srcset kept only when every address in it is a safe one of this site's."""
-    addresses = [as_read(c.split()[0]) for c in value.split(",") if c.split()]
-    bad = [a for a in addresses if elsewhere(a) or not safe_url(a)]
-    if bad and away is not None:
-        away.extend(a for a in bad if elsewhere(a))
+    bad = [a for a in _candidates(value) if elsewhere(a) or not safe_url(a)]
+    if away is not None:
+        away.extend(filter(elsewhere, bad))
     return None if bad else value
+
+
+def _candidates(srcset: str) -> list[str]:
+    """The addresses of a srcset ("a.png 480w, b.png 2x"), as a browser reads them."""
+    return [as_read(c.split()[0]) for c in srcset.split(",") if c.strip()]
 
 
 def clean(html: str, away: list[str] | None = None) -> str:
