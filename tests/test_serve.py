@@ -376,3 +376,23 @@ def test_it_falls_back_to_polling_when_watchfiles_cannot_watch(
     finally:
         w.watcher.close()
         w.preview.close()
+
+
+def test_the_preview_of_a_new_site_with_the_theme_only(tmp_path: Path) -> None:
+    """`healthsite init`'s site, which has no templates/ or static/ of its own, previews
+    with the packaged theme, and an edit (a template of its own made) is rebuilt."""
+    from healthsite.start import init_site
+
+    root = tmp_path / "site"
+    init_site(root, "Preview")
+    w = Watching(root)
+    try:
+        assert "Blood clots in the leg (DVT)" in w.page("blood-clots-in-the-leg")
+        assert any(rel.startswith("static/style.") for rel in w.preview.files)
+        (root / "templates" / "partials").mkdir(parents=True)
+        (root / "templates" / "partials" / "home-intro.html").write_text(
+            "<p class=\"own-intro\">Our own words</p>\n")
+        assert until(lambda: "own-intro" in (w.preview.dir / "index.html").read_text())
+    finally:
+        w.watcher.close()
+        w.preview.close()
