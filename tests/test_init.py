@@ -4,6 +4,7 @@ message and the settings reference (issue 18, points 1-3 and 9)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -110,9 +111,14 @@ def test_a_built_wheel_installed_alone_runs_init_then_build(tmp_path: Path) -> N
     """The wheel carries the theme and the starter site: built from this checkout,
     installed (not editable) into a new virtualenv that borrows only the dependencies of
     the test environment, run from a folder outside the checkout."""
-    wheels = tmp_path / "wheels"
+    wheels, source = tmp_path / "wheels", tmp_path / "source"  # (the build leaves build/ and
+    # an egg-info beside the sources: a copy keeps the checkout clean)
+    shutil.copytree(REPO / "healthsite", source / "healthsite",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copyfile(REPO / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(wheels), str(REPO)], check=True, cwd=tmp_path)
+                    "-q", "-w", str(wheels), str(source)], check=True, cwd=tmp_path)
     (wheel,) = wheels.glob("healthsite-*.whl")
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
