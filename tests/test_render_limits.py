@@ -161,7 +161,8 @@ def test_attribute_lists_cannot_run_script_restyle_or_take_the_pages_ids() -> No
         (10, "unsafe-attribute", "the attribute 'onmouseover' of <img> was removed"),
         (12, "unsafe-attribute", "the id 'content' was removed: the page itself uses it"),
         (16, "unsafe-attribute", "the id 'mine' was removed: another element has it"),
-        (18, "unsafe-attribute", "the id 'source-1' was removed: the page itself uses it")]
+        (18, "unsafe-attribute", "the id 'source-1' was removed: the page itself uses it"),
+        (10, "broken-image", "the image 'c.png' cannot be shown: there is no file content/c.png")]
 
 
 def test_raw_html_cannot_take_the_pages_ids() -> None:
