@@ -56,6 +56,10 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "min-sources": (E, "an article with fewer sources than the site requires"),
     "alarm-without-care-card": (E, "alarm symptoms mentioned without an urgent or emergency "
                                 "care card"),
+    "missing-care-card": (E, "an article that mentions a phrase of an alarm rule (site.yaml) "
+                          "without including every shared card the rule names"),
+    "empty-care-card": (E, "a care card with nothing in it (its lines not indented under it), "
+                        "or a shared card with no items"),
     "review-overdue": (W, "an article past its next review date"),
     "orphan": (W, "an article with no topic and no page linking to it"),
     "dead-end": (W, "an article that links to no other article"),

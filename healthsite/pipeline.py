@@ -24,6 +24,7 @@ from .incremental.pages import PageCache, PageMemo
 from .incremental.pages import render as render_pages
 from .link.graph import Gone, Renamed, TopicGraph, build_graph
 from .link.related import ReadingNext
+from .load.cards import check_rules, load_cards
 from .load.config import SiteConfig, load_config
 from .load.content import Article, GlossaryEntry, load_glossary
 from .load.images import Pictures, find_images
@@ -32,7 +33,7 @@ from .pages.templating import Templates, static_files
 from .publish.images import picture_files
 from .publish.output import OutputError, Staging, Written, update_site
 from .publish.search import INDEX_DIR, indexer
-from .render.markup import Rendered, Surroundings
+from .render.markup import Rendered, Shared, Surroundings
 from .render.readability import Readability
 
 
@@ -247,8 +248,10 @@ def _load_all(b: _Build) -> _Loaded:
     b.prior.settle(corpus.hashed, config.root)
     articles = list(corpus.articles)
     drafts = set() if b.opts.drafts else {a.slug for a in articles if a.meta.draft}
-    around = Surroundings(load_glossary(config, problems),
-                          Pictures(find_images(config.root, problems), config.base_path))
+    cards = load_cards(config, problems)
+    check_rules(config, cards, problems)
+    shared = Shared(Pictures(find_images(config.root, problems), config.base_path), cards)
+    around = Surroundings(load_glossary(config, problems), shared)
     return _Loaded(articles, drafts, corpus.unloadable, around, templates,
                    memo.renamed(b.prior, articles))
 
@@ -313,7 +316,7 @@ def _pages(b: _Build, made: _Made, output: _Output) -> None:
     assert made.loaded.templates is not None
     plan = plan_pages(b.config, made.graph, made.nxt, made.loaded.glossary,
                       {**static_files(b.config.root, problems),
-                       **picture_files(made.loaded.around.images, b.config.root,
+                       **picture_files(made.loaded.around.shared.images, b.config.root,
                                        b.config.root / ".cache" if b.opts.cache else None)},
                       Bodies(made.complete, made.body_keys.__getitem__))
     taken = {spec.path for spec in plan.specs} | set(plan.files)

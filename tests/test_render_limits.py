@@ -332,8 +332,9 @@ def test_a_care_card_line_that_is_not_read_as_one_is_an_error(body: str) -> None
 
 def test_a_care_card_whose_lines_are_not_indented_is_an_error() -> None:
     assert lines("Intro.\n\n!!! emergency\n   - chest pain\n   - breathless") == [
-        "content/a.md:12:1: error[bad-care-card]: the emergency card is empty (indent the "
-        "card's lines four spaces under its !!! line)"]
+        "content/a.md:12:1: error[empty-care-card]: the emergency card is empty: nothing is "
+        "indented under it (indent the card's lines (its list too) four spaces under its !!! "
+        "line)"]
 
 
 def test_css_written_as_text_on_a_page_is_text() -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sized
 from ..errors import Level, Lines, ProblemList
 from ..link.graph import TopicGraph
 from ..link.related import ReadingNext
-from ..load.config import SiteConfig
+from ..load.config import AlarmRule, SiteConfig
 from ..load.content import Article
 from ..render.markup import Rendered
 from ..render.readability import Readability
@@ -28,7 +28,7 @@ def check_articles(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext, toda
     grades: dict[str, Readability] = {}
     for slug, a in graph.articles.items():
         r = graph.rendered[slug]
-        if complete is not None and _may_alarm(r):  # the only check that reads the text
+        if complete is not None and (_may_alarm(r) or config.alarm_rules):  # (the text)
             r = dataclasses.replace(r, text=complete(slug).text)
         grade = check_article(config, a, r, nxt.by_article.get(slug, ()), today, problems)
         if grade is not None:
@@ -43,6 +43,8 @@ def check_article(config: SiteConfig, a: Article, r: Rendered, suggested: Sized,
     _check_summary(a, problems)
     if _may_alarm(r):
         _alarm(config.alarm_terms, a, r.text, problems)
+    for rule in config.alarm_rules if a.is_article else ():  # (site pages point to them)
+        _rule(rule, a, r, problems)
     if not a.is_article:
         return None
     _check_sources(a, config.min_sources, problems)
@@ -78,6 +80,29 @@ def _alarm(terms: Iterable[str], a: Article, text: str, problems: ProblemList) -
     problems.add("alarm-without-care-card", f"mentions '{term}' but has no urgent or "
                  "emergency care card", a.path, line, 1,
                  hint='add !!! urgent "…" or !!! emergency "…" saying where to get help')
+
+
+def _rule(rule: AlarmRule, a: Article, r: Rendered, problems: ProblemList) -> None:
+    """Report each card of an alarm rule that a page mentioning one of its phrases does not
+    include, at the first mention in the body."""
+    missing = [card for card in rule.cards if card not in r.cards]
+    found = next(filter(None, (_mention(p, r.text) for p in rule.phrases)), None) \
+        if missing else None
+    if found is None:
+        return
+    m = re.search(found.re.pattern, a.body, found.re.flags)
+    line = a.body_line + (a.body.count("\n", 0, m.start()) if m else 0)
+    for card in missing:
+        problems.add("missing-care-card", f"mentions '{found.group(0)}' but does not include "
+                     f"the shared card '{card}'", a.path, line, 1,
+                     hint=f"add the line !!! card {card} in its 'When to get help' section")
+
+
+def _mention(phrase: str, text: str) -> re.Match[str] | None:
+    """Where the text mentions a phrase as words of their own: in capitals only when the
+    phrase is (DVT, PE), in any case otherwise."""
+    return re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text,
+                     0 if phrase.isupper() else re.I)
 
 
 def _check_sources(a: Article, needed: int, problems: ProblemList) -> None:

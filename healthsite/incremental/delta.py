@@ -41,6 +41,7 @@ from ..check.checks import check_article
 from ..errors import Level, Problem, ProblemList
 from ..link.graph import Targets, TopicGraph, check_links, check_picks, check_place, topic_maps
 from ..link.related import ReadingNext, Suggestion
+from ..load.cards import load_cards
 from ..load.config import SiteConfig, Topic
 from ..load.content import (
     Article,
@@ -57,7 +58,7 @@ from ..pages.templating import Card, Lookups, Templates, article_view
 from ..publish.output import MARKER, OutputError, Written, update_site, write_site
 from ..publish.search import INDEX_DIR, indexer
 from ..render import readability
-from ..render.markup import Rendered, Renderer
+from ..render.markup import Rendered, Renderer, Shared
 from . import snapshot
 from .cache import (
     CACHE_DIR,
@@ -244,7 +245,9 @@ class _Context:
                             {p: article_url(config.base_path, s) for p, s in header.slugs.items()},
                             load_glossary(config, ProblemList()), config.base_path + "glossary/",
                             config.raw_html,
-                            Pictures(find_images(config.root, ProblemList()), config.base_path))
+                            Shared(Pictures(find_images(config.root, ProblemList()),
+                                            config.base_path),
+                                   load_cards(config, ProblemList())))
         return cls(config, out, today, header, _FactsShards(_folder(config.root), header.facts),
                    renderer, functools.cache(templates), set(header.slugs.values()) - header.drafts,
                    topic_maps(config))

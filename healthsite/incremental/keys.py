@@ -10,7 +10,8 @@ each build compared with one from scratch) is what finds a key that does not.
 - `article_key`, an article's rendering (HTML, contents, links, ids, grade): its path,
   first body line, number of sources and its file's digest, and `environment_key`: the
   engine, the services, the raw-HTML policy, the base path, the glossary, the pictures
-  (each one's published name, size and smaller copies: `load.images.images_digest`) and
+  (each one's published name, size and smaller copies: `load.images.images_digest`), the
+  shared care cards (`load.cards.cards_digest`: editing one renders again every page) and
   every article's path and URL (links are rewritten to URLs).
 - `graph_key`, reading next and every page that shows other pages (lists, cards,
   backlinks): the settings, the day, the files that could not be loaded, and each published
@@ -28,18 +29,20 @@ import datetime as dt
 import hashlib
 
 from ..link.graph import TopicGraph
+from ..load.cards import cards_digest
 from ..load.config import SiteConfig
-from ..load.content import Article, GlossaryEntry
-from ..load.images import Images, images_digest
+from ..load.content import Article
+from ..load.images import images_digest
+from ..render.markup import Surroundings
 from .cache import engine_fingerprint
 
 
-def environment_key(config: SiteConfig, articles: list[Article],
-                    glossary: list[GlossaryEntry], images: Images) -> str:
+def environment_key(config: SiteConfig, articles: list[Article], around: Surroundings) -> str:
     """A fingerprint of everything outside an article that changes how it renders."""
     h = hashlib.sha256()
     h.update(repr((engine_fingerprint(), sorted(config.services.items()), config.raw_html,
-                   config.base_path, glossary, images_digest(images))).encode())
+                   config.base_path, around.glossary, images_digest(around.shared.images.table),
+                   cards_digest(around.shared.cards))).encode())
     for a in sorted(articles, key=lambda a: a.path):
         h.update(f"{a.path}\0{a.url}\0".encode())
     return h.hexdigest()

@@ -186,9 +186,9 @@ def markdown(config: SiteConfig, articles: list[Article], around: Surroundings,
     processes render, if they do."""
     renderer = Renderer(dict(config.services), {a.path: a.url for a in articles},
                         around.glossary, config.base_path + "glossary/", config.raw_html,
-                        around.images)
+                        around.shared)
     words = len(readability.known())
-    environment = keys.environment_key(config, articles, around.glossary, around.images.table)
+    environment = keys.environment_key(config, articles, around)
     body_keys = {a.slug: keys.article_key(a, environment) for a in articles}
     rendered = render_articles(articles, renderer, state.render_cache, body_keys,
                                opts.progress, meanwhile)

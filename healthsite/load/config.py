@@ -90,6 +90,14 @@ SCHEMA: dict[str, s.Field] = {
     }, default=dict),
     "alarm_terms": s.Field("list", "phrases that need an urgent or emergency care card",
                            default=list),
+    "alarm_rules": s.Field("model_list", "phrases that need particular shared care cards: a "
+                           "page that mentions one must include every card listed", model={
+                               "phrases": s.Field("list", "words or phrases (one in capitals, "
+                                                  "such as DVT, matches in capitals only)",
+                                                  required=True),
+                               "cards": s.Field("list", "the shared cards (content/cards/) "
+                                                "such a page must include", required=True),
+                           }, default=list),
     "topics": s.Field("model_list", "the topic tree", model=TOPIC, required=True),
     "checks": s.Field("map", "per-check levels", item="choice",
                       choices=tuple(LEVEL_NAMES), default=dict),
@@ -123,6 +131,16 @@ class Weights:
 
 
 @dataclass(frozen=True)
+class AlarmRule:
+    """A page that mentions one of `phrases` must include each of `cards` (shared cards);
+    `places`: where each card is named in site.yaml (line, column)."""
+
+    phrases: tuple[str, ...]
+    cards: tuple[str, ...]
+    places: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """Everything site.yaml says, validated, with defaults filled in."""
 
@@ -146,6 +164,7 @@ class SiteConfig:
     footer: tuple[str, ...]
     search: bool
     retired: tuple[tuple[str, int, int], ...] = ()  # old addresses, with their line and col
+    alarm_rules: tuple[AlarmRule, ...] = ()
 
     @property
     def base_path(self) -> str:
@@ -170,6 +189,7 @@ def load_config(root: Path, problems: ProblemList) -> SiteConfig | None:
     topics = _topics(data.get("topics") or [], loc, report)
     _check_services(data["services"], loc, report)  # (a model and a map are always dicts)
     data["retired"] = _retired(data["retired"], loc, report)
+    data["alarm_rules"] = [_alarm_rule(r, i, loc) for i, r in enumerate(data["alarm_rules"])]
     if not _check_base_url(data.get("base_url"), loc, report):
         data["base_url"] = None  # (the site is checked as if it lived at '/')
     levels = _levels(data["checks"], loc, report)
@@ -225,6 +245,7 @@ def _build(root: Path, data: dict[str, Any], topics: tuple[Topic, ...],
         footer=tuple(data["footer"]),
         search=data["search"],
         retired=tuple(data["retired"]),
+        alarm_rules=tuple(data["alarm_rules"]),
     )
 
 
@@ -384,6 +405,12 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _SERVICE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 DEFAULT_SERVICES = {"emergency_number": "999", "emergency_department": "A&E",
                     "urgent_service": "NHS 111"}
+
+
+def _alarm_rule(raw: dict[str, Any], i: int, loc: Located) -> AlarmRule:
+    cards = tuple(map(str, raw["cards"]))
+    return AlarmRule(tuple(map(str, raw["phrases"])), cards,
+                     tuple(loc.at("alarm_rules", i, "cards", j) for j in range(len(cards))))
 
 
 def _retired(addresses: list[Any], loc: Located, report: s.Report

@@ -37,6 +37,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from .. import fast
 from ..errors import Level, Lines, Problem, did_you_mean
+from ..load.cards import CARDS_DIR, INCLUDE, Cards
 from ..load.content import RESERVED, Article, GlossaryEntry, nfc, slugify
 from ..load.images import Image, Pictures
 from . import limits, readability
@@ -114,6 +115,7 @@ class Rendered:
     problems: tuple[Problem, ...]
     grade: float = 0.0
     words: int = 0
+    cards: frozenset[str] = frozenset()  # the shared cards included (and those they stand in for)
 
     @property
     def too_complex(self) -> bool:
@@ -130,6 +132,7 @@ class _Doc:
     problems: list[Problem] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     care_kinds: set[str] = field(default_factory=set)
+    cards: set[str] = field(default_factory=set)  # shared cards included (see Rendered.cards)
     citations: set[int] = field(default_factory=set)
     positions: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     blocks: list[str] = field(default_factory=list)
@@ -211,12 +214,20 @@ class _Doc:
 
 
 @dataclass(frozen=True)
+class Shared:
+    """What articles may include: the pictures they may show and the shared care cards."""
+
+    images: Pictures = field(default_factory=lambda: Pictures({}))
+    cards: Cards = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Surroundings:
-    """What an article's rendering reads besides the article and the settings: the glossary
-    and the pictures articles may show."""
+    """What an article's rendering reads besides the article and the settings: the glossary,
+    and the pictures and shared cards articles may include."""
 
     glossary: list[GlossaryEntry]
-    images: Pictures
+    shared: Shared
 
 
 class Renderer:
@@ -224,14 +235,15 @@ class Renderer:
 
     def __init__(self, services: dict[str, str], urls: Mapping[str, str],
                  glossary: list[GlossaryEntry], glossary_url: str,
-                 raw_html: str = "sanitize", images: Pictures | None = None) -> None:
+                 raw_html: str = "sanitize", shared: Shared | None = None) -> None:
         """`urls`: every article's URL by its file (links to files are made links to pages);
-        `images`: the pictures articles may show (`load.images`)."""
+        `shared`: the pictures and cards articles may include (`load.images`, `load.cards`)."""
         self.services = services
         self.raw_html = raw_html
         self.urls = urls
         self.by_url = {url: path for path, url in urls.items()}
-        self.images = images if images is not None else Pictures({})
+        shared = shared if shared is not None else Shared()
+        self.images, self.cards = shared.images, shared.cards
         self.base = self.images.base
         self.glossary = glossary
         self.glossary_url = glossary_url
@@ -276,7 +288,8 @@ class Renderer:
         anchors = doc.anchors | {f"source-{i}" for i in range(1, len(article.meta.sources) + 1)}
         return Rendered(body_html, toc, tuple(doc.links), frozenset(anchors),
                         frozenset(doc.care_kinds), text, frozenset(doc.citations),
-                        tuple(doc.problems), readable.grade, readable.words)
+                        tuple(doc.problems), readable.grade, readable.words,
+                        frozenset(doc.cards))
 
 
 def _term_index(glossary: list[GlossaryEntry]) \
@@ -373,6 +386,7 @@ class _HealthExtension(Extension):
         md.treeprocessors.register(_AttrList(md, self.r), "attr_list", 8)
         md.treeprocessors.register(_Values(md, self.r), "hs-values", 7)
         md.preprocessors.register(_Placeholders(md, self.r), "hs-placeholders", 35)
+        md.preprocessors.register(_Includes(md, self.r), "hs-includes", 34)
         md.inlinePatterns.register(_Citation(r"\[\^(\d+)\]", md, self.r), "hs-citation", 174)
         md.treeprocessors.register(_CareCards(md, self.r), "hs-care-cards", 4)
         md.treeprocessors.register(_Links(md, self.r), "hs-links", 3)
@@ -430,6 +444,35 @@ class _SanitizeRaw(_ForRenderer, Postprocessor):
             doc.warn("raw-html", f"unsafe raw HTML removed: {what}", doc.find(needle),
                      "use Markdown instead of HTML")
         return safe
+
+
+class _Includes(_ForRenderer, Preprocessor):
+    """`!!! card NAME` -> the shared card's lines (`load.cards`), its placeholders made
+    tokens as an article's are; an unknown name is an error at its line. (After
+    `_Placeholders`, which reads the body's own text.)"""
+
+    def run(self, lines: list[str]) -> list[str]:
+        if not any(line.startswith("!!! card") for line in lines):
+            return lines
+        out: list[str] = []
+        for line in lines:
+            m = INCLUDE.match(line)
+            out += self._card(m.group(1)) if m else [line]
+        return out
+
+    def _card(self, name: str) -> list[str]:
+        """The lines that stand for an inclusion (none for an unknown card, reported)."""
+        doc, card = self.doc, self.r.cards.get(name)
+        if card is None:
+            doc.error("bad-care-card", f"unknown shared card '{name}'",
+                      *doc.spot(INCLUDE, name, 1), did_you_mean(name, self.r.cards) or
+                      f"define it in {CARDS_DIR}/{name or 'NAME'}.yaml")
+            return [""]
+        doc.cards |= card.counts_as
+        written = card.markdown()
+        text = _PLACEHOLDER.sub(lambda m: self.r.tokens.get(m.group(1), m.group(0)), written)
+        doc.values = doc.values or text != written
+        return ["", *text.split("\n"), ""]
 
 
 class _Placeholders(_ForRenderer, Preprocessor):
@@ -589,13 +632,14 @@ class _CareCards(_ForRenderer, Treeprocessor):
         kind = _card_kind(el, doc)
         if kind is None:
             return
-        doc.care_kinds.add(kind)
         title = self._title(el, kind)
         body = list(el)
         if not body:
-            doc.error("bad-care-card", f"the {kind} card is empty", *doc.spot(_CARD_SRC, kind,
-                                                                              1, 0),
-                      "indent the card's lines four spaces under its !!! line")
+            doc.error("empty-care-card", f"the {kind} card is empty: nothing is indented under "
+                      "it", *doc.spot(_CARD_SRC, kind, 1, 0),
+                      "indent the card's lines (its list too) four spaces under its !!! line")
+        else:  # (an empty card tells no one where to get help: it counts as none)
+            doc.care_kinds.add(kind)
         content = _remade(el, kind, level, title, body)
         if kind == "emergency":
             _phone_links_only(content, doc)
