@@ -213,3 +213,39 @@ def test_search_can_be_switched_off(make_site: MakeSite, today: None) -> None:
     assert "search/index.html" not in result.files
     assert 'role="search"' not in result.files["iron/index.html"].decode()
     assert not (root / "_site" / "pagefind").exists()
+
+
+def test_every_page_about_clots_carries_the_same_clot_cards(real_site: Path) -> None:
+    """Issue 19: each article page that mentions a blood clot, DVT or PE shows the shared
+    urgent and emergency clot cards, byte for byte the same on every page (the urgent one in
+    its pregnancy version on the pregnancy pages), and the cards say what the NHS says."""
+    import re
+
+    found: dict[str, dict[str, list[str]]] = {"urgent": {}, "emergency": {}}
+    about_clots = []
+    for page in sorted(real_site.glob("*/index.html")):
+        html = page.read_text(encoding="utf-8")
+        main = html[html.index("<main"):html.index("</main>")]
+        article = 'class="sources"' in html  # (an article lists its sources; site pages not)
+        if not article or not re.search(r"(?i)\bblood clots?\b|\bclots?\b|deep vein thrombosis|"
+                                        r"pulmonary embolism|\bDVT\b|\bPE\b", main):
+            continue
+        about_clots.append(page.parent.name)
+        for kind in found:
+            cards = [c for c in re.findall(
+                rf'<div class="care-card care-card--{kind}">.*?</div></div>', main, re.S)
+                if "a clot" in c or "lungs" in c]
+            assert cards, (page.parent.name, kind)
+            found[kind].setdefault(cards[0], []).append(page.parent.name)
+    assert len(about_clots) >= 15, about_clots
+    (emergency,) = found["emergency"]
+    for sign in ("sudden or unexplained breathlessness", "coughing up blood",
+                 "feeling faint, or collapsing", "Do not drive yourself"):
+        assert sign in emergency
+    urgent = {card: sorted(pages) for card, pages in found["urgent"].items()}
+    assert len(urgent) == 2
+    pregnancy = next(c for c in urgent if "midwife" in c)
+    assert urgent[pregnancy] == ["blood-clots-in-pregnancy", "pregnancy-and-restless-legs"]
+    standard = next(c for c in urgent if c != pregnancy)
+    assert "<li>you have swelling in one leg or arm</li>" in standard
+    assert "Do not rub or massage a leg that might have a clot." in standard
