@@ -76,6 +76,11 @@ def test_new_with_a_long_title_makes_a_slug_that_fits(make_site: MakeSite, today
     ("Search", "search-article"),  # a name the site uses
     ("???", "article"),
     ("x" * 300, "x" * SLUG_MAX),
+    ("S\u00edndrome de piernas inquietas", "sindrome-de-piernas-inquietas"),
+    ("Syndrom coesau aflonydd \u0175 \u0177", "syndrom-coesau-aflonydd-w-y"),
+    ("\u0421\u0438\u043d\u0434\u0440\u043e\u043c \u0431\u0435\u0441\u043f\u043e\u043a"
+     "\u043e\u0439\u043d\u044b\u0445 \u043d\u043e\u0433", "sindrom-bespokoinykh-nog"),
+    ("\u03a9\u03bc\u03ad\u03b3\u03b1", "omega"),
 ])
 def test_new_slug(title: str, slug: str) -> None:
     assert new_slug(title) == slug

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
+from slugify import slugify as transliterated
+
 from ..errors import Problem, ProblemList, shown
 from ..files import outside, printable, read_regular, undecodable
 from ..parallel import map_indexed
@@ -151,12 +153,12 @@ def nfc(text: str) -> str:
 
 
 def new_slug(title: str) -> str:
-    """A slug for a new article titled `title`: its words in lowercase ASCII (accents
-    dropped) joined by hyphens, cut at a word to SLUG_MAX characters, never a name the
-    site or Windows keeps."""
-    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower().replace("&", " and ")).strip("-")
-    if len(slug) > SLUG_MAX:
+    """A slug for a new article titled `title` in any script: its words in lowercase ASCII
+    joined by hyphens (accents dropped; Cyrillic, Greek, Chinese and others transliterated
+    by python-slugify, whose tables are Unidecode's), cut at a word to SLUG_MAX characters,
+    never a name the site or Windows keeps."""
+    slug = transliterated(title, replacements=[["&", " and "]])
+    if len(slug) > SLUG_MAX:  # (cut at a word here: slugify's word_boundary skips words)
         cut = slug[: SLUG_MAX + 1]
         slug = (cut[: cut.rfind("-")] if "-" in cut[1:] else cut[:SLUG_MAX]).strip("-")
     slug = slug or "article"
