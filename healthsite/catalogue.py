@@ -53,6 +53,8 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "broken-image": (E, "an image that is not there (with the nearest picture suggested), or "
                      "that may not be shown (an SVG with scripts, a file that is not a picture)"),
     "large-image": (W, "a picture file over 1 MB"),
+    "image-location": (W, "a photo whose file says where it was taken (GPS), which would be "
+                       "published with it"),
     "min-sources": (E, "an article with fewer sources than the site requires"),
     "alarm-without-care-card": (E, "alarm symptoms mentioned without an urgent or emergency "
                                 "care card"),

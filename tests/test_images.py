@@ -162,3 +162,21 @@ def test_a_site_with_a_picture_next_to_an_article_and_a_base_path(make_site: Any
     assert [p.format() for p in problems if p.code == "broken-image"] == [
         "content/iron.md:15:22: error[broken-image]: the image 'pics/tube.png' cannot be "
         "shown: there is no file content/pics/tube.png (did you mean 'pics/tubes.png'?)"]
+
+
+def test_a_photo_that_says_where_it_was_taken_is_a_warning(tmp_path: Path) -> None:
+    photo = Pil.new("RGB", (40, 30), "green")
+    exif = photo.getexif()
+    exif.get_ifd(0x8825)[2] = (51.0, 30.0, 0.0)  # GPSLatitude
+    exif.get_ifd(0x8825)[1] = "N"
+    out = io.BytesIO()
+    photo.save(out, "JPEG", exif=exif)
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content/here.jpg").write_bytes(out.getvalue())
+    _png(tmp_path / "content/plain.png", (10, 10))
+    problems = ProblemList()
+    table = find_images(tmp_path, problems)
+    assert table["content/here.jpg"].located and not table["content/plain.png"].located
+    assert [(p.code, p.path) for p in problems.items()] == [("image-location", "content/here.jpg")]
+    with Pil.open(io.BytesIO(resized(out.getvalue(), 20, "JPEG"))) as copy:
+        assert not copy.getexif().get_ifd(0x8825)

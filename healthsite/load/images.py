@@ -37,6 +37,7 @@ WIDTHS = (480, 720, 960, 1440)  # the srcset widths offered when an image is wid
 LARGE = 1_000_000  # bytes; a bigger file is a warning
 MAX_PIXELS = 40_000_000  # refused above (a "decompression bomb", or a photo never resized)
 _ORIENTATION = 0x0112  # the EXIF tag browsers turn a photo by
+_GPS = 0x8825  # the EXIF block of where a photo was taken
 _DIMENSION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(?:px)?\s*$")
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
 _SVG_TAG = re.compile(rb"<svg\b[^>]*>", re.I)
@@ -55,6 +56,7 @@ class Image:
     published: str = ""  # its path in the output ("images/y.1a2b3c4d5e.png")
     widths: tuple[int, ...] = ()  # smaller copies published beside it, for srcset
     refused: str = ""  # why it cannot be shown, if it cannot
+    located: bool = False  # whether the file says where it was taken (EXIF GPS)
 
     def variant(self, width: int) -> str:
         """The output path of the copy `width` pixels wide."""
@@ -83,6 +85,12 @@ def find_images(root: Path, problems: ProblemList) -> dict[str, Image]:
         image = measure(source, _read(root, source, problems))
         if image is None:
             continue
+        if image.located:
+            problems.add("image-location", "the photo says where it was taken (GPS in its "
+                         "EXIF data): published as it is, it tells every reader", source,
+                         level=Level.WARNING, hint="save it again without its location, for "
+                         "example with exiftool -gps:all= FILE, or your phone's share option "
+                         "that removes it (the smaller copies never carry it)")
         if image.size > LARGE and not image.refused:
             problems.add("large-image", f"the image is {image.size / 1e6:.1f} MB", source,
                          level=Level.WARNING,
@@ -174,8 +182,10 @@ def _raster(image: Image, data: bytes) -> Image:
             with Pil.open(io.BytesIO(data)) as picture:
                 width, height = picture.size
                 kind = picture.format
-                if picture.getexif().get(_ORIENTATION, 1) in (5, 6, 7, 8):  # shown turned
+                exif = picture.getexif()
+                if exif.get(_ORIENTATION, 1) in (5, 6, 7, 8):  # shown turned
                     width, height = height, width
+                located = bool(exif.get_ifd(_GPS))
     except (OSError, ValueError, SyntaxError, Pil.DecompressionBombWarning,
             Pil.DecompressionBombError):
         return replace(image, refused="the file is not a PNG, JPEG, GIF or WebP picture that "
@@ -184,7 +194,7 @@ def _raster(image: Image, data: bytes) -> Image:
         return replace(image, refused=f"the image is {width} x {height} pixels, too many for a "
                      f"web page (at most {MAX_PIXELS // 1_000_000} million)")
     widths = tuple(w for w in WIDTHS if w < width) if width > COLUMN and kind != "GIF" else ()
-    return replace(image, width=width, height=height, widths=widths)
+    return replace(image, width=width, height=height, widths=widths, located=located)
 
 
 def images_digest(images: Images) -> str:
