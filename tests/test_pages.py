@@ -126,3 +126,18 @@ def test_the_shortcut_keeps_covered_pages_without_keying_them(stages: Stages,
     keyed.clear()
     assert render(again, tpl, ProblemList(), PageCache(memo, "M", trusted=True)) == {}
     assert keyed == ["a.txt", "b.txt", "c.txt"] and memo.rendered == 0
+
+
+def test_dates_are_written_in_the_sites_language() -> None:
+    """Issue 20, point 3 (dates): Babel writes the review dates as the site's language
+    does; a language it does not know gets English."""
+    import datetime as dt
+
+    from healthsite.pages.templating import long_date
+
+    day = dt.date(2026, 12, 6)
+    assert long_date(day, "en-GB") == "6 December 2026"
+    assert long_date(day, "en-US") == "December 6, 2026"
+    assert long_date(day, "es") == "6 de diciembre de 2026"
+    assert long_date(day, "cy") == "6 Rhagfyr 2026"
+    assert long_date(day, "not-a-language") == "December 6, 2026"

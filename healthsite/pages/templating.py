@@ -168,8 +168,29 @@ def _environment(root: Path, cache: Path | None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["longdate"] = lambda d: f"{d.day} {d.strftime('%B %Y')}"
+    env.filters["longdate"] = _longdate
     return env
+
+
+@jinja2.pass_context
+def _longdate(context: jinja2.runtime.Context, day: dt.date) -> str:
+    """`{{ date | longdate }}`: the date written out in the site's language."""
+    return long_date(day, context["site"]["language"])
+
+
+@functools.lru_cache(maxsize=4096)
+def long_date(day: dt.date, language: str) -> str:
+    """A date as the language writes it in full, by Babel's CLDR data: "6 December 2026"
+    (en-GB), "December 6, 2026" (en-US), "6 de diciembre de 2026" (es); English for a
+    language Babel does not know. (Babel is imported when a page first shows a date.)"""
+    from babel import Locale, UnknownLocaleError
+    from babel.dates import format_date
+
+    try:
+        locale = Locale.parse(language, sep="-")
+    except (ValueError, TypeError, UnknownLocaleError):
+        locale = Locale.parse("en")
+    return str(format_date(day, "long", locale=locale))
 
 
 def _fingerprint(root: Path, names: list[str]) -> str:
