@@ -24,10 +24,9 @@ from .incremental.pages import PageCache, PageMemo
 from .incremental.pages import render as render_pages
 from .link.graph import Gone, Renamed, TopicGraph, build_graph
 from .link.related import ReadingNext
-from .load.cards import check_rules, load_cards
+from .load.cards import check_rules
 from .load.config import SiteConfig, load_config
 from .load.content import Article, GlossaryEntry, load_glossary
-from .load.images import Pictures, find_images
 from .pages import Bodies, plan_pages
 from .pages.templating import Templates, static_files
 from .publish.images import picture_files
@@ -248,9 +247,8 @@ def _load_all(b: _Build) -> _Loaded:
     b.prior.settle(corpus.hashed, config.root)
     articles = list(corpus.articles)
     drafts = set() if b.opts.drafts else {a.slug for a in articles if a.meta.draft}
-    cards = load_cards(config, problems)
-    check_rules(config, cards, problems)
-    shared = Shared(Pictures(find_images(config.root, problems), config.base_path), cards)
+    shared = Shared.load(config, problems)
+    check_rules(config, shared.cards, problems)
     around = Surroundings(load_glossary(config, problems), shared)
     return _Loaded(articles, drafts, corpus.unloadable, around, templates,
                    memo.renamed(b.prior, articles))

@@ -130,3 +130,14 @@ def test_definitions_and_rules_are_checked_where_they_are_written(make_site: Mak
                and "urgnt" in line for line in lines), lines
     assert any(line.startswith("site.yaml:") and "'clot-emergncy'" in line and
                "did you mean 'clot-emergency'?" in line for line in lines), lines
+
+
+def test_a_card_file_that_links_out_of_content_is_not_read(make_site: MakeSite,
+                                                           tmp_path: Path) -> None:
+    root, _ = _site(make_site, rules=False)
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(URGENT)
+    (root / "content" / "cards" / "linked.yaml").symlink_to(secret)
+    lines = _lines(build_site(Options(root=root, write=False)))
+    assert "content/cards/linked.yaml:1:1: error[io]: a symbolic link that points outside " \
+        "content/ (copy the file into content/ instead)" in lines

@@ -41,7 +41,6 @@ from ..check.checks import check_article
 from ..errors import Level, Problem, ProblemList
 from ..link.graph import Targets, TopicGraph, check_links, check_picks, check_place, topic_maps
 from ..link.related import ReadingNext, Suggestion
-from ..load.cards import load_cards
 from ..load.config import SiteConfig, Topic
 from ..load.content import (
     Article,
@@ -52,7 +51,6 @@ from ..load.content import (
     parse_key,
     parse_settings,
 )
-from ..load.images import Pictures, find_images
 from ..pages import render_page
 from ..pages.templating import Card, Lookups, Templates, article_view
 from ..publish.output import MARKER, OutputError, Written, update_site, write_site
@@ -245,9 +243,7 @@ class _Context:
                             {p: article_url(config.base_path, s) for p, s in header.slugs.items()},
                             load_glossary(config, ProblemList()), config.base_path + "glossary/",
                             config.raw_html,
-                            Shared(Pictures(find_images(config.root, ProblemList()),
-                                            config.base_path),
-                                   load_cards(config, ProblemList())))
+                            Shared.load(config, ProblemList()))
         return cls(config, out, today, header, _FactsShards(_folder(config.root), header.facts),
                    renderer, functools.cache(templates), set(header.slugs.values()) - header.drafts,
                    topic_maps(config))

@@ -21,15 +21,14 @@ from typing import Any
 
 from ..errors import ProblemList, did_you_mean
 from . import schema as s
-from .config import CONFIG_FILE, SiteConfig
-from .content import CONTENT_DIR, read_text
-from .yamlio import Located, YamlError, parse
+from .config import CONFIG_FILE, PLACEHOLDER, SiteConfig
+from .content import CONTENT_DIR, read_yaml
+from .yamlio import Located
 
 CARDS_DIR = f"{CONTENT_DIR}/cards"
 KINDS = ("emergency", "urgent", "non-urgent", "warning", "info")  # render.markup.CARE_KINDS
 NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 INCLUDE = re.compile(r"^!!! card[ \t]+(\S*)[ \t]*$", re.M)  # an article's `!!! card NAME` line
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
 
 SCHEMA = {
     "kind": s.Field("choice", "the card's kind (its colour and urgency)", required=True,
@@ -110,13 +109,9 @@ def _card(config: SiteConfig, rel: str, problems: ProblemList) -> Card | None:
 
 
 def _parse(config: SiteConfig, rel: str, problems: ProblemList) -> Located | None:
-    text = read_text(config.root / rel, rel, problems)
-    if text is None:
-        return None
-    try:
-        loc = parse(text)
-    except YamlError as e:
-        problems.add(e.code, e.message, rel, e.line, e.col, hint=e.hint)
+    """The card file's YAML when it is a mapping (anything else reported)."""
+    loc = read_yaml(config, rel, problems)
+    if loc is None:
         return None
     if not isinstance(loc.value, dict):
         problems.add("bad-care-card", "a card is a mapping of kind:, heading: and items:", rel,
@@ -141,7 +136,7 @@ def _check_placeholders(data: dict[str, Any], loc: Located, config: SiteConfig,
         (("heading",), data["heading"]), (("text",), data.get("text") or "")]
     places += [(("items", i), str(item)) for i, item in enumerate(data["items"])]
     for path, text in places:
-        for m in _PLACEHOLDER.finditer(text):
+        for m in PLACEHOLDER.finditer(text):
             if m.group(1) not in config.services:
                 line, col = loc.at(*path)
                 report("bad-placeholder", f"unknown placeholder '{{{{{m.group(1)}}}}}'", line,

@@ -401,7 +401,9 @@ def _published_extras(url: str, parts: SplitResult) -> list[str]:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
-# a service's name is a placeholder's: {{name}} in content (render.markup._PLACEHOLDER)
+# a placeholder in content or a shared card, `{{name}}`: a service's name
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
+# a service's name is a placeholder's
 _SERVICE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 DEFAULT_SERVICES = {"emergency_number": "999", "emergency_department": "A&E",
                     "urgent_service": "NHS 111"}

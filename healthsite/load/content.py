@@ -478,7 +478,7 @@ def _read(path: str, rel: str, problems: ProblemList) -> bytes | None:
 
 def load_glossary(config: SiteConfig, problems: ProblemList) -> list[GlossaryEntry]:
     """The entries of content/glossary.yaml, sorted by term; none when it is absent."""
-    loc = _glossary_yaml(config, problems)
+    loc = read_yaml(config, GLOSSARY_FILE, problems)
     if loc is None:
         return []
 
@@ -499,24 +499,24 @@ def load_glossary(config: SiteConfig, problems: ProblemList) -> list[GlossaryEnt
     return sorted(terms.entries.values(), key=lambda e: e.term.lower())
 
 
-def _glossary_yaml(config: SiteConfig, problems: ProblemList) -> Located | None:
-    """The parsed content/glossary.yaml; None when it is absent, or (reported) a link out of
-    content/, unreadable or not YAML."""
-    path = config.root / GLOSSARY_FILE
+def read_yaml(config: SiteConfig, rel: str, problems: ProblemList) -> Located | None:
+    """The parsed YAML file `rel` under content/ (the glossary, a shared card); None when it
+    is absent, or (reported) a link out of content/, unreadable or not YAML."""
+    path = config.root / rel
     if not os.path.lexists(path):
         return None
     if os.path.islink(path) and outside(os.fspath(path),
                                         os.path.realpath(config.root / CONTENT_DIR)):
-        problems.add("io", "a symbolic link that points outside content/", GLOSSARY_FILE,
+        problems.add("io", "a symbolic link that points outside content/", rel,
                      hint="copy the file into content/ instead")
         return None
-    text = read_text(path, GLOSSARY_FILE, problems)
+    text = read_text(path, rel, problems)
     if text is None:
         return None
     try:
         return parse(text)
     except YamlError as e:
-        problems.add(e.code, e.message, GLOSSARY_FILE, e.line, e.col, hint=e.hint)
+        problems.add(e.code, e.message, rel, e.line, e.col, hint=e.hint)
         return None
 
 

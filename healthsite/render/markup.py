@@ -36,10 +36,11 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from .. import fast
-from ..errors import Level, Lines, Problem, did_you_mean
-from ..load.cards import CARDS_DIR, INCLUDE, Cards
+from ..errors import Level, Lines, Problem, ProblemList, did_you_mean
+from ..load.cards import CARDS_DIR, INCLUDE, Cards, load_cards
+from ..load.config import PLACEHOLDER, SiteConfig
 from ..load.content import RESERVED, Article, GlossaryEntry, nfc, slugify
-from ..load.images import Image, Pictures
+from ..load.images import Image, Pictures, find_images
 from . import limits, readability
 from .limits import NESTING_SHOWN, TooSlow, deadline, deepest
 from .readability import reading_grade
@@ -64,7 +65,6 @@ CARE_KINDS = {
     "warning": ("Important: ", "Important"),
     "info": ("Information: ", "Good to know"),
 }
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
 # (a definition's label holds no bracket, as in Python-Markdown's: "[^\]]+" let every line
 # starting with "[" scan to the end of the body, 54 s for 100,000 of them)
 _LINK_SRC = re.compile(r"\]\(\s*<?([^)\s>]+)|^[ ]{0,3}\[[^\[\]]+\]:\s*<?(\S+?)>?(?:\s|$)",
@@ -219,6 +219,13 @@ class Shared:
 
     images: Pictures = field(default_factory=lambda: Pictures({}))
     cards: Cards = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, config: SiteConfig, problems: ProblemList) -> Shared:
+        """The site's pictures and shared cards, as every route reads them (problems with
+        them reported to `problems`)."""
+        return cls(Pictures(find_images(config.root, problems), config.base_path),
+                   load_cards(config, problems))
 
 
 @dataclass(frozen=True)
@@ -470,7 +477,7 @@ class _Includes(_ForRenderer, Preprocessor):
             return [""]
         doc.cards |= card.counts_as
         written = card.markdown()
-        text = _PLACEHOLDER.sub(lambda m: self.r.tokens.get(m.group(1), m.group(0)), written)
+        text = PLACEHOLDER.sub(lambda m: self.r.tokens.get(m.group(1), m.group(0)), written)
         doc.values = doc.values or text != written
         return ["", *text.split("\n"), ""]
 
@@ -495,7 +502,7 @@ class _Placeholders(_ForRenderer, Preprocessor):
                       or f"known: {', '.join(sorted(self.r.services))}")
             return m.group(0)
 
-        return _PLACEHOLDER.sub(sub, text).split("\n")
+        return PLACEHOLDER.sub(sub, text).split("\n")
 
 
 _TOKEN = re.compile("\ue000(\\d{1,4})\ue001")
