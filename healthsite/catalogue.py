@@ -55,6 +55,12 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "large-image": (W, "a picture file over 1 MB"),
     "image-location": (W, "a photo whose file says where it was taken (GPS), which would be "
                        "published with it"),
+    "unknown-language": (E, "a folder of content/ named like a language the site does not "
+                         "declare in languages: (its pages would be published as the default "
+                         "language's)"),
+    "missing-translation": (W, "an interface string or topic name an edition has no "
+                            "translation of (the default language's is shown)"),
+    "translation-outdated": (W, "a translation whose original was reviewed after it"),
     "min-sources": (E, "an article with fewer sources than the site requires"),
     "alarm-without-care-card": (E, "alarm symptoms mentioned without an urgent or emergency "
                                 "care card"),

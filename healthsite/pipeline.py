@@ -12,6 +12,7 @@ from typing import Any
 
 from .check import urls
 from .check.checks import check_articles, check_output
+from .check.translations import check_interface, check_translations
 from .errors import ProblemList
 from .files import linked_out
 from .incremental import delta, memo, snapshot
@@ -27,12 +28,14 @@ from .link.related import ReadingNext
 from .load.cards import check_rules
 from .load.config import SiteConfig, load_config
 from .load.content import Article, GlossaryEntry, load_glossary
+from .load.images import Pictures
+from .load.translations import load_catalogue
 from .pages import Bodies, plan_pages
 from .pages.templating import Templates, static_files
 from .publish.images import picture_files
 from .publish.output import OutputError, Staging, Written, update_site
 from .publish.search import INDEX_DIR, indexer
-from .render.markup import Rendered, Shared, Surroundings
+from .render.markup import Language, Rendered, Shared, Surroundings
 from .render.readability import Readability
 
 
@@ -127,6 +130,9 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     nxt = result.reading_next = memo.reading_next(graph, config, day, b.cached, links, early)
     b.clock.lap("graph")
     result.grades = check_articles(config, graph, nxt, day, problems, complete)
+    check_translations(config, graph, problems)
+    if loaded.templates is not None:
+        check_interface(config, loaded.templates, loaded.around, graph, problems)
     b.clock.lap("checks")
     result.summary = _summary(result)
     if loaded.templates is None or problems.errors:
@@ -226,13 +232,17 @@ class _Loaded:
     articles: list[Article]
     drafts: set[str]  # (none with --drafts)
     unloadable: frozenset[str]
-    around: Surroundings  # the glossary and the pictures
+    around: dict[str, Surroundings]  # each edition's glossary, cards and language, by key
     templates: Templates | None
     renamed: Renamed  # articles whose file was renamed since the last written build
 
     @property
-    def glossary(self) -> list[GlossaryEntry]:
-        return self.around.glossary
+    def glossaries(self) -> dict[str, list[GlossaryEntry]]:
+        return {key: r.glossary for key, r in self.around.items()}
+
+    @property
+    def images(self) -> Pictures:
+        return self.around[""].shared.images
 
 
 def _load_all(b: _Build) -> _Loaded:
@@ -247,11 +257,24 @@ def _load_all(b: _Build) -> _Loaded:
     b.prior.settle(corpus.hashed, config.root)
     articles = list(corpus.articles)
     drafts = set() if b.opts.drafts else {a.slug for a in articles if a.meta.draft}
-    shared = Shared.load(config, problems)
-    check_rules(config, shared.cards, problems)
-    around = Surroundings(load_glossary(config, problems), shared)
-    return _Loaded(articles, drafts, corpus.unloadable, around, templates,
-                   memo.renamed(b.prior, articles))
+    return _Loaded(articles, drafts, corpus.unloadable, surroundings(config, problems),
+                   templates, memo.renamed(b.prior, articles))
+
+
+def surroundings(config: SiteConfig, problems: ProblemList) -> dict[str, Surroundings]:
+    """Each edition's glossary, shared cards and language (its interface text), by key; the
+    pictures are the whole site's."""
+    around: dict[str, Surroundings] = {}
+    images = None
+    for edition in config.all_editions:
+        mine = config.for_edition(edition)
+        shared = Shared.load(mine, problems, images)
+        images = shared.images
+        language = Language(edition.locale,
+                            load_catalogue(config.root, edition.locale, problems))
+        around[edition.key] = Surroundings(load_glossary(mine, problems), shared, language)
+    check_rules(config, around[""].shared.cards, problems)
+    return around
 
 
 @dataclass(frozen=True)
@@ -312,9 +335,9 @@ def _pages(b: _Build, made: _Made, output: _Output) -> None:
     """Stage 6: every page, rendered again only where its inputs changed, and checked."""
     result, problems, pages = b.result, b.result.problems, output.pages
     assert made.loaded.templates is not None
-    plan = plan_pages(b.config, made.graph, made.nxt, made.loaded.glossary,
+    plan = plan_pages(b.config, made.graph, made.nxt, made.loaded.around,
                       {**static_files(b.config.root, problems),
-                       **picture_files(made.loaded.around.shared.images, b.config.root,
+                       **picture_files(made.loaded.images, b.config.root,
                                        b.config.root / ".cache" if b.opts.cache else None)},
                       Bodies(made.complete, made.body_keys.__getitem__))
     taken = {spec.path for spec in plan.specs} | set(plan.files)
@@ -396,7 +419,9 @@ def _write(b: _Build, output: _Output) -> tuple[Written, snapshot.Manifest]:
         written = update_site(config.root, out, result.files, result.kept, output.previous,
                               also_keep=(INDEX_DIR + "/",) if config.search else ())
         return written, snapshot.swapped(out, output.previous, written.changed)
-    index = indexer(out, config.language, result.problems) if config.search else None
+    # (with several languages, Pagefind indexes each apart, by each page's <html lang>)
+    language = config.language if len(config.all_editions) == 1 else ""
+    index = indexer(out, language, result.problems) if config.search else None
     staging = output.staging if output.staging is not None else Staging(config.root, out)
     written = staging.publish(result.files, result.kept, index, frozenset(output.pages.read_back))
     return written, snapshot.manifest(out)
@@ -431,7 +456,8 @@ def _summary(result: BuildResult) -> dict[str, float]:
     assert g is not None
     articles = sum(1 for a in g.articles.values() if a.is_article)
     return {"pages": 0, "articles": articles,
-            "site_pages": len(g.articles) - articles, "topics": len(g.topics),
+            "site_pages": len(g.articles) - articles,
+            "topics": sum(1 for t in g.topics if "/" not in t),  # (the default edition's)
             "grade": delta.mean_grade(r.grade for r in result.grades.values())}
 
 

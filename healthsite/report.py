@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from . import fast
@@ -10,6 +11,7 @@ from .errors import Problem
 from .link.graph import TopicGraph
 from .load.content import Article
 from .pipeline import BuildResult
+from .render.readability import Readability, formula
 
 JSON_VERSION = 1
 
@@ -74,7 +76,7 @@ def build_report(result: BuildResult) -> dict[str, Any]:
 
 def _average_grade(result: BuildResult) -> float | None:
     """The articles' mean reading grade (to two places), or None when none was graded."""
-    grades = [r.grade for r in result.grades.values()]
+    grades = [r.grade for r in result.grades.values() if not math.isnan(r.grade)]
     return round(sum(grades) / len(grades), 2) if grades else None
 
 
@@ -95,11 +97,24 @@ def _article(result: BuildResult, g: TopicGraph, slug: str, a: Article) -> dict[
         "sources": len(a.meta.sources),
         "links_out": list(g.links_out.get(slug, ())),
         "backlinks": list(g.links_in.get(slug, ())),
-        "readability": None if grade is None else {"grade": grade.grade,
-                                                   "words": grade.words},
+        "language": result.config.editions_by_key()[a.lang].locale if result.config else "",
+        "readability": _readability(grade, a, result),
         "reading_next": [{"slug": s.slug, "score": s.score, "reasons": list(s.reasons)}
                          for s in (nxt.by_article.get(slug, ()) if nxt else ())],
     }
+
+
+def _readability(grade: Readability | None, a: Article, result: BuildResult
+                 ) -> dict[str, Any] | None:
+    """An article's reading grade, words and formula; for a language with no formula, no
+    grade and a note saying so."""
+    if grade is None:
+        return None
+    language = result.config.editions_by_key()[a.lang].locale if result.config else "en"
+    if math.isnan(grade.grade):
+        return {"grade": None, "words": grade.words, "formula": None,
+                "note": f"no readability formula for '{language}': no grade is given"}
+    return {"grade": grade.grade, "words": grade.words, "formula": formula(language)}
 
 
 def _counts(result: BuildResult, articles: list[dict[str, Any]]) -> dict[str, Any]:

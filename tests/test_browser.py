@@ -83,6 +83,7 @@ def test_every_page_has_zero_axe_violations(browser: Any, base_url: str, site: P
     paths = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
                    if "pagefind" not in p.parts)
     assert len(paths) > 40
+    assert sum(p.startswith("es/") for p in paths) >= 10  # (the Spanish edition's pages too)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     for rel in paths:
         for scheme in ("light", "dark"):
@@ -109,6 +110,45 @@ def test_search_finds_articles_by_lay_and_clinical_terms(browser: Any, base_url:
     assert page.locator(".search-fallback").is_hidden()
     page.close()
     assert trouble == []
+
+
+def test_language_switcher_moves_between_a_page_and_its_translation(
+        browser: Any, base_url: str) -> None:
+    page, trouble = open_page(browser, base_url + "/restless-legs-syndrome/", 1280)
+    assert page.locator("html").get_attribute("lang") == "en-GB"
+    page.click(".language-switcher a[hreflang='es-ES']")
+    page.wait_for_load_state("networkidle")
+    assert urlsplit(page.url).path == "/es/restless-legs-syndrome/"
+    assert page.locator("html").get_attribute("lang") == "es-ES"
+    assert page.locator("h1").inner_text().startswith("Síndrome de piernas inquietas")
+    assert page.locator(".language-switcher a").get_attribute("lang") == "en-GB"
+    page.click(".language-switcher a[hreflang='en-GB']")
+    page.wait_for_load_state("networkidle")
+    assert urlsplit(page.url).path == "/restless-legs-syndrome/"
+    assert page.locator("html").get_attribute("lang") == "en-GB"
+    page.goto(base_url + "/iron-and-restless-legs/", wait_until="networkidle")
+    assert page.locator(".language-switcher").count() == 0  # (not translated)
+    page.close()
+    assert trouble == []
+
+
+def test_each_editions_search_finds_its_own_pages_only(browser: Any, base_url: str) -> None:
+    for start, term, want, other in (
+            ("/es/search/", "coágulo", "/es/", None),
+            ("/es/search/", "thrombosis", "/es/", None),  # (in the Spanish pages' sources)
+            ("/search/", "thrombosis", "/", "/es/")):
+        page, trouble = open_page(browser, base_url + start, 1280)
+        page.fill("#search-q", term)
+        page.press("#search-q", "Enter")
+        page.wait_for_selector("#search-results li a", timeout=10_000)
+        hrefs = [urlsplit(h).path for h in
+                 page.locator("#search-results li a").evaluate_all("as => as.map(a => a.href)")]
+        assert hrefs and all(h.startswith(want) for h in hrefs), (start, term, hrefs)
+        assert other is None or not any(h.startswith(other) for h in hrefs), (start, hrefs)
+        status = page.locator("#search-status").inner_text()
+        assert ("resultado" in status) == start.startswith("/es/"), status
+        page.close()
+        assert trouble == []
 
 
 def test_search_page_falls_back_without_javascript(browser: Any, base_url: str) -> None:

@@ -3,6 +3,7 @@ and the incremental layer's route (healthsite.incremental.pages) agreeing with i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,9 @@ from conftest import REPO
 
 from healthsite.errors import ProblemList
 from healthsite.incremental.pages import PageCache, PageMemo, render
-from healthsite.link.graph import TopicGraph
+from healthsite.link.graph import TopicGraph, edition_graph
 from healthsite.link.related import ReadingNext
 from healthsite.load.config import SiteConfig
-from healthsite.load.content import GlossaryEntry, load_glossary
 from healthsite.pages import (
     Bodies,
     PageSpec,
@@ -23,10 +23,10 @@ from healthsite.pages import (
     render_site,
 )
 from healthsite.pages.templating import TEMPLATES, Templates, load_templates, static_files
-from healthsite.pipeline import Options, build_site
-from healthsite.render.markup import Rendered
+from healthsite.pipeline import Options, build_site, surroundings
+from healthsite.render.markup import Rendered, Surroundings
 
-Stages = tuple[SiteConfig, TopicGraph, ReadingNext, list[GlossaryEntry], Templates]
+Stages = tuple[SiteConfig, TopicGraph, ReadingNext, Mapping[str, Surroundings], Templates]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def stages() -> Stages:
     tpl = load_templates(REPO, ProblemList())
     assert tpl is not None
     return (result.config, result.graph, result.reading_next,
-            load_glossary(result.config, ProblemList()), tpl)
+            surroundings(result.config, ProblemList()), tpl)
 
 
 def _plan(stages: Stages, bodies: Bodies | None = None) -> Plan:
@@ -55,7 +55,11 @@ def test_planning_renders_nothing_and_is_repeatable(stages: Stages) -> None:
     plan = _plan(stages, Bodies(_never, bodies.key))  # no view is made while planning
     again = _plan(stages)
     paths = [s.path for s in plan.specs]
-    assert len(paths) == len(set(paths)) == len(graph.topics) + len(graph.articles) + 9
+    # each edition's topics and own pages (7 each), and the sitemap and robots.txt
+    topics = sum(len(edition_graph(graph, e.key, not e.default).topics)
+                 for e in config.all_editions)
+    assert len(paths) == len(set(paths)) == \
+        topics + len(graph.articles) + 7 * len(config.all_editions) + 2
     assert {s.template for s in plan.specs} <= set(TEMPLATES)
     assert [(s.path, s.template, s.what, s.inputs(), s.covered, s.own) for s in plan.specs] \
         == [(s.path, s.template, s.what, s.inputs(), s.covered, s.own) for s in again.specs]

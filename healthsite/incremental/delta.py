@@ -51,12 +51,13 @@ from ..load.content import (
     parse_key,
     parse_settings,
 )
+from ..load.translations import load_catalogue
 from ..pages import render_page
-from ..pages.templating import Card, Lookups, Templates, article_view
+from ..pages.templating import Card, Lookups, Templates, article_view, page_context
 from ..publish.output import MARKER, OutputError, Written, update_site, write_site
 from ..publish.search import INDEX_DIR, indexer
 from ..render import readability
-from ..render.markup import Rendered, Renderer, Shared
+from ..render.markup import Language, Rendered, Renderer, Shared
 from . import snapshot
 from .cache import (
     CACHE_DIR,
@@ -97,8 +98,9 @@ class Patch:
 
 
 def mean_grade(grades: Iterable[float]) -> float:
-    """The summary's average reading grade (-1 when there is none)."""
-    values = list(grades)
+    """The summary's average reading grade (-1 when there is none); a text in a language
+    with no grade formula (NaN) is left out."""
+    values = [g for g in grades if g == g]
     return sum(values) / len(values) if values else -1.0
 
 
@@ -184,6 +186,8 @@ def rebuild(config: SiteConfig, out: Path, today: dt.date, prior: snapshot.Prior
             templates: Callable[[], Templates | None], strict: bool) -> Patch | str:
     """Rebuild after only articles changed, without their front matter, links or ids
     changing; otherwise (nothing written) why not."""
+    if len(config.all_editions) > 1:
+        return "the site has several languages: the changed-articles route knows one"
     last = _last_build(prior)
     if isinstance(last, str):
         return last
@@ -243,7 +247,9 @@ class _Context:
                             {p: article_url(config.base_path, s) for p, s in header.slugs.items()},
                             load_glossary(config, ProblemList()), config.base_path + "glossary/",
                             config.raw_html,
-                            Shared.load(config, ProblemList()))
+                            Shared.load(config, ProblemList()),
+                            Language(config.language,
+                                     load_catalogue(config.root, config.language, ProblemList())))
         return cls(config, out, today, header, _FactsShards(_folder(config.root), header.facts),
                    renderer, functools.cache(templates), set(header.slugs.values()) - header.drafts,
                    topic_maps(config))
@@ -360,9 +366,11 @@ def _page(ctx: _Context, a: Article, r: Rendered,
                        MappingProxyType({a.slug: facts.links_in}),
                        MappingProxyType({a.slug: picks}))
     view = article_view(ctx.config, graph, a.slug, ReadingNext({a.slug: suggested}, 0),
-                        header.site, Lookups(card=lambda slug: known[slug].card))
-    page = render_page(tpl, a.out_path, "article.html", {"site": header.site, "page": view},
-                       a.path, problems)
+                        header.site, Lookups(card=lambda slug: known[slug].card),
+                        ctx.renderer.gettext)
+    page = render_page(tpl, a.out_path, "article.html",
+                       page_context(header.site, ctx.renderer.language.catalogue, [],
+                                    page=view), a.path, problems)
     if page is None:
         raise _Stale(f"{a.path}: its page could not be rendered")
     return page, None if grade is None else grade.grade

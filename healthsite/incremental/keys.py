@@ -42,7 +42,9 @@ def environment_key(config: SiteConfig, articles: list[Article], around: Surroun
     h = hashlib.sha256()
     h.update(repr((engine_fingerprint(), sorted(config.services.items()), config.raw_html,
                    config.base_path, around.glossary, images_digest(around.shared.images.table),
-                   cards_digest(around.shared.cards))).encode())
+                   cards_digest(around.shared.cards), around.language.code,
+                   around.language.catalogue.digest if around.language.catalogue else "")
+                  ).encode())
     for a in sorted(articles, key=lambda a: a.path):
         h.update(f"{a.path}\0{a.url}\0".encode())
     return h.hexdigest()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -36,7 +36,7 @@ from ..load.content import Article, Corpus, ParseMemo, load_articles
 from ..pages.templating import Templates, load_templates
 from ..parallel import Background, map_indexed
 from ..render import readability
-from ..render.markup import Rendered, Renderer, Surroundings
+from ..render.markup import Rendered, Renderer, Renderers, Surroundings
 from . import keys, snapshot
 from .cache import (
     CACHE_DIR,
@@ -177,19 +177,18 @@ def load(config: SiteConfig, day: dt.date, problems: ProblemList, state: BuildSt
     return corpus
 
 
-def markdown(config: SiteConfig, articles: list[Article], around: Surroundings,
+def markdown(config: SiteConfig, articles: list[Article], around: Mapping[str, Surroundings],
               state: BuildState, opts: Options, meanwhile: Callable[[], object] | None = None
               ) -> tuple[dict[str, Rendered], dict[str, str], Callable[[str], Rendered]]:
     """Every article's rendering (from the cache where its inputs are unchanged), the cache
     key of each, and a function giving one with its HTML and text (which the cache reads
-    only when asked, or renders again if it lost them). `meanwhile` is done while worker
-    processes render, if they do."""
-    renderer = Renderer(dict(config.services), {a.path: a.url for a in articles},
-                        around.glossary, config.base_path + "glossary/", config.raw_html,
-                        around.shared)
+    only when asked, or renders again if it lost them). `around`: each edition's
+    surroundings, by key. `meanwhile` is done while worker processes render, if they do."""
+    renderer = Renderers(config, articles, around)
     words = len(readability.known())
-    environment = keys.environment_key(config, articles, around)
-    body_keys = {a.slug: keys.article_key(a, environment) for a in articles}
+    environment = {e.key: keys.environment_key(config.for_edition(e), articles, around[e.key])
+                   for e in config.all_editions}
+    body_keys = {a.slug: keys.article_key(a, environment[a.lang]) for a in articles}
     rendered = render_articles(articles, renderer, state.render_cache, body_keys,
                                opts.progress, meanwhile)
     if opts.cache and len(readability.known()) != words:
@@ -206,7 +205,7 @@ def markdown(config: SiteConfig, articles: list[Article], around: Surroundings,
     return rendered, body_keys, complete
 
 
-def render_articles(articles: list[Article], renderer: Renderer, cache: RenderCache,
+def render_articles(articles: list[Article], renderer: Renderer | Renderers, cache: RenderCache,
                     keys: dict[str, str],
                     progress: Callable[[str, int, int], None] | None = None,
                     meanwhile: Callable[[], object] | None = None) -> dict[str, Rendered]:
@@ -224,7 +223,7 @@ def render_articles(articles: list[Article], renderer: Renderer, cache: RenderCa
     return {slug: r for slug, r in found.items() if r is not None}
 
 
-def _render_many(renderer: Renderer, todo: list[tuple[Article, str]],
+def _render_many(renderer: Renderer | Renderers, todo: list[tuple[Article, str]],
                  progress: Callable[[str, int, int], None] | None,
                  meanwhile: Callable[[], object] | None = None) -> list[Rendered]:
     """Render articles, across all cores when there are many; workers hand back the words

@@ -7,14 +7,14 @@ import itertools
 import posixpath
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from types import MappingProxyType
 from typing import Protocol
 
 from ..errors import Level, ProblemList, did_you_mean
 from ..load.config import SiteConfig, Topic
-from ..load.content import Article
+from ..load.content import Article, topic_key
 from ..render.markup import Link, Rendered
 
 
@@ -87,6 +87,7 @@ def build_graph(config: SiteConfig, articles: list[Article], drafts: set[str],
                  for slug, a in published.items()}
     picks = {slug: check_picks(a, published, drafts, gone.unloadable, problems, gone.renamed)
              for slug, a in published.items()}
+    several = len(config.all_editions) > 1
     _check_footer(config.footer, published, problems)
     topics, children = topic_maps(config)
     graph = TopicGraph(
@@ -96,11 +97,58 @@ def build_graph(config: SiteConfig, articles: list[Article], drafts: set[str],
         children=MappingProxyType(children),
         topic_articles=MappingProxyType(_topic_articles(published.values())),
         links_out=MappingProxyType({k: tuple(v) for k, v in links_out.items()}),
-        links_in=MappingProxyType(_backlinks(links_out)),
+        links_in=MappingProxyType(_backlinks(_within_editions(links_out, published)
+                                             if several else links_out)),
         picks=MappingProxyType(picks),
     )
     _check_structure(graph, set(config.footer), problems)
     return graph
+
+
+def _within_editions(links_out: Mapping[str, list[str]],
+                     articles: Mapping[str, Article]) -> dict[str, list[str]]:
+    """The links between articles of one edition (a translation's link to a page that is
+    not translated leads readers on, but makes no backlink or reading next)."""
+    return {s: [t for t in targets if articles[t].lang == articles[s].lang]
+            for s, targets in links_out.items()}
+
+
+def edition_graph(graph: TopicGraph, key: str, prune: bool = True) -> TopicGraph:
+    """The part of the graph one edition's pages show ("": the default's): its articles,
+    the links between them, and the topic tree under its own names, keyed by the topics'
+    slugs as in site.yaml. With `prune`, a topic with no article of the edition in it or
+    below it is left out (a translated edition may cover part of the tree)."""
+    mine = {s: a for s, a in graph.articles.items() if a.lang == key}
+    pre = f"{key}/" if key else ""
+
+    def ours(topic: str) -> bool:
+        return topic.startswith(pre) if pre else "/" not in topic
+
+    def plain(topic: str) -> str:
+        return topic[len(pre):]
+
+    topics = {plain(k): replace(t, slug=plain(k), parent=plain(t.parent) if t.parent else None)
+              for k, t in graph.topics.items() if ours(k)}
+    children = {plain(k): tuple(map(plain, v)) for k, v in graph.children.items() if ours(k)}
+    topic_articles = {plain(k): v for k, v in graph.topic_articles.items() if ours(k)}
+    part = TopicGraph(
+        articles=MappingProxyType(mine),
+        rendered=MappingProxyType({k: graph.rendered[k] for k in mine}),
+        topics=MappingProxyType(topics), children=MappingProxyType(children),
+        topic_articles=MappingProxyType(topic_articles),
+        links_out=MappingProxyType({k: tuple(t for t in graph.links_out[k] if t in mine)
+                                    for k in mine if k in graph.links_out}),
+        links_in=MappingProxyType({k: graph.links_in[k] for k in mine if k in graph.links_in}),
+        picks=MappingProxyType({k: graph.picks[k] for k in mine if k in graph.picks}))
+    return _pruned(part) if prune else part
+
+
+def _pruned(g: TopicGraph) -> TopicGraph:
+    """`g` without the topics that have no article in them or below them."""
+    kept = {t for t in g.topics if g.subtree_articles(t)}
+    return replace(g, topics=MappingProxyType({k: v for k, v in g.topics.items() if k in kept}),
+                   children=MappingProxyType({k: tuple(c for c in v if c in kept)
+                                              for k, v in g.children.items() if k in kept}))
 
 
 def _backlinks(links_out: Mapping[str, list[str]]) -> dict[str, tuple[str, ...]]:
@@ -117,10 +165,11 @@ def _backlinks(links_out: Mapping[str, list[str]]) -> dict[str, tuple[str, ...]]
 
 
 def _topic_articles(published: Iterable[Article]) -> dict[str, tuple[str, ...]]:
-    """The articles in each topic, sorted by slug."""
+    """The articles in each topic (each edition's topics apart: `Article.topic_keys`),
+    sorted by slug."""
     found: dict[str, list[str]] = defaultdict(list)
     for a in published:
-        for t in a.meta.topics:
+        for t in a.topic_keys:
             found[t].append(a.slug)
     return {k: tuple(sorted(v)) for k, v in found.items()}
 
@@ -135,12 +184,20 @@ def _check_footer(footer: Iterable[str], published: Collection[str],
 
 
 def topic_maps(config: SiteConfig) -> tuple[dict[str, Topic], dict[str, tuple[str, ...]]]:
-    """The topics by slug, and each topic's sub-topics in the order site.yaml gives them."""
+    """The topics by slug, and each topic's sub-topics in the order site.yaml gives them;
+    each other edition's topics too, under its own names and keyed "code/slug"."""
     children: dict[str, list[str]] = defaultdict(list)
-    for topic in config.topics:
-        if topic.parent is not None:
-            children[topic.parent].append(topic.slug)
-    return {t.slug: t for t in config.topics}, {k: tuple(v) for k, v in children.items()}
+    topics: dict[str, Topic] = {}
+    for edition in config.all_editions:
+        for topic in (config.topics if edition.default else edition.topics):
+            if not edition.default:
+                topic = replace(topic, slug=topic_key(edition.key, topic.slug),
+                                parent=topic_key(edition.key, topic.parent)
+                                if topic.parent is not None else None)
+            topics[topic.slug] = topic
+            if topic.parent is not None:
+                children[topic.parent].append(topic.slug)
+    return topics, {k: tuple(v) for k, v in children.items()}
 
 
 class _Anchored(Protocol):
@@ -236,12 +293,17 @@ def check_picks(a: Article, published: Collection[str], drafts: Collection[str],
                 unloadable: frozenset[str], problems: ProblemList,
                 renamed: Renamed = Renamed()) -> tuple[str, ...]:
     """Report the article's editor's picks (`next:`) that name no published article;
-    return the good ones, each once. `published` holds the published articles' slugs."""
+    return the good ones, each once. `published` holds the published articles' slugs. A
+    translation's picks name its own edition's pages; one naming a page of the default
+    language that is not translated yet is left out without a word."""
     good: list[str] = []
-    for i, slug in enumerate(a.meta.next):
+    for i, named in enumerate(a.meta.next):
+        slug = topic_key(a.lang, named)  # (a translation's picks are its edition's pages)
         if slug in published and slug != a.slug:
             good.append(slug)
             continue
+        if a.lang and named in published:
+            continue  # (a page not translated yet: reading next stays in the edition)
         bad = _bad_pick(a, slug, published, drafts, unloadable, renamed)
         if bad is not None:
             code, message, hint = bad

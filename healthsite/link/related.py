@@ -164,9 +164,9 @@ def _inputs(graph: TopicGraph, config: SiteConfig, pool: set[str]) -> dict[str, 
     site = hashlib.sha256(repr((
         config.reading_next_count, config.weights, MAX_FEATURES,
         [(t.slug, t.title, t.parent) for t in graph.topics.values()],
-        [(s, a.meta.topics) for s, a in graph.articles.items() if s in pool])).encode()
+        [(s, a.topic_keys) for s, a in graph.articles.items() if s in pool])).encode()
     ).hexdigest()
-    return {slug: (site, a.meta.topics, graph.picks.get(slug, ()),
+    return {slug: (site, a.topic_keys, graph.picks.get(slug, ()),
                    graph.links_out.get(slug, ()), graph.links_in.get(slug, ()))
             for slug, a in graph.articles.items() if a.is_article}
 
@@ -195,7 +195,7 @@ def _choose(graph: TopicGraph, prepared: Prepared,
     count; and how many candidates were scored."""
     picks = [p for p in graph.picks.get(slug, ()) if p in prepared.pool]
     ranked, n = _rank(graph, prepared, slug, set(picks))
-    chosen = [Suggestion(p, 0.0, ("Editor's pick",)) for p in picks]
+    chosen = [Suggestion(p, 0.0, (REASONS[0],)) for p in picks]
     chosen += ranked[: max(prepared.config.reading_next_count - len(chosen), 0)]
     return tuple(chosen), n
 
@@ -204,7 +204,7 @@ def article_features(graph: Outline) -> dict[str, frozenset[Feature]]:
     """Every article's features: for each of its topics, the topic itself, the area the
     topic heads (when it has sub-topics) and its parent's area."""
     per_topic = _topic_features(graph)
-    return {s: frozenset().union(*(per_topic.get(t, ()) for t in a.meta.topics))
+    return {s: frozenset().union(*(per_topic.get(t, ()) for t in a.topic_keys))
             for s, a in graph.articles.items()}
 
 
@@ -311,6 +311,9 @@ def _rank(graph: TopicGraph, prepared: Prepared, slug: str,
     config, features = prepared.config, prepared.features
     my_mask, masks = index.mask[slug], index.mask
     out_links, in_links = set(graph.links_out.get(slug, ())), set(graph.links_in.get(slug, ()))
+    lang = graph.articles[slug].lang
+    if any(graph.articles[o].lang != lang for o in out_links):  # (suggestions stay in an edition)
+        out_links = {o for o in out_links if graph.articles[o].lang == lang}
 
     def points(other: str) -> float:
         """`_points` of what the two share, by masks."""
@@ -383,9 +386,16 @@ def _linked(score: float, config: SiteConfig, links_to: bool, linked_from: bool)
     return round(score, 9)
 
 
+# The reasons' words (English: a page in another language shows them through its catalogue,
+# `templating.reason_text`); the topics a reason names are in the page's language already.
+REASONS = ("Editor's pick", "Mentioned on this page", "Links to this page")
+REASON_FORMATS = {"Also about: ": "Also about: %(topics)s",
+                  "In the same area: ": "In the same area: %(topics)s"}
+
+
 def _reasons(graph: TopicGraph, shared: frozenset[Feature], weights: dict[Feature, float],
              links_to: bool, linked_from: bool) -> tuple[str, ...]:
-    links = (("Mentioned on this page", links_to), ("Links to this page", linked_from))
+    links = ((REASONS[1], links_to), (REASONS[2], linked_from))
     return (*_topic_reason(graph, shared, weights), *(text for text, yes in links if yes))
 
 

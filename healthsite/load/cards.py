@@ -69,18 +69,25 @@ Cards = dict[str, Card]
 
 
 def load_cards(config: SiteConfig, problems: ProblemList) -> Cards:
-    """Every card under content/cards/, by name (those with problems left out, reported)."""
-    folder = config.root / CARDS_DIR
+    """Every card under content/cards/ (an edition's: content/CODE/cards/), by name (those
+    with problems left out, reported)."""
+    rel = cards_dir(config)
+    folder = config.root / rel
     if not folder.is_dir() or folder.is_symlink():
         return {}
     cards: Cards = {}
     for file in sorted(os.listdir(folder)):
         if file.endswith(".yaml") and not file.startswith("."):
-            card = _card(config, f"{CARDS_DIR}/{file}", problems)
+            card = _card(config, f"{rel}/{file}", problems)
             if card is not None:
                 cards[card.name] = card
-    _check_variants(cards, problems)
+    _check_variants(cards, rel, problems)
     return cards
+
+
+def cards_dir(config: SiteConfig) -> str:
+    """The shared cards' folder of the edition `config` is for."""
+    return f"{CONTENT_DIR}/{config.edition.prefix}cards"
 
 
 def _card(config: SiteConfig, rel: str, problems: ProblemList) -> Card | None:
@@ -144,11 +151,11 @@ def _check_placeholders(data: dict[str, Any], loc: Located, config: SiteConfig,
                        or f"known: {', '.join(sorted(config.services))}")
 
 
-def _check_variants(cards: Cards, problems: ProblemList) -> None:
+def _check_variants(cards: Cards, folder: str, problems: ProblemList) -> None:
     for card in list(cards.values()):
         if card.variant_of and card.variant_of not in cards:
             problems.add("bad-care-card", f"variant_of names no card: '{card.variant_of}'",
-                         f"{CARDS_DIR}/{card.name}.yaml",
+                         f"{folder}/{card.name}.yaml",
                          hint=did_you_mean(card.variant_of, cards) or "name a card's file")
 
 

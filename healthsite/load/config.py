@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -51,6 +51,31 @@ TOPIC = {
     "parent": s.Field("str", "the slug of the broader topic"),
     "lay": s.Field("list", "everyday words for the topic (search synonyms)", default=list),
     "clinical": s.Field("list", "medical terms for the topic (search synonyms)", default=list),
+}
+
+TOPIC_TRANSLATION = {
+    "slug": s.Field("str", "the slug of a topic of the topic tree", required=True),
+    "title": s.Field("str", "its name in this language", required=True),
+    "description": s.Field("str", "one sentence about it in this language", required=True),
+    "lay": s.Field("list", "everyday words for it in this language", default=list),
+    "clinical": s.Field("list", "medical terms for it in this language", default=list),
+}
+
+EDITION = {
+    "code": s.Field("str", "the language's code (ISO 639, e.g. es or cy): the edition's folder "
+                    "content/CODE/ and its addresses /CODE/...", required=True),
+    "name": s.Field("str", "the language's name in itself, shown in the language switcher "
+                    "(Español, Cymraeg)", required=True),
+    "locale": s.Field("str", "its language tag for pages, dates and numbers (es-ES); the code "
+                      "unless given"),
+    "title": s.Field("str", "the site's name in this language (the site's title unless given)"),
+    "description": s.Field("str", "one or two sentences about the site in this language"),
+    "country": s.Field("str", "where the services this edition names are, in its language "
+                       "(España): shown to readers"),
+    "services": s.Field("map", "this edition's own services (its emergency number...): any not "
+                        "given are the site's", default=dict),
+    "topics": s.Field("model_list", "the topics' names in this language", model=TOPIC_TRANSLATION,
+                      default=list),
 }
 
 SCHEMA: dict[str, s.Field] = {
@@ -107,6 +132,11 @@ SCHEMA: dict[str, s.Field] = {
                        "that says so, and the URL check accepts them", default=list),
     "raw_html": s.Field("choice", "what to do with raw HTML in Markdown",
                         choices=("sanitize", "escape", "allow"), default="sanitize"),
+    "languages": s.Field("model_list", "the site's editions, the default language first: each "
+                         "other one is translated in content/CODE/ and published under /CODE/",
+                         model=EDITION, default=list),
+    "country": s.Field("str", "where the services the site names are (the United Kingdom): "
+                       "shown to readers"),
 }
 
 
@@ -141,6 +171,34 @@ class AlarmRule:
 
 
 @dataclass(frozen=True)
+class Edition:
+    """One language of the site: its code (content/CODE/ and /CODE/ for every edition but
+    the default), its locale, its name in itself, and what it tells readers in its own
+    words: the site's title and description, its services and where they are, its topics."""
+
+    code: str
+    locale: str
+    name: str
+    default: bool
+    title: str
+    description: str
+    country: str
+    services: MappingProxyType[str, str]
+    topics: tuple[Topic, ...]  # the topic tree with this language's names
+    untranslated: tuple[str, ...] = ()  # topics with no name in this language
+
+    @property
+    def key(self) -> str:
+        """What the edition's articles and topics are known by: "" (the default) or its code."""
+        return "" if self.default else self.code
+
+    @property
+    def prefix(self) -> str:
+        """The edition's folder in content/ and in the site: "" (the default) or "code/"."""
+        return "" if self.default else self.code + "/"
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """Everything site.yaml says, validated, with defaults filled in."""
 
@@ -165,15 +223,58 @@ class SiteConfig:
     search: bool
     retired: tuple[tuple[str, int, int], ...] = ()  # old addresses, with their line and col
     alarm_rules: tuple[AlarmRule, ...] = ()
+    editions: tuple[Edition, ...] = ()  # the default first
+    site_url: str = ""  # the whole site's address, ending in '/' (base_url: an edition's)
+    edition_key: str = ""  # the edition these settings are for ("": the default)
 
     @property
     def base_path(self) -> str:
-        """The URL path the site lives under, always ending in '/'."""
-        path = urlsplit(self.base_url).path or "/"
-        return path if path.endswith("/") else path + "/"
+        """The URL path the site (or, in an edition's settings, the edition) lives under,
+        always ending in '/'."""
+        return url_path(self.base_url)
+
+    @property
+    def site_path(self) -> str:
+        """The URL path of the whole site (its static files, sitemap and redirects)."""
+        return url_path(self.site_url or self.base_url)
+
+    @property
+    def edition(self) -> Edition:
+        """The edition these settings are for (the default for the site's own)."""
+        return next((e for e in self.editions if e.key == self.edition_key), None) \
+            or _lone_edition(self)
+
+    @property
+    def all_editions(self) -> tuple[Edition, ...]:
+        """The editions, the default first (one, the site's own, when none is declared)."""
+        return self.editions or (_lone_edition(self),)
+
+    def editions_by_key(self) -> dict[str, Edition]:
+        return {e.key: e for e in self.all_editions}
+
+    def for_edition(self, edition: Edition) -> SiteConfig:
+        """These settings as one edition sees them: its language, address, names, services
+        and topics (the default edition's are the site's own)."""
+        if edition.default:
+            return self
+        return replace(self, base_url=self.site_url + edition.prefix, language=edition.locale,
+                       title=edition.title, description=edition.description,
+                       services=edition.services, topics=edition.topics,
+                       edition_key=edition.key)
 
     def topic(self, slug: str) -> Topic:
         return next(t for t in self.topics if t.slug == slug)
+
+
+def url_path(url: str) -> str:
+    """The path of an address, always ending in '/'."""
+    path = urlsplit(url).path or "/"
+    return path if path.endswith("/") else path + "/"
+
+
+def _lone_edition(config: SiteConfig) -> Edition:
+    return Edition(config.language.split("-")[0].lower(), config.language, config.language,
+                   True, config.title, config.description, "", config.services, config.topics)
 
 
 def load_config(root: Path, problems: ProblemList) -> SiteConfig | None:
@@ -195,7 +296,10 @@ def load_config(root: Path, problems: ProblemList) -> SiteConfig | None:
     levels = _levels(data["checks"], loc, report)
     if any(k not in data for k in ("title", "base_url")) or data.get("title") is None:
         return None
-    return _build(root, data, topics, levels)
+    config = _build(root, data, topics, levels)
+    editions = _editions(config, data["languages"], data.get("country"), loc, report)
+    return replace(config, site_url=config.base_url.rstrip("/") + "/", editions=editions,
+                   language=editions[0].locale, services=editions[0].services)
 
 
 def _read(root: Path, problems: ProblemList) -> Located | None:
@@ -409,6 +513,102 @@ DEFAULT_SERVICES = {"emergency_number": "999", "emergency_department": "A&E",
                     "urgent_service": "NHS 111"}
 
 
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*\Z")
+
+
+def known_locale(tag: str) -> bool:
+    """Whether Babel (CLDR) knows the language tag `tag` (en-GB, es, cy)."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(tag, sep="-")
+    except (ValueError, TypeError, UnknownLocaleError):
+        return False
+    return True
+
+
+def _editions(config: SiteConfig, raw: list[dict[str, Any]], country: str | None,
+              loc: Located, report: s.Report) -> tuple[Edition, ...]:
+    """The site's editions: one (the site's own language) without `languages:`, else each
+    usable one given, the first being the default. A bad or repeated code, a locale Babel
+    does not know, a `language:` that is not the first edition's, and a translated topic
+    that is not in the tree are reported."""
+    lone = replace(_lone_edition(config), country=country or "")
+    if not raw:
+        return (lone,)
+    editions: list[Edition] = []
+    for i, item in enumerate(raw):
+        edition = _edition(config, item, i, not editions, loc, report)
+        if edition is None:
+            continue
+        if any(e.code == edition.code for e in editions):
+            line, col = loc.at("languages", i, "code")
+            report("config-type", f"language '{edition.code}' is listed twice", line, col,
+                   "list each language once")
+            continue
+        editions.append(edition if not edition.default else
+                        replace(edition, country=edition.country or country or ""))
+    if not editions:
+        return (lone,)
+    first = editions[0]
+    if "language" in loc.value and config.language != first.locale:
+        line, col = loc.at("language")
+        report("config-type", f"language is '{config.language}' but the first of languages: "
+               f"(the default edition) is '{first.locale}'", line, col,
+               "remove language:, or make it the first language's locale")
+    return tuple(editions)
+
+
+def _edition(config: SiteConfig, item: dict[str, Any], i: int, default: bool, loc: Located,
+             report: s.Report) -> Edition | None:
+    """One edition of `languages:` (None, reported, when its code or locale is bad)."""
+    code = item.get("code")
+    if not isinstance(code, str):
+        return None
+    line, col = loc.at("languages", i, "code")
+    if not LANGUAGE_CODE.match(code) or not known_locale(code):
+        report("config-type", f"'{shown(code)}' is not a language code", line, col,
+               "use the language's ISO 639 code in lowercase, such as es, cy or pt-br")
+        return None
+    locale = item.get("locale") or code
+    if not known_locale(locale):
+        line, col = loc.at("languages", i, "locale")
+        report("config-type", f"'{shown(locale)}' is not a language tag Babel knows", line, col,
+               "write it like es-ES or cy-GB")
+        return None
+    services = {k: v for k, v in item["services"].items()
+                if v is not None and _SERVICE.match(str(k))}
+    _check_services(item["services"], loc, report, ("languages", i, "services"))
+    topics, untranslated = _translated(config.topics, item["topics"], i, loc, report)
+    return Edition(code, locale, item.get("name") or code, default,
+                   item.get("title") or config.title,
+                   item.get("description") or config.description, item.get("country") or "",
+                   MappingProxyType({**config.services, **services}),
+                   config.topics if default else topics, () if default else untranslated)
+
+
+def _translated(topics: tuple[Topic, ...], given: list[dict[str, Any]], i: int, loc: Located,
+                report: s.Report) -> tuple[tuple[Topic, ...], tuple[str, ...]]:
+    """The topic tree with the names an edition gives (the site's own where it gives none:
+    those topics are returned too), a translated topic not in the tree reported."""
+    names = {t.slug: t for t in topics}
+    found: dict[str, dict[str, Any]] = {}
+    for j, t in enumerate(given):
+        slug = t.get("slug")
+        if slug in names:
+            found[slug] = t
+        elif isinstance(slug, str):
+            line, col = loc.at("languages", i, "topics", j, "slug")
+            report("unknown-topic", f"'{shown(slug)}' is not a topic of the topic tree", line,
+                   col, did_you_mean(slug, names) or "translate the topics listed in topics:")
+    out = tuple(replace(t, title=found[t.slug].get("title") or t.title,
+                        description=found[t.slug].get("description") or "",
+                        lay=tuple(found[t.slug].get("lay") or ()),
+                        clinical=tuple(found[t.slug].get("clinical") or ()))
+                if t.slug in found else t for t in topics)
+    return out, tuple(t.slug for t in topics if t.slug not in found)
+
+
 def _alarm_rule(raw: dict[str, Any], i: int, loc: Located) -> AlarmRule:
     cards = tuple(map(str, raw["cards"]))
     return AlarmRule(tuple(map(str, raw["phrases"])), cards,
@@ -424,18 +624,19 @@ def _retired(addresses: list[Any], loc: Located, report: s.Report
             if isinstance(a, str) and a in kept]
 
 
-def _check_services(services: dict[str, Any], loc: Located, report: s.Report) -> None:
+def _check_services(services: dict[str, Any], loc: Located, report: s.Report,
+                    where: tuple[str | int, ...] = ("services",)) -> None:
     """A service's value goes into pages as one line of plain text (never Markdown or
     HTML): a line break or control character in it is reported here, not on the lines
     of the articles that use it."""
     for name, value in services.items():
         if not _SERVICE.match(str(name)):
-            line, col = loc.key_at("services", name)
+            line, col = loc.key_at(*where, name)
             report("config-type", f"services.{shown(str(name))} cannot be a placeholder's name",
                    line, col, "use letters, digits and underscores, starting with a letter "
                    "(for example helpline or maternity_unit)")
         elif isinstance(value, str) and _CONTROL.search(value):
-            line, col = loc.at("services", name)
+            line, col = loc.at(*where, name)
             report("config-type", f"services.{name} has a line break or control character",
                    line, col, "write the value on one line")
 

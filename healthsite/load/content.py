@@ -8,7 +8,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
@@ -19,7 +19,7 @@ from ..errors import Problem, ProblemList, shown
 from ..files import outside, printable, read_regular, undecodable
 from ..parallel import map_indexed
 from . import schema as s
-from .config import SLUG_CHARS, SLUG_MAX, SiteConfig, name_problem
+from .config import LANGUAGE_CODE, SLUG_CHARS, SLUG_MAX, SiteConfig, known_locale, name_problem
 from .frontmatter import FrontMatter, parse_front_matter, split
 from .yamlio import Located, YamlError, parse
 
@@ -47,6 +47,21 @@ class Article:
     body_line: int
     source: str = ""  # a digest of the file's path, bytes and parse settings
     meta_key: str = ""  # a digest of the front matter's values
+    lang: str = ""  # its edition: "" (the default language) or the code of another
+
+    @property
+    def original(self) -> str:
+        """The file a translation translates (content/es/x.md: content/x.md); "" for a page
+        of the default edition."""
+        return f"{CONTENT_DIR}/{self.path[len(CONTENT_DIR) + len(self.lang) + 2:]}" \
+            if self.lang else ""
+
+    @property
+    def topic_keys(self) -> tuple[str, ...]:
+        """Its topics as the topic graph knows them: "es/iron" for a translation's "iron"
+        (see `topic_key`)."""
+        return tuple(topic_key(self.lang, t) for t in self.meta.topics) if self.lang \
+            else self.meta.topics
 
     @property
     def body(self) -> str:
@@ -80,6 +95,18 @@ GLOSSARY_ITEM = {
     "definition": s.Field("str", "one or two plain sentences", required=True),
     "also": s.Field("list", "other names: abbreviations, lay or medical words", default=list),
 }
+
+
+def topic_key(lang: str, topic: str) -> str:
+    """What a topic is known by in the topic graph in an edition ("" is the default)."""
+    return f"{lang}/{topic}" if lang else topic
+
+
+def edition_of(rel: str, codes: Collection[str]) -> str:
+    """The edition of the content file `rel`: the code of the folder under content/ it is
+    in when that is one of `codes` (the other editions'), else "" (the default)."""
+    parts = rel.split("/", 2)
+    return parts[1] if len(parts) == 3 and parts[1] in codes else ""
 
 
 def read_text(path: Path, rel: str, problems: ProblemList) -> str | None:
@@ -192,6 +219,42 @@ def content_files(root: Path) -> list[str]:
     return sorted(found, key=lambda p: p.split("/"))
 
 
+def check_language_folders(config: SiteConfig, paths: list[str],
+                           problems: ProblemList) -> set[str]:
+    """Report each folder of content/ named like a language that is not one of the site's
+    other editions (content/fr/ with no 'fr' in languages:, or the default's own code):
+    its pages would be published as the default language's. Returns those folders' names
+    (their files are not loaded)."""
+    codes = {e.code: e for e in config.all_editions}
+    seen: set[str] = set()
+    away: set[str] = set()
+    for rel in paths:
+        parts = rel.split("/", 2)
+        if len(parts) < 3 or parts[1] in seen:
+            continue
+        seen.add(parts[1])
+        edition = codes.get(parts[1])
+        if edition is not None and not edition.default:
+            continue
+        if edition is not None or looks_like_language(parts[1]):
+            away.add(parts[1])
+        if edition is not None:
+            problems.add("unknown-language", f"content/{parts[1]}/ is named after the default "
+                         f"language ('{edition.code}'), whose pages go directly in content/",
+                         f"{CONTENT_DIR}/{parts[1]}", hint="move its files up into content/")
+        elif looks_like_language(parts[1]):
+            problems.add("unknown-language", f"content/{parts[1]}/ is named like a language, "
+                         f"but '{parts[1]}' is not one of the site's languages", f"{CONTENT_DIR}/"
+                         f"{parts[1]}", hint=f"add it to languages: in site.yaml (code: {parts[1]}"
+                         ", name: ...), or rename the folder")
+    return away
+
+
+def looks_like_language(name: str) -> bool:
+    """Whether a folder's name is a language code Babel knows (fr, cy, pt-br)."""
+    return bool(LANGUAGE_CODE.match(name)) and known_locale(name)
+
+
 @dataclass(frozen=True)
 class ParseMemo:
     """What earlier builds left for load_articles. `cache` maps a digest of (path, bytes,
@@ -217,7 +280,9 @@ def load_articles(config: SiteConfig, today: dt.date, problems: ProblemList,
     run = _Run(config, today, problems, {t.slug for t in config.topics},
                parse_settings(config), memo.bodies)
     paths = content_files(config.root)
-    found = _found(run, paths, memo.digests or {}, memo.cache)
+    away = check_language_folders(config, paths, problems)  # (reported: not loaded)
+    found = _found(run, [p for p in paths if p.split("/", 2)[1] not in away],
+                   memo.digests or {}, memo.cache)
     # files not parsed before are read (if not read above), hashed (if their digest is not
     # known) and parsed across all cores when there are many
     todo = [i for i, entry in enumerate(found) if entry.hit is None]
@@ -240,6 +305,11 @@ class _Run:
     topics: set[str]  # the topics' slugs
     settings: str  # parse_settings(config)
     bodies: Callable[[str], str | None] | None  # the bodies kept apart from cached parses
+
+    @property
+    def codes(self) -> frozenset[str]:
+        """The codes of the editions other than the default."""
+        return frozenset(e.code for e in self.config.all_editions if not e.default)
 
     def parse(self, data: bytes, name: str) -> Parsed:
         return parse_file(data, name, self.topics, self.config.review_interval_months)
@@ -396,12 +466,13 @@ def _settle(run: _Run, entry: _Found, fresh: tuple[str, Parsed | None] | None,
 def _article_of(run: _Run, entry: _Found, key: str, parsed: Parsed) -> Article | None:
     """make_article, with the body read from `run.bodies` when first asked if the parse
     was kept without it."""
-    slug = _article_slug(entry.name, parsed.meta, run.today, run.problems)
+    slug = _article_slug(entry.name, parsed.meta, run.today, run.problems, run.codes)
     if slug is None:
         return None
     body: str | Callable[[], str] = parsed.body if parsed.body is not None else \
         functools.partial(_body, run.bodies, key, entry.path, entry.name, run.topics, run.config)
-    return _article(entry.name, key, parsed, slug, run.config.base_path, body)
+    return _article(entry.name, key, parsed, slug, run.config.base_path, body,
+                    edition_of(entry.name, run.codes))
 
 
 def parse_settings(config: SiteConfig) -> str:
@@ -417,21 +488,23 @@ def parse_key(rel: str, settings: str, digest: str) -> str:
 
 
 def make_article(rel: str, key: str, parsed: Parsed, base_path: str, today: dt.date,
-                 problems: ProblemList) -> Article | None:
+                 problems: ProblemList, codes: Collection[str] = ()) -> Article | None:
     """The Article a parsed file makes (None, reported, when it has no usable front matter
-    or slug). `key` is its parse key. The article's path is `rel` in NFC (see `nfc`), as
-    links to it are written."""
+    or slug). `key` is its parse key; `codes`, those of the editions but the default. The
+    article's path is `rel` in NFC (see `nfc`), as links to it are written."""
     rel = nfc(rel)
-    slug = _article_slug(rel, parsed.meta, today, problems)
+    slug = _article_slug(rel, parsed.meta, today, problems, codes)
     if slug is None:
         return None
-    return _article(rel, key, parsed, slug, base_path, parsed.body or "")
+    return _article(rel, key, parsed, slug, base_path, parsed.body or "",
+                    edition_of(rel, codes))
 
 
 def _article_slug(rel: str, meta: FrontMatter | None, today: dt.date,
-                  problems: ProblemList) -> str | None:
+                  problems: ProblemList, codes: Collection[str] = ()) -> str | None:
     """The slug of the article at `rel` (in NFC); None (reported) when it has no usable
-    front matter or slug. A review date in the future is reported."""
+    front matter or slug. A review date in the future is reported. A translation's slug
+    starts with its edition's folder ("es/x"), so that each edition has its own names."""
     if meta is None:
         return None
     if meta.reviewed > today:
@@ -439,19 +512,21 @@ def _article_slug(rel: str, meta: FrontMatter | None, today: dt.date,
         problems.add("bad-date", f"'reviewed' date {meta.reviewed} is in the future", rel,
                      line, col, hint="use the date the review actually happened")
     slug = meta.slug or rel[rel.rfind("/") + 1: -len(".md")]  # the file's stem
-    why = slug_problem(slug)
+    lang = edition_of(rel, codes)
+    why = slug_problem(slug) or (f"'{slug}' is the folder of the site's '{slug}' edition"
+                                 if slug in codes else "")
     if why:
         problems.add("bad-slug", why, rel, 1, 1,
                      hint="rename the file, or set slug:, to something like 'iron-tests'")
         return None
-    return slug
+    return f"{lang}/{slug}" if lang else slug
 
 
 def _article(rel: str, key: str, parsed: Parsed, slug: str, base_path: str,
-             body: str | Callable[[], str]) -> Article:
+             body: str | Callable[[], str], lang: str = "") -> Article:
     assert parsed.meta is not None  # (checked by _article_slug)
     return Article(rel, slug, article_url(base_path, slug), f"{slug}/index.html", parsed.meta,
-                   body, parsed.body_line, key, parsed.meta_key)
+                   body, parsed.body_line, key, parsed.meta_key, lang)
 
 
 def article_url(base_path: str, slug: str) -> str:
@@ -477,13 +552,15 @@ def _read(path: str, rel: str, problems: ProblemList) -> bytes | None:
 
 
 def load_glossary(config: SiteConfig, problems: ProblemList) -> list[GlossaryEntry]:
-    """The entries of content/glossary.yaml, sorted by term; none when it is absent."""
-    loc = read_yaml(config, GLOSSARY_FILE, problems)
+    """The entries of content/glossary.yaml (an edition's: content/CODE/glossary.yaml),
+    sorted by term; none when it is absent."""
+    rel = glossary_file(config)
+    loc = read_yaml(config, rel, problems)
     if loc is None:
         return []
 
     def report(code: str, message: str, line: int, col: int, hint: str) -> None:
-        problems.add("glossary" if code.startswith("glossary") else code, message, GLOSSARY_FILE,
+        problems.add("glossary" if code.startswith("glossary") else code, message, rel,
                      line, col, hint=hint)
 
     if not isinstance(loc.value, list):
@@ -497,6 +574,11 @@ def load_glossary(config: SiteConfig, problems: ProblemList) -> list[GlossaryEnt
         if entry is not None:
             terms.add(i, entry)
     return sorted(terms.entries.values(), key=lambda e: e.term.lower())
+
+
+def glossary_file(config: SiteConfig) -> str:
+    """The glossary of the edition `config` is for."""
+    return f"{CONTENT_DIR}/{config.edition.prefix}glossary.yaml"
 
 
 def read_yaml(config: SiteConfig, rel: str, problems: ProblemList) -> Located | None:

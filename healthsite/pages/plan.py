@@ -30,17 +30,19 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..link.graph import TopicGraph
+from ..link.graph import TopicGraph, edition_graph
 from ..link.related import ReadingNext
 from ..load.config import SiteConfig
 from ..load.content import GlossaryEntry
-from ..render.markup import Rendered
+from ..load.translations import Catalogue
+from ..render.markup import Rendered, Shared, Surroundings
 from . import views
-from .templating import Lookups, article_view, site_view
+from .editions import Versions
+from .templating import Lookups, article_view, page_context, site_view
 
 View = Callable[[], dict[str, Any]]
 Assets = dict[str, tuple[str, bytes | None]]  # templating.static_files: name: (path, bytes)
@@ -103,9 +105,10 @@ class PageInputs:
         self._lists = ""
 
     @staticmethod
-    def shared(site: dict[str, Any], config: SiteConfig) -> str:
-        """Every page: the site-wide view and the topic settings."""
-        return _digest(repr((site, config.topics)).encode())
+    def shared(sites: list[dict[str, Any]], config: SiteConfig) -> str:
+        """Every page: the site-wide view (each edition's) and the topic settings."""
+        return _digest(repr((sites[0] if len(sites) == 1 else sites, config.topics,
+                             config.editions[1:])).encode())
 
     def card(self, slug: str) -> str:
         """What a list shows of an article: its URL, title and summary."""
@@ -128,12 +131,14 @@ class PageInputs:
         """The topic map: the lists, and the links between articles it draws."""
         return repr((self.lists(), list(self.graph.links_out.items())))
 
-    def topic(self, slug: str) -> str:
+    def topic(self, slug: str, editions: tuple[str, ...] = ()) -> str:
         """A topic page: the cards of its own articles and its sub-topics' counts (so an
-        article's new title changes only its own topics' pages)."""
+        article's new title changes only its own topics' pages), in its edition, and the
+        editions that have the topic too (`editions`)."""
         g = self.graph
-        return repr((slug, ([self.card(s) for s in g.topic_articles.get(slug, ())],
-                            [len(g.subtree_articles(c)) for c in g.children.get(slug, ())])))
+        return repr((slug, editions, (
+            [self.card(s) for s in g.topic_articles.get(slug, ())],
+            [len(g.subtree_articles(c)) for c in g.children.get(slug, ())])))
 
     @staticmethod
     def glossary(glossary: list[GlossaryEntry]) -> str:
@@ -150,84 +155,129 @@ class PageInputs:
         and its rendered body."""
         return f"{self.graph.articles[slug].source}\0{self.bodies.key(slug)}"
 
-    def article(self, slug: str) -> str:
+    def article(self, slug: str, versions: str = "") -> str:
         """An article page: its file and source (the front matter), its body's key (HTML and
-        contents list), and the card, score and reasons of each article it suggests and the
-        card of each one linking to it."""
+        contents list), its other languages' URLs and dates (`versions`), and the card,
+        score and reasons of each article it suggests and the card of each one linking to
+        it."""
         a = self.graph.articles[slug]
         return "\0".join([
-            slug, a.path, a.url, a.source or repr(a.meta), self.bodies.key(slug),
+            slug, a.path, a.url, a.source or repr(a.meta), self.bodies.key(slug), versions,
             *(f"{s.slug}\1{s.score!r}\1{chr(2).join(s.reasons)}\1{self.card(s.slug)}"
               for s in self.nxt.by_article.get(slug, ())), "backlinks",
             *(self.card(b) for b in self.graph.links_in.get(slug, ()))])
 
 
 def plan_pages(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
-               glossary: list[GlossaryEntry], assets: Assets,
+               around: list[GlossaryEntry] | Mapping[str, Surroundings], assets: Assets,
                bodies: Bodies | None = None) -> Plan:
     """Every page of the site as a spec, with the static files (`assets`, as
-    `templating.static_files` read them) and the site-wide view made from them."""
+    `templating.static_files` read them) and the site-wide view made from them. `around`
+    gives each edition's glossary and language (by edition key), or is the glossary of a
+    site with one edition. Each edition has its own pages (home, topics, glossary, search,
+    topic map, feed, 404: under /code/ but for the default's); the sitemap and robots.txt
+    are the whole site's."""
     bodies = bodies if bodies is not None else Bodies.of(graph)
+    around = {"": Surroundings(around, Shared())} if isinstance(around, list) else around
     updated = max((a.meta.reviewed for a in graph.articles.values()), default=dt.date(2000, 1, 1))
-    site = site_view(config, graph, assets, updated)
     files = {published: data for published, data in assets.values()
              if data is not None}  # (a file refused is not published)
     inputs = PageInputs(graph, nxt, bodies)
-    specs = [*_site_pages(config, graph, glossary, site, inputs),
-             *_article_pages(config, graph, nxt, site, inputs)]
-    return Plan(site, files, inputs.shared(site, config), tuple(specs))
+    versions = Versions.of(config, graph)
+    sites, specs = [], []
+    for edition in config.all_editions:
+        mine = config.for_edition(edition)
+        part = edition_graph(graph, edition.key, prune=not edition.default) \
+            if versions.several else graph
+        site = site_view(mine, part, assets, updated, versions)
+        sites.append(site)
+        language = around[edition.key].language.catalogue if edition.key in around else None
+        page = _Edition(mine, part, site, language, versions, edition.prefix)
+        specs += _site_pages(page, around[edition.key].glossary if edition.key in around
+                             else [], inputs, edition.default)
+        specs += _article_pages(page, nxt, inputs)
+    return Plan(sites[0], files, inputs.shared(sites, config), tuple(specs))
 
 
-def _context(site: dict[str, Any], make: Callable[..., dict[str, Any]],
-             *args: Any) -> dict[str, Any]:
-    return {"site": site, **make(*args)}
+@dataclass(frozen=True)
+class _Edition:
+    """What one edition's pages are made from: its settings, its part of the graph, its
+    site-wide view and catalogue, every page's versions, and its folder in the site."""
+
+    config: SiteConfig
+    graph: TopicGraph
+    site: dict[str, Any]
+    catalogue: Catalogue | None
+    versions: Versions
+    prefix: str
+
+    @property
+    def gettext(self) -> Callable[[str], str]:
+        return self.catalogue.gettext if self.catalogue is not None else str
+
+    def context(self, make: Callable[..., dict[str, Any]], alternates: Callable[[], list[Any]],
+                *args: Any) -> dict[str, Any]:
+        """A page's whole template context: the site, the page's other languages, the
+        edition's interface text and what `make(*args)` gives."""
+        return page_context(self.site, self.catalogue, alternates(), **make(*args))
 
 
-def _site_pages(config: SiteConfig, graph: TopicGraph, glossary: list[GlossaryEntry],
-                site: dict[str, Any], inputs: PageInputs) -> list[PageSpec]:
-    """The site's own pages, in the order they are rendered."""
-    p = functools.partial
+def _site_pages(e: _Edition, glossary: list[GlossaryEntry], inputs: PageInputs,
+                whole: bool) -> list[PageSpec]:
+    """An edition's own pages, in the order they are rendered (with, for the default
+    edition, the whole site's: `whole`)."""
+    p, config, graph, pre = functools.partial, e.config, e.graph, e.prefix
     tree = functools.cache(p(views.topic_tree, config, graph))
-    tree_page = p(_context, site, views.tree_page, tree)
-    nothing = p(_context, site, views.nothing)
-    specs = [PageSpec("index.html", "home.html", "the home page", tree_page, inputs.lists,
-                      covered=True),
-             PageSpec("topics/index.html", "topics.html", "the topic index", tree_page,
-                      inputs.lists, covered=True)]
-    specs += [PageSpec(f"topics/{t}/index.html", "topic.html", f"topic '{t}'",
-                       p(_context, site, views.topic_page, config, graph, t),
-                       p(inputs.topic, t), covered=True) for t in graph.topics]
-    specs.append(PageSpec("glossary/index.html", "glossary.html", "the glossary",
-                          p(_context, site, views.glossary_page, glossary),
+    same = p(e.versions.same_page, config)
+    tree_page = p(e.context, views.tree_page, p(same, ""), tree)
+    specs = [PageSpec(f"{pre}index.html", "home.html", "the home page", tree_page,
+                      inputs.lists, covered=True),
+             PageSpec(f"{pre}topics/index.html", "topics.html", "the topic index",
+                      p(e.context, views.tree_page, p(same, "topics/"), tree), inputs.lists,
+                      covered=True)]
+    specs += [PageSpec(f"{pre}topics/{t}/index.html", "topic.html", f"topic '{t}'",
+                       p(e.context, views.topic_page, p(same, f"topics/{t}/", t), config,
+                         graph, t, e.gettext),
+                       p(inputs.topic, t, e.versions.topic_in(t)), covered=True)
+              for t in graph.topics]
+    specs.append(PageSpec(f"{pre}glossary/index.html", "glossary.html", "the glossary",
+                          p(e.context, views.glossary_page, p(same, "glossary/"), glossary),
                           p(inputs.glossary, glossary)))
     if config.search:
-        specs.append(PageSpec("search/index.html", "search.html", "the search page", nothing,
-                              inputs.none))
+        specs.append(PageSpec(f"{pre}search/index.html", "search.html", "the search page",
+                              p(e.context, views.nothing, p(same, "search/")), inputs.none))
     specs += [
-        PageSpec("topic-map/index.html", "topic-map.html", "the topic map",
-                 p(_context, site, views.topic_map_page, graph, tree), inputs.topic_map,
-                 covered=True),
-        PageSpec("404.html", "404.html", "the 404 page", nothing, inputs.none),
-        PageSpec("sitemap.xml", "sitemap.xml", "sitemap.xml",
-                 p(_context, site, views.sitemap_page, config, graph), inputs.lists,
-                 covered=True),
-        PageSpec("feed.xml", "feed.xml", "feed.xml", p(_context, site, views.feed_page, config,
-                                                       graph), inputs.lists, covered=True),
-        PageSpec("robots.txt", "robots.txt", "robots.txt", nothing, inputs.none)]
+        PageSpec(f"{pre}topic-map/index.html", "topic-map.html", "the topic map",
+                 p(e.context, views.topic_map_page, p(same, "topic-map/"), graph, tree,
+                   e.gettext),
+                 inputs.topic_map, covered=True),
+        PageSpec(f"{pre}404.html", "404.html", "the 404 page",
+                 p(e.context, views.nothing, list), inputs.none)]
+    if whole:
+        specs.append(PageSpec("sitemap.xml", "sitemap.xml", "sitemap.xml",
+                              p(e.context, views.sitemap_page, list, config,
+                                e.versions.graph, e.versions), inputs.lists, covered=True))
+    specs.append(PageSpec(f"{pre}feed.xml", "feed.xml", "feed.xml",
+                          p(e.context, views.feed_page, list, config, graph), inputs.lists,
+                          covered=True))
+    if whole:
+        specs.append(PageSpec("robots.txt", "robots.txt", "robots.txt",
+                              p(e.context, views.nothing, list), inputs.none))
     return specs
 
 
-def _article_page(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
-                  site: dict[str, Any], lookups: Lookups, slug: str) -> dict[str, Any]:
-    return {"site": site, "page": article_view(config, graph, slug, nxt, site, lookups)}
+def _article_page(e: _Edition, nxt: ReadingNext, lookups: Lookups,
+                  slug: str) -> dict[str, Any]:
+    view = article_view(e.config, e.graph, slug, nxt, e.site, lookups, e.gettext,
+                        e.versions.status(slug))
+    return page_context(e.site, e.catalogue, e.versions.alternates(slug), page=view)
 
 
-def _article_pages(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
-                   site: dict[str, Any], inputs: PageInputs) -> list[PageSpec]:
-    """A page per article (and site page made from content), in the graph's order."""
-    view = functools.partial(_article_page, config, graph, nxt, site,
-                             Lookups(rendered=inputs.bodies.rendered))
+def _article_pages(e: _Edition, nxt: ReadingNext, inputs: PageInputs) -> list[PageSpec]:
+    """A page per article (and site page made from content) of the edition, in the graph's
+    order."""
+    view = functools.partial(_article_page, e, nxt, Lookups(rendered=inputs.bodies.rendered))
     return [PageSpec(a.out_path, "article.html", a.path, functools.partial(view, slug),
-                     functools.partial(inputs.article, slug), covered=True,
-                     own=inputs.own(slug))
-            for slug, a in graph.articles.items()]
+                     functools.partial(inputs.article, slug, e.versions.key(slug)),
+                     covered=True, own=inputs.own(slug))
+            for slug, a in e.graph.articles.items()]

@@ -4,6 +4,7 @@ reference the incremental layer, `healthsite.incremental.pages`, must agree with
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..check.checks import check_file
@@ -12,6 +13,7 @@ from ..link.graph import TopicGraph
 from ..link.related import ReadingNext
 from ..load.config import SiteConfig
 from ..load.content import GlossaryEntry
+from ..render.markup import Surroundings
 from .plan import PageSpec, Plan, plan_pages
 from .templating import Templates, render, static_files
 
@@ -44,7 +46,7 @@ def render_plan(plan: Plan, tpl: Templates, problems: ProblemList) -> dict[str, 
 
 
 def render_site(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext,
-                glossary: list[GlossaryEntry], tpl: Templates,
+                glossary: list[GlossaryEntry] | Mapping[str, Surroundings], tpl: Templates,
                 problems: ProblemList) -> dict[str, bytes]:
     """Every page rendered (and checked as it is) and every static file read (and checked,
     but not for resources from other sites: that is left to the caller), with no cache."""

@@ -24,7 +24,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import jinja2
 
@@ -32,11 +32,15 @@ from .. import fast
 from ..errors import ProblemList
 from ..files import kind, outside, printable, read_regular, undecodable
 from ..link.graph import TopicGraph
-from ..link.related import ReadingNext, Suggestion
+from ..link.related import REASON_FORMATS, ReadingNext, Suggestion
 from ..load.config import SiteConfig
 from ..load.content import Article
+from ..load.translations import Catalogue, newstyle
 from ..render.markup import Rendered
 from ..render.svg import svg_problem
+
+if TYPE_CHECKING:
+    from .editions import Versions
 
 TEMPLATES_DIR = "templates"
 STATIC_DIR = "static"
@@ -92,6 +96,7 @@ class ArticleView(TypedDict):
     reading_next: list[SuggestionView]
     backlinks: list[LinkView]
     jsonld: str
+    translation: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -167,8 +172,10 @@ def _environment(root: Path, cache: Path | None) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],  # ({{ _("...") }}, {% trans %}: load.translations)
     )
-    env.filters["longdate"] = _longdate
+    cast(Any, env).install_null_translations(newstyle=True)  # (English: a page in another language
+    env.filters["longdate"] = _longdate  # gets its catalogue's in its context: page_context)
     return env
 
 
@@ -199,6 +206,13 @@ def _fingerprint(root: Path, names: list[str]) -> str:
     for name in names:
         digest.update(name.encode() + b"\0" + template_source(root, name).read_bytes())
     return digest.hexdigest()
+
+
+def template_label(root: Path, name: str) -> str:
+    """How problems name the template `name`: templates/NAME (the site's own) or
+    theme/templates/NAME."""
+    own = root / TEMPLATES_DIR / name
+    return f"{TEMPLATES_DIR}/{name}" if own.is_file() else f"{THEME_LABEL}/{TEMPLATES_DIR}/{name}"
 
 
 def template_source(root: Path, name: str) -> Path:
@@ -366,10 +380,12 @@ def _published(rel: str, data: bytes | None) -> str:
 
 
 def site_view(config: SiteConfig, graph: TopicGraph,
-              assets: dict[str, tuple[str, bytes | None]], updated: dt.date) -> dict[str, Any]:
-    """What every template may use about the site as a whole."""
+              assets: dict[str, tuple[str, bytes | None]], updated: dt.date,
+              versions: Versions | None = None) -> dict[str, Any]:
+    """What every template may use about the site as a whole (or, with `config` an
+    edition's settings, the edition: `versions` gives its footer and the other editions)."""
     base = config.base_path
-    return {
+    view = {
         "title": config.title,
         "description": config.description,
         "base_url": config.base_url.rstrip("/") + "/",
@@ -377,7 +393,7 @@ def site_view(config: SiteConfig, graph: TopicGraph,
         "language": config.language,
         "publisher": config.publisher,
         "services": dict(config.services),
-        "assets": {k: base + v[0] for k, v in assets.items()},
+        "assets": {k: config.site_path + v[0] for k, v in assets.items()},
         "footer": [LinkView(url=graph.articles[s].url, title=graph.articles[s].title)
                    for s in config.footer if s in graph.articles],
         "updated": updated,
@@ -386,6 +402,23 @@ def site_view(config: SiteConfig, graph: TopicGraph,
                  "feed": base + "feed.xml", "search": base + "search/",
                  "topic_map": base + "topic-map/"},
     }
+    if versions is not None and versions.several:
+        edition = config.edition
+        view.update(footer=versions.footer(config), editions=versions.editions(config),
+                    edition={"code": edition.code, "name": edition.name,
+                             "country": edition.country, "default": edition.default})
+    return view
+
+
+def page_context(site: dict[str, Any], catalogue: Catalogue | None,
+                 alternates: list[dict[str, Any]], **values: Any) -> dict[str, Any]:
+    """A page's whole template context: the site-wide view (`site`), the page in its other
+    languages (`alternates`: the switcher and hreflang links), the interface text of its
+    language (`_`, `gettext`, `ngettext`, when it is not English) and the page's own values."""
+    context = {"site": site, "alternates": alternates, **values}
+    if catalogue is not None and not catalogue.english:
+        context.update(newstyle(catalogue))
+    return context
 
 
 Card = tuple[str, str, str]  # what a page shows of another article: URL, title, summary
@@ -410,16 +443,20 @@ FROM_GRAPH = Lookups()
 
 
 def article_view(config: SiteConfig, graph: TopicGraph, slug: str, nxt: ReadingNext,
-                 site: dict[str, Any], lookups: Lookups = FROM_GRAPH) -> ArticleView:
-    """The resolved view of one article page."""
+                 site: dict[str, Any], lookups: Lookups = FROM_GRAPH,
+                 gettext: Callable[[str], str] = str,
+                 translation: dict[str, Any] | None = None) -> ArticleView:
+    """The resolved view of one article page (`gettext`: the interface text of its language;
+    `translation`: for a translation whose original was updated after it, the original's
+    address, language and date)."""
     card = lookups.card if lookups.card is not None else functools.partial(card_of, graph)
     a = graph.articles[slug]
     r = lookups.rendered(slug) if lookups.rendered is not None else graph.rendered[slug]
     topics = _topic_links(config, graph, a.meta.topics)
-    crumbs = _breadcrumbs(config, graph, a.meta.topics)
+    crumbs = _breadcrumbs(config, graph, a.meta.topics, gettext)
     sources = [SourceView(n=i, title=s.title, publisher=s.publisher, year=s.year, url=s.url)
                for i, s in enumerate(a.meta.sources, start=1)]
-    suggestions = _suggestions(nxt.by_article.get(slug, ()), card)
+    suggestions = _suggestions(nxt.by_article.get(slug, ()), card, gettext)
     backlinks = [LinkView(url=url, title=title)
                  for url, title, _ in map(card, graph.links_in.get(slug, ()))]
     canonical = site["base_url"] + a.url[len(config.base_path):]
@@ -430,6 +467,7 @@ def article_view(config: SiteConfig, graph: TopicGraph, slug: str, nxt: ReadingN
         topics=topics, breadcrumbs=crumbs, sources=sources, reviewed=a.meta.reviewed,
         next_review=a.meta.next_review, reading_next=suggestions, backlinks=backlinks,
         jsonld=jsonld(config, a, canonical, _condition(config, graph, a), sources),
+        translation=translation,
     )
 
 
@@ -441,17 +479,28 @@ def _topic_links(config: SiteConfig, graph: TopicGraph,
             for t in topics]
 
 
-def _suggestions(suggested: Iterable[Suggestion],
-                 card: Callable[[str], Card]) -> list[SuggestionView]:
-    """The articles suggested to read next, with why."""
-    return [SuggestionView(url=url, title=title, summary=summary, reasons=list(s.reasons))
+def _suggestions(suggested: Iterable[Suggestion], card: Callable[[str], Card],
+                 gettext: Callable[[str], str] = str) -> list[SuggestionView]:
+    """The articles suggested to read next, with why (in the page's language)."""
+    return [SuggestionView(url=url, title=title, summary=summary,
+                           reasons=[reason_text(r, gettext) for r in s.reasons])
             for s in suggested for url, title, summary in (card(s.slug),)]
 
 
+def reason_text(reason: str, gettext: Callable[[str], str]) -> str:
+    """A reading-next reason (as `related` words it, in English) in a page's language."""
+    if gettext is str:
+        return reason
+    for prefix, message in REASON_FORMATS.items():
+        if reason.startswith(prefix):
+            return gettext(message) % {"topics": reason[len(prefix):]}
+    return gettext(reason)
+
+
 def _breadcrumbs(config: SiteConfig, graph: TopicGraph,
-                 topics: tuple[str, ...]) -> list[LinkView]:
+                 topics: tuple[str, ...], gettext: Callable[[str], str] = str) -> list[LinkView]:
     """Home, then the article's first topic and those above it, top down."""
-    crumbs = [LinkView(url=config.base_path, title="Home")]
+    crumbs = [LinkView(url=config.base_path, title=gettext("Home"))]
     if topics:
         first = topics[0]
         for t in (*reversed(graph.ancestors(first)), first):

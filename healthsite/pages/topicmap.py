@@ -6,6 +6,7 @@ article is a link; the picture has a title, a description and a text alternative
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
@@ -37,21 +38,28 @@ def tree_order(graph: TopicGraph) -> list[str]:
     return out
 
 
-def draw(graph: TopicGraph) -> str:
-    """The SVG markup of the map."""
+# the map's words (English: another language's page gives its catalogue's `gettext`)
+TITLE = "Map of topics and articles"
+DESCRIPTION = ("%(articles)s articles grouped in %(topics)s topic boxes. Lines join articles "
+               "that link to each other. The same information is listed as text below the map.")
+MORE = "+ %(count)s more"
+
+
+def draw(graph: TopicGraph, gettext: Callable[[str], str] = str) -> str:
+    """The SVG markup of the map, its words in the page's language (`gettext`)."""
     groups = _groups(graph)
     topics = [t for t in tree_order(graph) if t in groups]
     nodes: dict[str, Node] = {}
-    boxes, height = _layout(graph, topics, groups, nodes)
+    boxes, height = _layout(graph, topics, groups, nodes, gettext(MORE))
     width = GAP + COLS * (BOX_W + GAP)
     lines = _lines(graph, nodes)
     return (
         f'<svg class="topic-map" viewBox="0 0 {width} {height:.0f}" role="group" '
         f'aria-labelledby="map-title map-desc" xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="map-title">Map of topics and articles</title>'
-        f'<desc id="map-desc">{len(nodes)} articles grouped in {len(topics)} topic boxes. '
-        f'Lines join articles that link to each other. The same information is listed '
-        f'as text below the map.</desc>'
+        f'<title id="map-title">{escape(gettext(TITLE))}</title>'
+        f'<desc id="map-desc">'
+        f'{escape(gettext(DESCRIPTION) % {"articles": len(nodes), "topics": len(topics)})}'
+        f'</desc>'
         f'<g class="links" aria-hidden="true">{"".join(lines)}</g>{"".join(boxes)}</svg>')
 
 
@@ -65,7 +73,7 @@ def _groups(graph: TopicGraph) -> dict[str, list[str]]:
 
 
 def _layout(graph: TopicGraph, topics: list[str], groups: dict[str, list[str]],
-            nodes: dict[str, Node]) -> tuple[list[str], float]:
+            nodes: dict[str, Node], more_text: str) -> tuple[list[str], float]:
     """The topic boxes, filled column by column in turn (each article's place noted in
     `nodes`), and the picture's height."""
     boxes: list[str] = []
@@ -75,7 +83,7 @@ def _layout(graph: TopicGraph, topics: list[str], groups: dict[str, list[str]],
         x, y = GAP + col * (BOX_W + GAP), col_y[col]
         members = sorted(groups[topic])
         col_y[col] += _height(members) + GAP
-        boxes.append(_box(graph, topic, x, y, members, nodes))
+        boxes.append(_box(graph, topic, (x, y), members, nodes, more_text))
     return boxes, max(col_y) if topics else 2 * GAP
 
 
@@ -92,9 +100,11 @@ def _height(members: list[str]) -> int:
     return HEAD_H + ROW_H * (min(len(members), MAX_ROWS) + (len(members) > MAX_ROWS)) + 8
 
 
-def _box(graph: TopicGraph, topic: str, x: float, y: float, members: list[str],
-         nodes: dict[str, Node]) -> str:
-    """One topic's box, with its first `MAX_ROWS` articles (`members`)."""
+def _box(graph: TopicGraph, topic: str, at: tuple[float, float], members: list[str],
+         nodes: dict[str, Node], more_text: str) -> str:
+    """One topic's box at (x, y) `at`, with its first `MAX_ROWS` articles (`members`) and,
+    for the rest, `more_text` ("+ %(count)s more")."""
+    x, y = at
     t = graph.topics[topic]
     shown = members[:MAX_ROWS]
     more = len(members) - len(shown)
@@ -106,12 +116,14 @@ def _box(graph: TopicGraph, topic: str, x: float, y: float, members: list[str],
         a = graph.articles[slug]
         cy = y + HEAD_H + ROW_H * row + ROW_H / 2
         nodes[slug] = Node(slug, x + 20, cy)
-        parts.append(f'<a href="../{slug}/"><circle cx="{x + 20}" cy="{cy:.0f}" r="7"/>'
+        name = slug[len(a.lang) + 1:] if a.lang else slug  # (its address in its edition)
+        parts.append(f'<a href="../{name}/"><circle cx="{x + 20}" cy="{cy:.0f}" r="7"/>'
                      f'<text x="{x + 34}" y="{cy + 5:.0f}">{escape(_short(a.title, 31))}'
                      '</text></a>')
     if more:
         cy = y + HEAD_H + ROW_H * len(shown) + ROW_H / 2
-        parts.append(f'<text class="more" x="{x + 34}" y="{cy + 5:.0f}">+ {more} more</text>')
+        parts.append(f'<text class="more" x="{x + 34}" y="{cy + 5:.0f}">'
+                     f'{escape(more_text % {"count": more})}</text>')
     parts.append("</g>")
     return "".join(parts)
 

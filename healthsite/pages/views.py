@@ -5,13 +5,16 @@ page's view is `templating.article_view`."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..link.graph import TopicGraph
 from ..load.config import SiteConfig
 from ..load.content import GlossaryEntry
 from . import topicmap
 from .templating import topic_url
+
+if TYPE_CHECKING:
+    from .editions import Versions
 
 Tree = list[dict[str, Any]]
 
@@ -40,11 +43,12 @@ def topic_tree(config: SiteConfig, graph: TopicGraph) -> Tree:
     return [node(r, 0) for r in graph.roots()]
 
 
-def topic_view(config: SiteConfig, graph: TopicGraph, slug: str) -> dict[str, Any]:
+def topic_view(config: SiteConfig, graph: TopicGraph, slug: str,
+               gettext: Callable[[str], str] = str) -> dict[str, Any]:
     """The view of one topic page: its articles, sub-topics and place in the tree."""
     t = graph.topics[slug]
-    crumbs = [{"url": config.base_path, "title": "Home"},
-              {"url": config.base_path + "topics/", "title": "Topics"}]
+    crumbs = [{"url": config.base_path, "title": gettext("Home")},
+              {"url": config.base_path + "topics/", "title": gettext("Topics")}]
     crumbs += [{"url": topic_url(config, p), "title": graph.topics[p].title}
                for p in reversed(graph.ancestors(slug))]
     return {
@@ -73,8 +77,9 @@ def tree_page(tree: Callable[[], Tree]) -> dict[str, Any]:
     return {"tree": tree()}
 
 
-def topic_page(config: SiteConfig, graph: TopicGraph, slug: str) -> dict[str, Any]:
-    return {"topic": topic_view(config, graph, slug)}
+def topic_page(config: SiteConfig, graph: TopicGraph, slug: str,
+               gettext: Callable[[str], str] = str) -> dict[str, Any]:
+    return {"topic": topic_view(config, graph, slug, gettext)}
 
 
 def glossary_page(glossary: list[GlossaryEntry]) -> dict[str, Any]:
@@ -83,9 +88,10 @@ def glossary_page(glossary: list[GlossaryEntry]) -> dict[str, Any]:
         for e in glossary]}
 
 
-def topic_map_page(graph: TopicGraph, tree: Callable[[], Tree]) -> dict[str, Any]:
+def topic_map_page(graph: TopicGraph, tree: Callable[[], Tree],
+                   gettext: Callable[[str], str] = str) -> dict[str, Any]:
     """The topic map draws the links between articles as well as the tree."""
-    return {"svg": topicmap.draw(graph), "tree": tree()}
+    return {"svg": topicmap.draw(graph, gettext), "tree": tree()}
 
 
 def listed(config: SiteConfig, graph: TopicGraph) -> list[dict[str, Any]]:
@@ -95,8 +101,21 @@ def listed(config: SiteConfig, graph: TopicGraph) -> list[dict[str, Any]]:
              "is_article": a.is_article} for a in graph.articles.values()]
 
 
-def sitemap_page(config: SiteConfig, graph: TopicGraph) -> dict[str, Any]:
-    return {"articles": listed(config, graph), "topics": [f"topics/{t}/" for t in graph.topics]}
+def sitemap_page(config: SiteConfig, graph: TopicGraph,
+                 versions: Versions | None = None) -> dict[str, Any]:
+    """Every page made from content and every topic's page; with several editions, each
+    page's versions in the other languages too (`alternates`: its `xhtml:link`s)."""
+    if versions is None or not versions.several:
+        return {"articles": listed(config, graph),
+                "topics": [f"topics/{t}/" for t in graph.topics]}
+    pages = [{**item, "alternates": versions.alternates(slug)}
+             for item, slug in zip(listed(config, graph), graph.articles, strict=True)]
+    topics = [{"path": f"{e.prefix}topics/{t.slug}/",
+               "alternates": versions.same_page(config.for_edition(e), f"topics/{t.slug}/",
+                                                t.slug)}
+              for e in config.all_editions for t in config.topics
+              if versions.has_topic(e, t.slug)]
+    return {"articles": pages, "topics": topics, "editions": True}
 
 
 def feed_page(config: SiteConfig, graph: TopicGraph) -> dict[str, Any]:

@@ -5,6 +5,7 @@ failed index never publishes a half-searchable site."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -35,9 +36,13 @@ def index_or_reuse(site_dir: Path, previous: Path, changed: frozenset[str], lang
 
 
 def index_site(site_dir: Path, language: str, problems: ProblemList) -> bool:
-    """Write the Pagefind index into `site_dir/pagefind`; report and return False on failure."""
+    """Write the Pagefind index into `site_dir/pagefind`; report and return False on failure.
+    With a `language`, every page is indexed as that language; without (""), Pagefind
+    makes an index per language from each page's <html lang> (and the search page loads
+    its own language's)."""
+    force = ["--force-language", language.split("-")[0].lower()] if language else []
     cmd = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--output-subdir",
-           INDEX_DIR, "--force-language", language.split("-")[0].lower(), "--silent"]
+           INDEX_DIR, *force, "--silent"]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     except (OSError, subprocess.SubprocessError) as e:
@@ -50,4 +55,23 @@ def index_site(site_dir: Path, language: str, problems: ProblemList) -> bool:
                                                             f"exit {done.returncode}"),
                      "site.yaml", hint="pip install 'pagefind[extended]'")
         return False
+    _in_order(site_dir / INDEX_DIR / ENTRY)
     return True
+
+
+ENTRY = "pagefind-entry.json"
+
+
+def _in_order(entry: Path) -> None:
+    """Pagefind lists a site's languages in its entry file in no set order (a hash map's):
+    sort them, so that one site always gives the same bytes. (pagefind.js looks a language
+    up by name.)"""
+    try:
+        data = json.loads(entry.read_bytes())
+        languages = data["languages"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # (another Pagefind's entry file: left as it is)
+    if isinstance(languages, dict) and len(languages) > 1:
+        data["languages"] = dict(sorted(languages.items()))
+        entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+                         encoding="utf-8")

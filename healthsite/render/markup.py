@@ -37,10 +37,11 @@ from markdown.treeprocessors import Treeprocessor
 
 from .. import fast
 from ..errors import Level, Lines, Problem, ProblemList, did_you_mean
-from ..load.cards import CARDS_DIR, INCLUDE, Cards, load_cards
+from ..load.cards import INCLUDE, Cards, cards_dir, load_cards
 from ..load.config import PLACEHOLDER, SiteConfig
 from ..load.content import RESERVED, Article, GlossaryEntry, nfc, slugify
 from ..load.images import Image, Pictures, find_images
+from ..load.translations import Catalogue
 from . import limits, readability
 from .limits import NESTING_SHOWN, TooSlow, deadline, deepest
 from .readability import reading_grade
@@ -55,6 +56,7 @@ from .sanitize import (
     safe_url,
 )
 
+FOOTNOTE_BACKLINK = "Back to text %d"  # a footnote's link back (%d: its number)
 CARE_KINDS = {
     # kind: (text for screen readers, heading when none is given)
     "emergency": ("Immediate action required: ",
@@ -219,13 +221,29 @@ class Shared:
 
     images: Pictures = field(default_factory=lambda: Pictures({}))
     cards: Cards = field(default_factory=dict)
+    folder: str = "content/cards"  # where the cards are (an edition has its own)
 
     @classmethod
-    def load(cls, config: SiteConfig, problems: ProblemList) -> Shared:
-        """The site's pictures and shared cards, as every route reads them (problems with
-        them reported to `problems`)."""
-        return cls(Pictures(find_images(config.root, problems), config.base_path),
-                   load_cards(config, problems))
+    def load(cls, config: SiteConfig, problems: ProblemList,
+             images: Pictures | None = None) -> Shared:
+        """The site's pictures (`images`, when read already) and the shared cards of the
+        edition `config` is for, as every route reads them (problems with them reported to
+        `problems`)."""
+        if images is None:
+            images = Pictures(find_images(config.root, problems), config.site_path)
+        return cls(images, load_cards(config, problems), cards_dir(config))
+
+
+@dataclass(frozen=True)
+class Language:
+    """An edition's language as rendering needs it: its code (the readability formula) and
+    the interface text of its catalogue (care cards' own headings, footnotes' back links)."""
+
+    code: str
+    catalogue: Catalogue | None = field(default=None, compare=False)
+
+    def gettext(self, text: str) -> str:
+        return self.catalogue.gettext(text) if self.catalogue is not None else text
 
 
 @dataclass(frozen=True)
@@ -235,6 +253,7 @@ class Surroundings:
 
     glossary: list[GlossaryEntry]
     shared: Shared
+    language: Language = field(default_factory=lambda: Language("en"))
 
 
 class Renderer:
@@ -242,15 +261,19 @@ class Renderer:
 
     def __init__(self, services: dict[str, str], urls: Mapping[str, str],
                  glossary: list[GlossaryEntry], glossary_url: str,
-                 raw_html: str = "sanitize", shared: Shared | None = None) -> None:
+                 raw_html: str = "sanitize", shared: Shared | None = None,
+                 language: Language | None = None) -> None:
         """`urls`: every article's URL by its file (links to files are made links to pages);
-        `shared`: the pictures and cards articles may include (`load.images`, `load.cards`)."""
+        `shared`: the pictures and cards articles may include (`load.images`, `load.cards`);
+        `language`: the edition's (its fixed text and readability formula; English if None)."""
         self.services = services
+        self.language = language or Language("en")
+        self.gettext = self.language.gettext
         self.raw_html = raw_html
         self.urls = urls
         self.by_url = {url: path for path, url in urls.items()}
         shared = shared if shared is not None else Shared()
-        self.images, self.cards = shared.images, shared.cards
+        self.images, self.cards, self.cards_folder = shared.images, shared.cards, shared.folder
         self.base = self.images.base
         self.glossary = glossary
         self.glossary_url = glossary_url
@@ -266,7 +289,8 @@ class Renderer:
         # extensions as instances, not names: looking names up among the installed packages'
         # entry points costs about 45 ms of every build
         return markdown.Markdown(
-            extensions=[TableExtension(), FootnoteExtension(BACKLINK_TITLE="Back to text %d"),
+            extensions=[TableExtension(),
+                        FootnoteExtension(BACKLINK_TITLE=self.gettext(FOOTNOTE_BACKLINK)),
                         AttrListExtension(), AdmonitionExtension(), SaneListExtension(),
                         TocExtension(slugify=_heading_id, toc_depth="2-3"),
                         _HealthExtension(self)],
@@ -286,7 +310,7 @@ class Renderer:
                 body_html = self.md.convert(body)
                 toc = tuple((t["level"], t["id"], t["name"]) for t in _flatten(self.md.toc_tokens))
                 text = " ".join(doc.blocks)
-                readable = reading_grade(text)
+                readable = reading_grade(text, self.language.code)
         except (TooSlow, RecursionError) as e:
             self.md = self._markdown()  # interrupted anywhere: start afresh
             return _too_complex(article, body, isinstance(e, TooSlow))
@@ -297,6 +321,24 @@ class Renderer:
                         frozenset(doc.care_kinds), text, frozenset(doc.citations),
                         tuple(doc.problems), readable.grade, readable.words,
                         frozenset(doc.cards))
+
+
+class Renderers:
+    """A Renderer per edition, with its services, glossary, cards and language: each article
+    is rendered by its own edition's (`around`: each edition's surroundings, by key)."""
+
+    def __init__(self, config: SiteConfig, articles: Iterable[Article],
+                 around: Mapping[str, Surroundings]) -> None:
+        urls = {a.path: a.url for a in articles}
+        self.by_lang: dict[str, Renderer] = {}
+        for edition in config.all_editions:
+            mine, r = config.for_edition(edition), around[edition.key]
+            self.by_lang[edition.key] = Renderer(
+                dict(mine.services), urls, r.glossary, mine.base_path + "glossary/",
+                config.raw_html, r.shared, r.language)
+
+    def render(self, article: Article) -> Rendered:
+        return self.by_lang[article.lang].render(article)
 
 
 def _term_index(glossary: list[GlossaryEntry]) \
@@ -473,7 +515,7 @@ class _Includes(_ForRenderer, Preprocessor):
         if card is None:
             doc.error("bad-care-card", f"unknown shared card '{name}'",
                       *doc.spot(INCLUDE, name, 1), did_you_mean(name, self.r.cards) or
-                      f"define it in {CARDS_DIR}/{name or 'NAME'}.yaml")
+                      f"define it in {self.r.cards_folder}/{name or 'NAME'}.yaml")
             return [""]
         doc.cards |= card.counts_as
         written = card.markdown()
@@ -647,7 +689,7 @@ class _CareCards(_ForRenderer, Treeprocessor):
                       "indent the card's lines (its list too) four spaces under its !!! line")
         else:  # (an empty card tells no one where to get help: it counts as none)
             doc.care_kinds.add(kind)
-        content = _remade(el, kind, level, title, body)
+        content = _remade(el, kind, level, title, body, self.r.gettext)
         if kind == "emergency":
             _phone_links_only(content, doc)
 
@@ -660,7 +702,7 @@ class _CareCards(_ForRenderer, Treeprocessor):
             title = title_el.text or ""
             el.remove(title_el)
         if not title or title.lower() == kind.replace("-", " "):
-            return CARE_KINDS[kind][1].format(**self.r.services)
+            return self.r.gettext(CARE_KINDS[kind][1]).format(**self.r.services)
         return title
 
 
@@ -689,14 +731,14 @@ def _card_kind(el: etree.Element, doc: _Doc) -> str | None:
 
 
 def _remade(el: etree.Element, kind: str, level: int, title: str,
-            body: list[etree.Element]) -> etree.Element:
+            body: list[etree.Element], gettext: Callable[[str], str]) -> etree.Element:
     """The admonition `el` rebuilt as a care card around `body`; its content element."""
     el.clear()
     el.set("class", f"care-card care-card--{kind}")
     head = etree.SubElement(el, "div", {"class": "care-card__heading-container"})
     h = etree.SubElement(head, f"h{level}", {"class": "care-card__heading"})
     span = etree.SubElement(h, "span", {"class": "visually-hidden"})
-    span.text = CARE_KINDS[kind][0]
+    span.text = gettext(CARE_KINDS[kind][0])
     span.tail = title
     content = etree.SubElement(el, "div", {"class": "care-card__content"})
     content.extend(body)

@@ -11,6 +11,7 @@ off the memo is kept as it was and not used).
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 from .. import fast
@@ -28,16 +29,45 @@ class Readability:
 MEMO = "syllables"  # the name of the syllable memo in .cache/ (saves loading dictionaries)
 
 
-def reading_grade(text: str) -> Readability:
-    """The Flesch-Kincaid grade (to a tenth) and the number of words of plain text."""
-    return _grade(text, fast.active("readability"))
+FORMULAS = {"en": "Flesch-Kincaid grade", "es": "Crawford (years of schooling, Spanish)"}
+
+
+def formula(language: str) -> str:
+    """The readability formula used for a language (its code or locale), or "" when textstat
+    has no grade-level formula for it (then no grade is given: an English formula on
+    another language's text would mislead)."""
+    return FORMULAS.get(language.split("-")[0].lower(), "")
+
+
+def reading_grade(text: str, language: str = "en") -> Readability:
+    """The reading grade (to a tenth) and the number of words of plain text: Flesch-Kincaid
+    for English, Crawford's formula for Spanish (textstat's, in years of schooling), and no
+    grade (NaN) for a language textstat has no grade formula for."""
+    code = language.split("-")[0].lower()
+    if code == "en":
+        return _grade(text, fast.active("readability"))
+    return _other(text, code)
+
+
+@functools.lru_cache(maxsize=4096)
+def _other(text: str, code: str) -> Readability:
+    import textstat  # type: ignore[import-untyped]
+
+    words = int(textstat.lexicon_count(text))
+    if code != "es" or not words:
+        return Readability(math.nan, words)
+    textstat.set_lang("es")  # (textstat's language is global: set back at once)
+    try:
+        return Readability(round(float(textstat.crawford(text)), 1), words)
+    finally:
+        textstat.set_lang("en_US")
 
 
 @functools.lru_cache(maxsize=65536)
 def _grade(text: str, quick: bool) -> Readability:
     if quick:
         return Readability(*syllables.grade(text))
-    import textstat  # type: ignore[import-untyped]
+    import textstat
 
     words = int(textstat.lexicon_count(text))
     if not words:

@@ -6,6 +6,11 @@ const status = document.getElementById("search-status");
 const list = document.getElementById("search-results");
 document.querySelector(".search-fallback").hidden = true;
 
+// The page's words, in its language (data-* attributes of the status line: search.html).
+function say(key, values) {
+  return (status.dataset[key] || "").replace(/\{(\w+)\}/g, (_, name) => values[name]);
+}
+
 let pagefind = null;
 async function engine() {
   if (!pagefind) {
@@ -39,12 +44,12 @@ async function run(query) {
     status.textContent = "";
     return;
   }
-  status.textContent = "Searching…";
+  status.textContent = say("searching", {});
   const search = await (await engine()).search(query);
   const results = await Promise.all(search.results.slice(0, 12).map((r) => r.data()));
-  status.textContent = results.length
-    ? `${search.results.length} result${search.results.length === 1 ? "" : "s"} for “${query}”`
-    : `No results for “${query}”. Try another word, or browse the topics.`;
+  const count = search.results.length;
+  status.textContent = say(count === 0 ? "none" : count === 1 ? "one" : "many",
+    { count: count.toLocaleString(document.documentElement.lang || undefined), query });
   for (const r of results) {
     const li = document.createElement("li");
     const a = document.createElement("a");
