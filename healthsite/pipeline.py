@@ -29,13 +29,12 @@ from .load.cards import check_rules
 from .load.config import SiteConfig, load_config
 from .load.content import Article, GlossaryEntry, load_glossary
 from .load.images import Pictures
-from .load.translations import load_catalogue
 from .pages import Bodies, plan_pages
 from .pages.templating import Templates, static_files
 from .publish.images import picture_files
 from .publish.output import OutputError, Staging, Written, update_site
 from .publish.search import INDEX_DIR, indexer
-from .render.markup import Language, Rendered, Shared, Surroundings
+from .render.markup import Rendered, Shared, Surroundings
 from .render.readability import Readability
 
 
@@ -270,9 +269,7 @@ def surroundings(config: SiteConfig, problems: ProblemList) -> dict[str, Surroun
         mine = config.for_edition(edition)
         shared = Shared.load(mine, problems, images)
         images = shared.images
-        language = Language(edition.locale,
-                            load_catalogue(config.root, edition.locale, problems))
-        around[edition.key] = Surroundings(load_glossary(mine, problems), shared, language)
+        around[edition.key] = Surroundings(load_glossary(mine, problems), shared)
     check_rules(config, around[""].shared.cards, problems)
     return around
 

@@ -51,13 +51,12 @@ from ..load.content import (
     parse_key,
     parse_settings,
 )
-from ..load.translations import load_catalogue
 from ..pages import render_page
 from ..pages.templating import Card, Lookups, Templates, article_view, page_context
 from ..publish.output import MARKER, OutputError, Written, update_site, write_site
 from ..publish.search import INDEX_DIR, indexer
 from ..render import readability
-from ..render.markup import Language, Rendered, Renderer, Shared
+from ..render.markup import Rendered, Renderer, Shared
 from . import snapshot
 from .cache import (
     CACHE_DIR,
@@ -247,9 +246,7 @@ class _Context:
                             {p: article_url(config.base_path, s) for p, s in header.slugs.items()},
                             load_glossary(config, ProblemList()), config.base_path + "glossary/",
                             config.raw_html,
-                            Shared.load(config, ProblemList()),
-                            Language(config.language,
-                                     load_catalogue(config.root, config.language, ProblemList())))
+                            Shared.load(config, ProblemList()))
         return cls(config, out, today, header, _FactsShards(_folder(config.root), header.facts),
                    renderer, functools.cache(templates), set(header.slugs.values()) - header.drafts,
                    topic_maps(config))
@@ -366,8 +363,8 @@ def _page(ctx: _Context, a: Article, r: Rendered,
                        MappingProxyType({a.slug: facts.links_in}),
                        MappingProxyType({a.slug: picks}))
     view = article_view(ctx.config, graph, a.slug, ReadingNext({a.slug: suggested}, 0),
-                        header.site, Lookups(card=lambda slug: known[slug].card),
-                        ctx.renderer.gettext)
+                        header.site, Lookups(card=lambda slug: known[slug].card,
+                                             gettext=ctx.renderer.gettext))
     page = render_page(tpl, a.out_path, "article.html",
                        page_context(header.site, ctx.renderer.language.catalogue, [],
                                     page=view), a.path, problems)

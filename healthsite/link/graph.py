@@ -119,6 +119,29 @@ def edition_graph(graph: TopicGraph, key: str, prune: bool = True) -> TopicGraph
     slugs as in site.yaml. With `prune`, a topic with no article of the edition in it or
     below it is left out (a translated edition may cover part of the tree)."""
     mine = {s: a for s, a in graph.articles.items() if a.lang == key}
+    topics, children, topic_articles = _edition_topics(graph, key)
+    part = TopicGraph(
+        articles=MappingProxyType(mine),
+        rendered=MappingProxyType({k: graph.rendered[k] for k in mine}),
+        topics=MappingProxyType(topics), children=MappingProxyType(children),
+        topic_articles=MappingProxyType(topic_articles),
+        links_out=MappingProxyType(_among(graph.links_out, mine, within=True)),
+        links_in=MappingProxyType(_among(graph.links_in, mine)),
+        picks=MappingProxyType(_among(graph.picks, mine)))
+    return _pruned(part) if prune else part
+
+
+def _among(links: Mapping[str, tuple[str, ...]], mine: Mapping[str, Article],
+           within: bool = False) -> dict[str, tuple[str, ...]]:
+    """The entries of `links` for the articles `mine` (`within`: only those leading to
+    them too)."""
+    return {k: tuple(t for t in links[k] if t in mine) if within else links[k]
+            for k in mine if k in links}
+
+
+def _edition_topics(graph: TopicGraph, key: str) -> tuple[
+        dict[str, Topic], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """An edition's topics, sub-topics and topics' articles, keyed by the topics' slugs."""
     pre = f"{key}/" if key else ""
 
     def ours(topic: str) -> bool:
@@ -130,17 +153,7 @@ def edition_graph(graph: TopicGraph, key: str, prune: bool = True) -> TopicGraph
     topics = {plain(k): replace(t, slug=plain(k), parent=plain(t.parent) if t.parent else None)
               for k, t in graph.topics.items() if ours(k)}
     children = {plain(k): tuple(map(plain, v)) for k, v in graph.children.items() if ours(k)}
-    topic_articles = {plain(k): v for k, v in graph.topic_articles.items() if ours(k)}
-    part = TopicGraph(
-        articles=MappingProxyType(mine),
-        rendered=MappingProxyType({k: graph.rendered[k] for k in mine}),
-        topics=MappingProxyType(topics), children=MappingProxyType(children),
-        topic_articles=MappingProxyType(topic_articles),
-        links_out=MappingProxyType({k: tuple(t for t in graph.links_out[k] if t in mine)
-                                    for k in mine if k in graph.links_out}),
-        links_in=MappingProxyType({k: graph.links_in[k] for k in mine if k in graph.links_in}),
-        picks=MappingProxyType({k: graph.picks[k] for k in mine if k in graph.picks}))
-    return _pruned(part) if prune else part
+    return topics, children, {plain(k): v for k, v in graph.topic_articles.items() if ours(k)}
 
 
 def _pruned(g: TopicGraph) -> TopicGraph:

@@ -562,20 +562,10 @@ def _editions(config: SiteConfig, raw: list[dict[str, Any]], country: str | None
 def _edition(config: SiteConfig, item: dict[str, Any], i: int, default: bool, loc: Located,
              report: s.Report) -> Edition | None:
     """One edition of `languages:` (None, reported, when its code or locale is bad)."""
-    code = item.get("code")
-    if not isinstance(code, str):
+    named = _language(item, i, loc, report)
+    if named is None:
         return None
-    line, col = loc.at("languages", i, "code")
-    if not LANGUAGE_CODE.match(code) or not known_locale(code):
-        report("config-type", f"'{shown(code)}' is not a language code", line, col,
-               "use the language's ISO 639 code in lowercase, such as es, cy or pt-br")
-        return None
-    locale = item.get("locale") or code
-    if not known_locale(locale):
-        line, col = loc.at("languages", i, "locale")
-        report("config-type", f"'{shown(locale)}' is not a language tag Babel knows", line, col,
-               "write it like es-ES or cy-GB")
-        return None
+    code, locale = named
     services = {k: v for k, v in item["services"].items()
                 if v is not None and _SERVICE.match(str(k))}
     _check_services(item["services"], loc, report, ("languages", i, "services"))
@@ -585,6 +575,26 @@ def _edition(config: SiteConfig, item: dict[str, Any], i: int, default: bool, lo
                    item.get("description") or config.description, item.get("country") or "",
                    MappingProxyType({**config.services, **services}),
                    config.topics if default else topics, () if default else untranslated)
+
+
+def _language(item: dict[str, Any], i: int, loc: Located,
+              report: s.Report) -> tuple[str, str] | None:
+    """An edition's code and locale (None, reported, when either is not a language)."""
+    code = item.get("code")
+    if not isinstance(code, str):
+        return None
+    if not LANGUAGE_CODE.match(code) or not known_locale(code):
+        line, col = loc.at("languages", i, "code")
+        report("config-type", f"'{shown(code)}' is not a language code", line, col,
+               "use the language's ISO 639 code in lowercase, such as es, cy or pt-br")
+        return None
+    locale = item.get("locale") or code
+    if not known_locale(locale):
+        line, col = loc.at("languages", i, "locale")
+        report("config-type", f"'{shown(locale)}' is not a language tag Babel knows", line, col,
+               "write it like es-ES or cy-GB")
+        return None
+    return code, locale
 
 
 def _translated(topics: tuple[Topic, ...], given: list[dict[str, Any]], i: int, loc: Located,

@@ -471,8 +471,7 @@ def _article_of(run: _Run, entry: _Found, key: str, parsed: Parsed) -> Article |
         return None
     body: str | Callable[[], str] = parsed.body if parsed.body is not None else \
         functools.partial(_body, run.bodies, key, entry.path, entry.name, run.topics, run.config)
-    return _article(entry.name, key, parsed, slug, run.config.base_path, body,
-                    edition_of(entry.name, run.codes))
+    return _article(entry.name, key, parsed, slug, run.config.base_path, body)
 
 
 def parse_settings(config: SiteConfig) -> str:
@@ -488,16 +487,15 @@ def parse_key(rel: str, settings: str, digest: str) -> str:
 
 
 def make_article(rel: str, key: str, parsed: Parsed, base_path: str, today: dt.date,
-                 problems: ProblemList, codes: Collection[str] = ()) -> Article | None:
-    """The Article a parsed file makes (None, reported, when it has no usable front matter
-    or slug). `key` is its parse key; `codes`, those of the editions but the default. The
-    article's path is `rel` in NFC (see `nfc`), as links to it are written."""
+                 problems: ProblemList) -> Article | None:
+    """The Article a parsed file of a one-language site makes (None, reported, when it has
+    no usable front matter or slug; see `load_articles` for a site in several). `key` is its
+    parse key. The article's path is `rel` in NFC (see `nfc`), as links to it are written."""
     rel = nfc(rel)
-    slug = _article_slug(rel, parsed.meta, today, problems, codes)
+    slug = _article_slug(rel, parsed.meta, today, problems)
     if slug is None:
         return None
-    return _article(rel, key, parsed, slug, base_path, parsed.body or "",
-                    edition_of(rel, codes))
+    return _article(rel, key, parsed, slug, base_path, parsed.body or "")
 
 
 def _article_slug(rel: str, meta: FrontMatter | None, today: dt.date,
@@ -523,10 +521,11 @@ def _article_slug(rel: str, meta: FrontMatter | None, today: dt.date,
 
 
 def _article(rel: str, key: str, parsed: Parsed, slug: str, base_path: str,
-             body: str | Callable[[], str], lang: str = "") -> Article:
+             body: str | Callable[[], str]) -> Article:
+    """The Article of a file, its edition from its slug ("es/x": "es"; see _article_slug)."""
     assert parsed.meta is not None  # (checked by _article_slug)
     return Article(rel, slug, article_url(base_path, slug), f"{slug}/index.html", parsed.meta,
-                   body, parsed.body_line, key, parsed.meta_key, lang)
+                   body, parsed.body_line, key, parsed.meta_key, slug.rpartition("/")[0])
 
 
 def article_url(base_path: str, slug: str) -> str:

@@ -268,15 +268,16 @@ def _site_pages(e: _Edition, glossary: list[GlossaryEntry], inputs: PageInputs,
 
 def _article_page(e: _Edition, nxt: ReadingNext, lookups: Lookups,
                   slug: str) -> dict[str, Any]:
-    view = article_view(e.config, e.graph, slug, nxt, e.site, lookups, e.gettext,
-                        e.versions.status(slug))
+    view = article_view(e.config, e.graph, slug, nxt, e.site, lookups)
     return page_context(e.site, e.catalogue, e.versions.alternates(slug), page=view)
 
 
 def _article_pages(e: _Edition, nxt: ReadingNext, inputs: PageInputs) -> list[PageSpec]:
     """A page per article (and site page made from content) of the edition, in the graph's
     order."""
-    view = functools.partial(_article_page, e, nxt, Lookups(rendered=inputs.bodies.rendered))
+    lookups = Lookups(rendered=inputs.bodies.rendered, gettext=e.gettext,
+                      translation=e.versions.status if e.versions.several else None)
+    view = functools.partial(_article_page, e, nxt, lookups)
     return [PageSpec(a.out_path, "article.html", a.path, functools.partial(view, slug),
                      functools.partial(inputs.article, slug, e.versions.key(slug)),
                      covered=True, own=inputs.own(slug))

@@ -437,19 +437,20 @@ class Lookups:
 
     rendered: Callable[[str], Rendered] | None = None
     card: Callable[[str], Card] | None = None
+    gettext: Callable[[str], str] = str  # the interface text of the page's language
+    # for a translation whose original was updated after it: the original's address,
+    # language and date (`editions.Versions.status`)
+    translation: Callable[[str], dict[str, Any] | None] | None = None
 
 
 FROM_GRAPH = Lookups()
 
 
 def article_view(config: SiteConfig, graph: TopicGraph, slug: str, nxt: ReadingNext,
-                 site: dict[str, Any], lookups: Lookups = FROM_GRAPH,
-                 gettext: Callable[[str], str] = str,
-                 translation: dict[str, Any] | None = None) -> ArticleView:
-    """The resolved view of one article page (`gettext`: the interface text of its language;
-    `translation`: for a translation whose original was updated after it, the original's
-    address, language and date)."""
+                 site: dict[str, Any], lookups: Lookups = FROM_GRAPH) -> ArticleView:
+    """The resolved view of one article page."""
     card = lookups.card if lookups.card is not None else functools.partial(card_of, graph)
+    gettext = lookups.gettext
     a = graph.articles[slug]
     r = lookups.rendered(slug) if lookups.rendered is not None else graph.rendered[slug]
     topics = _topic_links(config, graph, a.meta.topics)
@@ -467,7 +468,7 @@ def article_view(config: SiteConfig, graph: TopicGraph, slug: str, nxt: ReadingN
         topics=topics, breadcrumbs=crumbs, sources=sources, reviewed=a.meta.reviewed,
         next_review=a.meta.next_review, reading_next=suggestions, backlinks=backlinks,
         jsonld=jsonld(config, a, canonical, _condition(config, graph, a), sources),
-        translation=translation,
+        translation=lookups.translation(slug) if lookups.translation is not None else None,
     )
 
 

@@ -41,7 +41,7 @@ from ..load.cards import INCLUDE, Cards, cards_dir, load_cards
 from ..load.config import PLACEHOLDER, SiteConfig
 from ..load.content import RESERVED, Article, GlossaryEntry, nfc, slugify
 from ..load.images import Image, Pictures, find_images
-from ..load.translations import Catalogue
+from ..load.translations import Catalogue, load_catalogue
 from . import limits, readability
 from .limits import NESTING_SHOWN, TooSlow, deadline, deepest
 from .readability import reading_grade
@@ -222,16 +222,19 @@ class Shared:
     images: Pictures = field(default_factory=lambda: Pictures({}))
     cards: Cards = field(default_factory=dict)
     folder: str = "content/cards"  # where the cards are (an edition has its own)
+    language: Language = field(default_factory=lambda: Language("en"))  # the edition's
 
     @classmethod
     def load(cls, config: SiteConfig, problems: ProblemList,
              images: Pictures | None = None) -> Shared:
-        """The site's pictures (`images`, when read already) and the shared cards of the
-        edition `config` is for, as every route reads them (problems with them reported to
-        `problems`)."""
+        """The site's pictures (`images`, when read already), and the shared cards and
+        language (its interface text) of the edition `config` is for, as every route reads
+        them (problems with them reported to `problems`)."""
         if images is None:
             images = Pictures(find_images(config.root, problems), config.site_path)
-        return cls(images, load_cards(config, problems), cards_dir(config))
+        return cls(images, load_cards(config, problems), cards_dir(config),
+                   Language(config.language, load_catalogue(config.root, config.language,
+                                                            problems)))
 
 
 @dataclass(frozen=True)
@@ -253,7 +256,10 @@ class Surroundings:
 
     glossary: list[GlossaryEntry]
     shared: Shared
-    language: Language = field(default_factory=lambda: Language("en"))
+
+    @property
+    def language(self) -> Language:
+        return self.shared.language
 
 
 class Renderer:
@@ -261,18 +267,17 @@ class Renderer:
 
     def __init__(self, services: dict[str, str], urls: Mapping[str, str],
                  glossary: list[GlossaryEntry], glossary_url: str,
-                 raw_html: str = "sanitize", shared: Shared | None = None,
-                 language: Language | None = None) -> None:
+                 raw_html: str = "sanitize", shared: Shared | None = None) -> None:
         """`urls`: every article's URL by its file (links to files are made links to pages);
-        `shared`: the pictures and cards articles may include (`load.images`, `load.cards`);
-        `language`: the edition's (its fixed text and readability formula; English if None)."""
+        `shared`: the pictures and cards articles may include (`load.images`, `load.cards`),
+        and the edition's language (its fixed text and readability formula)."""
         self.services = services
-        self.language = language or Language("en")
+        shared = shared if shared is not None else Shared()
+        self.language = shared.language
         self.gettext = self.language.gettext
         self.raw_html = raw_html
         self.urls = urls
         self.by_url = {url: path for path, url in urls.items()}
-        shared = shared if shared is not None else Shared()
         self.images, self.cards, self.cards_folder = shared.images, shared.cards, shared.folder
         self.base = self.images.base
         self.glossary = glossary
@@ -335,7 +340,7 @@ class Renderers:
             mine, r = config.for_edition(edition), around[edition.key]
             self.by_lang[edition.key] = Renderer(
                 dict(mine.services), urls, r.glossary, mine.base_path + "glossary/",
-                config.raw_html, r.shared, r.language)
+                config.raw_html, r.shared)
 
     def render(self, article: Article) -> Rendered:
         return self.by_lang[article.lang].render(article)
