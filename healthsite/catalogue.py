@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .errors import Level
 
-E, W = Level.ERROR, Level.WARNING
+E, W, N = Level.ERROR, Level.WARNING, Level.NOTICE
 
 CHECKS: dict[str, tuple[Level, str]] = {
     "yaml": (E, "YAML that cannot be read"),
@@ -68,7 +68,9 @@ CHECKS: dict[str, tuple[Level, str]] = {
                           "without including every shared card the rule names"),
     "empty-care-card": (E, "a care card with nothing in it (its lines not indented under it), "
                         "or a shared card with no items"),
-    "review-overdue": (W, "an article past its next review date"),
+    "review-overdue": (N, "an article past its next review date (a notice: a lapsed review "
+                       "never blocks publishing; `healthsite review` fails on it)"),
+    "review-due": (N, "an article whose next review is due within 30 days"),
     "orphan": (W, "an article with no topic and no page linking to it"),
     "dead-end": (W, "an article that links to no other article"),
     "no-reading-next": (W, "an article for which no reading next could be found"),
@@ -82,7 +84,7 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "source-redirected": (W, "a source's url that has moved permanently (check --external)"),
 }
 
-LEVEL_NAMES = {"error": E, "warning": W, "off": None}
+LEVEL_NAMES = {"error": E, "warning": W, "notice": N, "off": None}
 
 # Problems that leave a page or file out of the site (or the site unbuildable): a site may
 # not make them warnings or switch them off, or pages would go missing without a word.

@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import datetime as dt
 import gc
+import io
 import json
 import os
 import sys
@@ -29,9 +30,9 @@ from .pipeline import (
     today,
 )
 from .render import limits
-from .report import build_report, github_lines, problems_json, text_lines
+from .report import build_report, github_lines, markdown_summary, problems_json, text_lines
 
-VERBS = ("build", "check", "serve", "new", "init", "reference")
+VERBS = ("build", "check", "serve", "new", "init", "review", "reference")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="how to print problems (default: text; github when "
                             "GITHUB_ACTIONS=true)")
         s.add_argument("--report", type=Path, help="write a JSON build report to this file")
+        s.add_argument("--summary", type=Path,
+                       help="append a Markdown summary for people (problems, reviews due, "
+                            "pages changed) to this file, e.g. \"$GITHUB_STEP_SUMMARY\"")
         s.add_argument("--published", type=Path,
                        help="a sitemap of the URLs published before (default: the output "
                             "folder's sitemap.xml): each must still be a page, an alias or "
@@ -102,9 +106,26 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("folder", type=Path, help="the new site's folder (new or empty)")
     s.add_argument("--title", help="the site's name (default: from the folder's name)")
     s.set_defaults(func=cmd_init)
+    s = sub.add_parser("review", help="list the articles whose review is overdue or due "
+                       "soon (exit 1 when any is overdue)")
+    s.add_argument("--within", type=_days, default=30,
+                   help="also list reviews due within this many days (default 30)")
+    s.add_argument("--format", choices=("text", "json", "github"), default="text")
+    s.add_argument("--root", type=Path, default=Path("."), help="the site's folder")
+    s.set_defaults(func=cmd_review)
     s = sub.add_parser("reference", help="print every setting of site.yaml and front matter")
     s.set_defaults(func=cmd_reference)
     return p
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 3660:
+        raise argparse.ArgumentTypeError(f"'{text[:20]}' is not a number of days (0-3660)")
+    return value
 
 
 def _seconds(text: str) -> float:
@@ -135,6 +156,26 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """Everything a build does except writing."""
     return _run(args, write=False)
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """The reviews overdue and coming due: exit 1 when any is overdue."""
+    from . import review
+
+    if (bad := _bad_environment()) is not None:
+        return bad
+    problems = ProblemList()
+    day = today()
+    found = review.due(args.root.resolve(), day, args.within, problems)
+    if found is None:
+        print("\n".join(p.format() for p in problems.sorted()), file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(review.as_json(found, args.within, day))
+    else:
+        print("\n".join(review.github(found, args.within) if args.format == "github"
+                        else review.text(found, args.within)))
+    return int(any(d.overdue for d in found))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -206,10 +247,12 @@ def _unknown_topic(topics: list[str], known: set[str]) -> str | None:
 
 
 def new_article(title: str, topics: list[str], day: dt.date) -> str:
-    """The text of a new article: valid YAML whose placeholders fail the checks until filled."""
+    """The text of a new article: a draft (its problems are notices and it is not published
+    until `draft: true` is taken out), with placeholders that fail the checks until filled."""
     return (
         "---\n"
         f"title: {json.dumps(title, ensure_ascii=False)}\n"
+        "draft: true  # take this line out to publish the page\n"
         'summary: ""  # one plain sentence, under 160 characters\n'
         f"topics: [{', '.join(topics)}]\n"
         f"reviewed: {day.isoformat()}\n"
@@ -264,7 +307,10 @@ def _run(args: argparse.Namespace, write: bool) -> int:
     failed = not _print_problems(result, fmt, failed) or failed
     if args.report and unwritable is None:
         unwritable = _write_report(args.report, result)
-    _print_summary(result, time.perf_counter() - start, write, failed, fmt)
+    seconds = time.perf_counter() - start
+    _print_summary(result, seconds, write, failed, fmt)
+    if args.summary is not None:
+        _append_summary(args.summary, result, seconds, write, failed)
     if unwritable is not None:
         return _cannot_report(args.report, unwritable, held_back)
     return int(failed)
@@ -288,6 +334,20 @@ def _build(args: argparse.Namespace, write: bool) -> BuildResult:
                            state)
     _LAST[:] = [result, state]
     return result
+
+
+def _append_summary(path: Path, result: BuildResult, seconds: float, wrote: bool,
+                    failed: bool) -> None:
+    """--summary: the build for people, in Markdown, appended to `path` (a step summary);
+    a file that cannot be written is said on standard error, never a failed build."""
+    line = io.StringIO()
+    summary(result, seconds, wrote, failed, out=line)
+    try:
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(markdown_summary(result, line.getvalue().strip(), failed))
+    except OSError as e:
+        print(f"healthsite: cannot write the summary to {path}: {e.strerror or e}",
+              file=sys.stderr)
 
 
 def _write_report(report: Path, result: BuildResult) -> str | None:
@@ -366,7 +426,8 @@ def _problem_lines(result: BuildResult, fmt: str, failed: bool) -> list[str]:
     if fmt == "json":
         return [problems_json(result, failed)]
     problems = result.problems.sorted()
-    lines = text_lines(problems, result.problems.errors, result.problems.warnings)
+    lines = text_lines(problems, result.problems.errors, result.problems.warnings,
+                       result.problems.notices)
     return github_lines(problems) + lines if fmt == "github" else lines
 
 

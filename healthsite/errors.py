@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -36,10 +37,12 @@ def _escape(m: re.Match[str]) -> str:
 
 
 class Level(StrEnum):
-    """How serious a problem is; `--strict` treats warnings as errors."""
+    """How serious a problem is; `--strict` treats warnings as errors. A notice (a problem
+    in a draft, which is not published; a review coming due) never fails a build."""
 
     ERROR = "error"
     WARNING = "warning"
+    NOTICE = "notice"
 
 
 @dataclass(frozen=True, order=True)
@@ -137,6 +140,17 @@ class ProblemList:
     @property
     def warnings(self) -> int:
         return sum(1 for p in set(self._items) if p.level is Level.WARNING)
+
+    @property
+    def notices(self) -> int:
+        return sum(1 for p in set(self._items) if p.level is Level.NOTICE)
+
+    def demote(self, paths: Collection[str]) -> None:
+        """Make every problem in the files `paths` (drafts: not published) a notice."""
+        if paths:
+            self._items = [dataclasses.replace(p, level=Level.NOTICE)
+                           if p.path in paths and p.level is not Level.NOTICE else p
+                           for p in self._items]
 
     def __len__(self) -> int:
         return len(set(self._items))

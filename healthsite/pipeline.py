@@ -27,9 +27,9 @@ from .link.graph import Gone, Renamed, TopicGraph, build_graph
 from .link.related import ReadingNext
 from .load.cards import check_rules
 from .load.config import SiteConfig, load_config
-from .load.content import Article, GlossaryEntry, load_glossary
+from .load.content import Article, GlossaryEntry, load_glossary, unloadable_drafts
 from .load.images import Pictures
-from .pages import Bodies, plan_pages
+from .pages import Bodies, draft_notes, draft_pages, plan_pages
 from .pages.templating import Templates, static_files
 from .publish.images import picture_files
 from .publish.output import OutputError, Staging, Written, update_site
@@ -74,6 +74,7 @@ class BuildResult:
     up_to_date: bool = False  # nothing changed: the previous output and problems stand
     route: str = "full"  # "unchanged", "delta" (only changed articles' pages) or "full"
     why: list[str] = field(default_factory=list)  # why no quicker route could be taken
+    changed: frozenset[str] = frozenset()  # the output's files this build wrote or removed
 
     def paths(self) -> list[str]:
         """Every file of the output, whether in `files`, `kept` or `placed`."""
@@ -132,6 +133,7 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     check_translations(config, graph, problems)
     if loaded.templates is not None:
         check_interface(config, loaded.templates, loaded.around, graph, problems)
+    problems.demote(loaded.draft_files)  # (a draft's problems never stop a build)
     b.clock.lap("checks")
     result.summary = _summary(result)
     if loaded.templates is None or problems.errors:
@@ -231,6 +233,7 @@ class _Loaded:
     articles: list[Article]
     drafts: set[str]  # (none with --drafts)
     unloadable: frozenset[str]
+    draft_files: frozenset[str]  # every draft's file (with --drafts too), loaded or not
     around: dict[str, Surroundings]  # each edition's glossary, cards and language, by key
     templates: Templates | None
     renamed: Renamed  # articles whose file was renamed since the last written build
@@ -242,6 +245,11 @@ class _Loaded:
     @property
     def images(self) -> Pictures:
         return self.around[""].shared.images
+
+    @property
+    def paths(self) -> frozenset[str]:
+        """The files of the articles that loaded."""
+        return frozenset(a.path for a in self.articles)
 
 
 def _load_all(b: _Build) -> _Loaded:
@@ -256,8 +264,10 @@ def _load_all(b: _Build) -> _Loaded:
     b.prior.settle(corpus.hashed, config.root)
     articles = list(corpus.articles)
     drafts = set() if b.opts.drafts else {a.slug for a in articles if a.meta.draft}
-    return _Loaded(articles, drafts, corpus.unloadable, surroundings(config, problems),
-                   templates, memo.renamed(b.prior, articles))
+    draft_files = frozenset({a.path for a in articles if a.meta.draft}
+                            | unloadable_drafts(config.root, corpus.unloadable))
+    return _Loaded(articles, drafts, corpus.unloadable, draft_files,
+                   surroundings(config, problems), templates, memo.renamed(b.prior, articles))
 
 
 def surroundings(config: SiteConfig, problems: ProblemList) -> dict[str, Surroundings]:
@@ -336,10 +346,16 @@ def _pages(b: _Build, made: _Made, output: _Output) -> None:
                       {**static_files(b.config.root, problems),
                        **picture_files(made.loaded.images, b.config.root,
                                        b.config.root / ".cache" if b.opts.cache else None)},
-                      Bodies(made.complete, made.body_keys.__getitem__))
+                      Bodies(made.complete, made.body_keys.__getitem__,
+                             draft_notes(made.loaded.draft_files, problems)
+                             if b.opts.drafts else {}))
     taken = {spec.path for spec in plan.specs} | set(plan.files)
     plan = replace(plan, files={**plan.files, **urls.redirect_files(b.config, made.graph, taken,
                                                                      problems)})
+    if b.opts.drafts:  # (a draft whose front matter cannot be read: a page saying so)
+        plan = replace(plan, files={**plan.files, **draft_pages(
+            plan.site, made.loaded.templates, made.loaded.draft_files - made.loaded.paths,
+            taken, problems)})
     result.files = render_pages(plan, made.loaded.templates, problems,
                                 PageCache(pages, made.links, output.staging,
                                           output.previous is not None))
@@ -350,6 +366,7 @@ def _pages(b: _Build, made: _Made, output: _Output) -> None:
     # pages were checked when they were rendered (by this build or an earlier one)
     check_output({k: v for k, v in result.files.items() if k not in pages.pages}, problems)
     _check_urls(b, made)
+    problems.demote(made.loaded.draft_files)
 
 
 def _check_urls(b: _Build, made: _Made) -> None:
@@ -377,6 +394,7 @@ def _publish(b: _Build, output: _Output, made: _Made) -> None:
             result.problems.add("io", str(e), str(b.out))
         return
     result.counts.update(files_changed=len(written.changed), files_unchanged=written.unchanged)
+    result.changed = written.changed
     if b.opts.cache:
         output.pages.save(root / memo.PAGE_MEMO, output.identity)
         snapshot.save(root, _record(root, b.prior, result, manifest, made, output.pages.site))
@@ -443,6 +461,7 @@ def _patched(result: BuildResult, patch: delta.Patch, out: Path) -> None:
     result.problems.extend(patch.problems)
     result.summary = patch.summary
     result.files, result.kept, result.out_dir = patch.pages, patch.kept, out
+    result.changed = patch.written.changed
     result.counts.update(articles_rendered=patch.articles, pages_rendered=len(patch.pages),
                          files_changed=len(patch.written.changed),
                          files_unchanged=patch.written.unchanged)

@@ -16,12 +16,15 @@ from .render.readability import Readability, formula
 JSON_VERSION = 1
 
 
-def text_lines(problems: list[Problem], errors: int, warnings: int) -> list[str]:
-    """`PATH:LINE:COL: level[CODE]: message (hint)` per problem, then a count."""
+def text_lines(problems: list[Problem], errors: int, warnings: int,
+               notices: int = 0) -> list[str]:
+    """`PATH:LINE:COL: level[CODE]: message (hint)` per problem, then a count (notices
+    counted only when there are some)."""
     lines = [p.format() for p in problems]
     if problems:
+        also = f", {notices} notice{'s' * (notices != 1)}" if notices else ""
         lines.append(f"{errors} error{'s' * (errors != 1)}, "
-                     f"{warnings} warning{'s' * (warnings != 1)}")
+                     f"{warnings} warning{'s' * (warnings != 1)}{also}")
     return lines
 
 
@@ -41,13 +44,54 @@ def github_lines(problems: list[Problem]) -> list[str]:
     return out
 
 
+SUMMARY_ROWS = 200  # problems listed in a Markdown summary (the rest counted)
+
+
+def markdown_summary(result: BuildResult, line: str, failed: bool) -> str:
+    """The build for people, in Markdown (a GitHub job summary): the summary `line`, the
+    problems as a table, the reviews due within 30 days and the pages changed."""
+    problems = result.problems.sorted()
+    head = "Failed" if failed else "Passed"
+    out = [f"## healthsite: {head}", "", line, "",
+           f"{result.problems.errors} errors, {result.problems.warnings} warnings, "
+           f"{result.problems.notices} notices", ""]
+    if problems:
+        out += ["| level | where | check | problem |", "| --- | --- | --- | --- |"]
+        out += [_row(p) for p in problems[:SUMMARY_ROWS]]
+        if len(problems) > SUMMARY_ROWS:
+            out.append(f"| | | | and {len(problems) - SUMMARY_ROWS} more |")
+        out.append("")
+    due = [p for p in problems if p.code in ("review-overdue", "review-due")]
+    out += ["### Reviews due within 30 days", ""]
+    out += [f"- `{_cell(p.path)}`: {_cell(p.message)}" for p in due] or ["None."]
+    changed = sorted(k for k in result.changed if k.endswith((".html", ".xml")))
+    out += ["", f"### Pages changed ({len(changed)})", ""]
+    out += [f"- `{_cell(k)}`" for k in changed[:SUMMARY_ROWS]] or ["None."]
+    if len(changed) > SUMMARY_ROWS:
+        out.append(f"- and {len(changed) - SUMMARY_ROWS} more")
+    return "\n".join(out) + "\n\n"
+
+
+def _row(p: Problem) -> str:
+    path, message, hint = p.shown()
+    text = f"{message} ({hint})" if hint else message
+    return f"| {p.level.value} | `{_cell(path)}:{p.line}` | {p.code} | {_cell(text)} |"
+
+
+def _cell(text: str) -> str:
+    """Text safe in a Markdown table cell (no pipe, no HTML, no backtick run)."""
+    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
+            .replace(">", "&gt;").replace("`", "'"))
+
+
 def problems_json(result: BuildResult, failed: bool) -> str:
     """The documented JSON shape (see README, "Diagnostics as JSON")."""
     problems = result.problems.sorted()
     data = {
         "version": JSON_VERSION,
         "ok": not failed,
-        "counts": {"errors": result.problems.errors, "warnings": result.problems.warnings},
+        "counts": {"errors": result.problems.errors, "warnings": result.problems.warnings,
+                   "notices": result.problems.notices},
         "problems": [{"path": p.path, "line": p.line, "col": p.col, "level": p.level.value,
                       "code": p.code, "message": message, "hint": hint}
                      for p in problems for _, message, hint in (p.shown(),)],

@@ -103,7 +103,7 @@ def test_json_format_has_the_documented_shape(make_site: MakeSite, today: None,
     captured = capsys.readouterr()
     data = json.loads(captured.out)
     assert data == {
-        "version": 1, "ok": False, "counts": {"errors": 1, "warnings": 0},
+        "version": 1, "ok": False, "counts": {"errors": 1, "warnings": 0, "notices": 0},
         "problems": [{"path": "content/iron.md", "line": 4, "col": 10, "level": "error",
                       "code": "unknown-topic", "message": "unknown topic 'irn'",
                       "hint": "did you mean 'iron'?"}]}

@@ -89,7 +89,7 @@ def test_an_unknown_command_says_so_with_a_suggestion(capsys: pytest.CaptureFixt
     assert main(["publish"]) == 2
     assert capsys.readouterr().err == ("healthsite: error: unknown command 'publish' (the "
                                        "commands are build, check, serve, new, init, "
-                                       "reference)\n")
+                                       "review, reference)\n")
 
 
 def test_the_reference_page_is_the_schemas(capsys: pytest.CaptureFixture[str]) -> None:

@@ -113,13 +113,26 @@ def _check_sources(a: Article, needed: int, problems: ProblemList) -> None:
                      hint="cite guidelines or reviews under 'sources:'")
 
 
+REVIEW_SOON = 30  # days: a review due within them is a `review-due` notice
+
+
 def _check_review(a: Article, today: dt.date, problems: ProblemList) -> None:
-    if a.meta.next_review < today:
-        given = ("next_review",) in a.meta.positions
-        line, col = a.meta.at("next_review" if given else "reviewed")
+    """A review overdue, or due within REVIEW_SOON days: notices, never a failed build (a
+    lapsed review must not hold back a safety correction; `healthsite review` is the gate
+    that fails on it, and a site may raise either in checks:)."""
+    days = (a.meta.next_review - today).days
+    if days > REVIEW_SOON:
+        return
+    given = ("next_review",) in a.meta.positions
+    line, col = a.meta.at("next_review" if given else "reviewed")
+    if days < 0:
         problems.add("review-overdue", f"review was due on {a.meta.next_review}", a.path,
-                     line, col, level=Level.WARNING,
+                     line, col, level=Level.NOTICE,
                      hint="review the article and update 'reviewed:'")
+    else:
+        problems.add("review-due", f"review is due on {a.meta.next_review} (in {days} "
+                     f"day{'s' * (days != 1)})", a.path, line, col, level=Level.NOTICE,
+                     hint="plan its review: healthsite review lists what is due")
 
 
 def _check_grade(a: Article, grade: Readability, target: float,

@@ -292,6 +292,7 @@ def _pages(ctx: _Context, changed: list[str], digests: dict[str, str], problems:
     for rel in changed:
         a, r = _article(ctx, rel, digests[rel], problems)
         if a.slug in ctx.header.drafts:  # (a draft has no page, no graph or content checks)
+            problems.demote({a.path})  # (and its problems never stop a build: notices)
             continue
         page, grade = _page(ctx, a, r, problems)
         pages[a.out_path] = page
@@ -307,7 +308,7 @@ def _publishable(record: snapshot.Record, gone: set[str], problems: ProblemList,
     found = [p for p in record.problems if p.path not in gone] + problems.items()
     if any(p.level is Level.ERROR for p in found):
         raise _Stale("an error: not to be published (the full build reports it)")
-    if strict and found:
+    if strict and any(p.level is not Level.NOTICE for p in found):
         raise _Stale("--strict and a problem: not to be published")
     return found
 
@@ -362,7 +363,8 @@ def _page(ctx: _Context, a: Article, r: Rendered,
                        MappingProxyType({}), MappingProxyType({a.slug: links_out}),
                        MappingProxyType({a.slug: facts.links_in}),
                        MappingProxyType({a.slug: picks}))
-    view = article_view(ctx.config, graph, a.slug, ReadingNext({a.slug: suggested}, 0),
+    late = frozenset({a.slug} if a.meta.next_review < ctx.today else ())
+    view = article_view(ctx.config, graph, a.slug, ReadingNext({a.slug: suggested}, 0, late),
                         header.site, Lookups(card=lambda slug: known[slug].card,
                                              gettext=ctx.renderer.gettext))
     page = render_page(tpl, a.out_path, "article.html",

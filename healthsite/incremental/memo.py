@@ -30,7 +30,16 @@ from typing import TYPE_CHECKING
 
 from ..errors import ProblemList
 from ..link.graph import Renamed, TopicGraph
-from ..link.related import Memo, Prepared, ReadingNext, compute, outline, pack, unpack
+from ..link.related import (
+    Memo,
+    Prepared,
+    ReadingNext,
+    compute,
+    outline,
+    overdue,
+    pack,
+    unpack,
+)
 from ..load.config import SiteConfig
 from ..load.content import Article, Corpus, ParseMemo, load_articles
 from ..pages.templating import Templates, load_templates
@@ -266,7 +275,7 @@ def reading_next(graph: TopicGraph, config: SiteConfig, day: dt.date, state: Bui
     assert state.related is not None
     memo = state.related
     if state.related_key == links and (same := _as_before(graph, memo)) is not None:
-        return same
+        return dataclasses.replace(same, overdue=frozenset(overdue(graph, day)))
     before = dict(memo)
     nxt = compute(graph, config, day, memo, early)
     if memo != before or state.related_key != links:

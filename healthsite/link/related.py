@@ -52,10 +52,13 @@ class Suggestion(NamedTuple):
 
 @dataclass(frozen=True)
 class ReadingNext:
-    """Suggestions per article, plus how many candidate pairs were scored (a cost measure)."""
+    """Suggestions per article, plus how many candidate pairs were scored (a cost measure),
+    and the articles whose review is overdue (their pages say so; they are suggested after
+    the articles in date)."""
 
     by_article: dict[str, tuple[Suggestion, ...]]
     pairs_examined: int
+    overdue: frozenset[str] = frozenset()
 
 
 class Outline(Protocol):
@@ -93,14 +96,22 @@ class Prepared:
     def __init__(self, site: Outline, config: SiteConfig, today: dt.date) -> None:
         self.site, self.config, self.today = site, config, today
         self.pool = suggestible(site, today)
+        self.late = overdue(site, today)  # suggested after the pool's, to fill a box
         self.features = article_features(site)
         self._index: tuple[dict[Feature, float], _Index] | None = None
+        self._late_index: _Index | None = None
 
-    def index(self) -> tuple[dict[Feature, float], _Index]:
+    def index(self, late: bool = False) -> tuple[dict[Feature, float], _Index]:
+        """The weights (over every health article: in date or not) and the subset index of
+        the articles in date, or (`late`) of those whose review is overdue."""
         if self._index is None:
-            weights = _weights(self.features, self.pool, self.config)
+            weights = _weights(self.features, self.pool | self.late, self.config)
             self._index = weights, _Index(self.features, weights, self.pool)
-        return self._index
+        if not late:
+            return self._index
+        if self._late_index is None:
+            self._late_index = _Index(self.features, self._index[0], self.late)
+        return self._index[0], self._late_index
 
     def fits(self, graph: Outline, config: SiteConfig, today: dt.date) -> bool:
         """Whether this was made from the same articles, topic tree, settings and day."""
@@ -113,8 +124,14 @@ class Prepared:
 
 
 def suggestible(graph: Outline, today: dt.date) -> set[str]:
-    """Articles that may be suggested: published health articles not overdue for review."""
+    """Articles suggested first: published health articles not overdue for review."""
     return {s for s, a in graph.articles.items() if a.is_article and a.meta.next_review >= today}
+
+
+def overdue(graph: Outline, today: dt.date) -> set[str]:
+    """Published health articles overdue for review: still suggested, after those in date
+    (a lapsed review must never empty a reading-next box)."""
+    return {s for s, a in graph.articles.items() if a.is_article and a.meta.next_review < today}
 
 
 Memo = dict[str, tuple[tuple[object, ...], tuple[Suggestion, ...]]]  # slug: (inputs, suggestions)
@@ -147,24 +164,28 @@ def compute(graph: TopicGraph, config: SiteConfig, today: dt.date,
     articles whose inputs changed are ranked again. `prepared` is used if it fits."""
     if prepared is None or not prepared.fits(graph, config, today):
         prepared = Prepared(graph, config, today)
-    keys = _inputs(graph, config, prepared.pool)
+    keys = _inputs(graph, config, prepared.pool, prepared.late)
     out = _recalled(keys, memo or {})
     fresh, examined = _rank_all(graph, prepared, [slug for slug in keys if slug not in out])
     out.update(fresh)
     if memo is not None:
         memo.clear()
         memo.update({slug: (key, out[slug]) for slug, key in keys.items()})
-    return ReadingNext({slug: out[slug] for slug in keys}, examined)
+    return ReadingNext({slug: out[slug] for slug in keys}, examined,
+                       frozenset(prepared.late))
 
 
-def _inputs(graph: TopicGraph, config: SiteConfig, pool: set[str]) -> dict[str, tuple[object, ...]]:
+def _inputs(graph: TopicGraph, config: SiteConfig, pool: set[str],
+            late: set[str]) -> dict[str, tuple[object, ...]]:
     """For each health article, everything its suggestions depend on: the site-wide part
-    (as a digest) and its own (topics, editor's picks, links both ways)."""
+    (as a digest: which articles are in date, which overdue) and its own (topics, editor's
+    picks, links both ways)."""
     # features follow from an article's topics and the topic tree, so those stand for them
     site = hashlib.sha256(repr((
         config.reading_next_count, config.weights, MAX_FEATURES,
         [(t.slug, t.title, t.parent) for t in graph.topics.values()],
-        [(s, a.topic_keys) for s, a in graph.articles.items() if s in pool])).encode()
+        [(s, a.topic_keys, s in pool) for s, a in graph.articles.items()
+         if s in pool or s in late])).encode()
     ).hexdigest()
     return {slug: (site, a.topic_keys, graph.picks.get(slug, ()),
                    graph.links_out.get(slug, ()), graph.links_in.get(slug, ()))
@@ -193,11 +214,14 @@ def _choose(graph: TopicGraph, prepared: Prepared,
             slug: str) -> tuple[tuple[Suggestion, ...], int]:
     """An article's suggestions: its editor's picks, then the best scored to make up the
     count; and how many candidates were scored."""
-    picks = [p for p in graph.picks.get(slug, ()) if p in prepared.pool]
+    picks = [p for p in graph.picks.get(slug, ()) if p in prepared.pool or p in prepared.late]
     ranked, n = _rank(graph, prepared, slug, set(picks))
+    want = max(prepared.config.reading_next_count - len(picks), 0)
+    if len(ranked) < want and prepared.late:  # (then articles overdue for review)
+        more, m = _rank(graph, prepared, slug, {*picks, *(s.slug for s in ranked)}, late=True)
+        ranked, n = ranked + more, n + m
     chosen = [Suggestion(p, 0.0, (REASONS[0],)) for p in picks]
-    chosen += ranked[: max(prepared.config.reading_next_count - len(chosen), 0)]
-    return tuple(chosen), n
+    return tuple(chosen + ranked[:want]), n
 
 
 def article_features(graph: Outline) -> dict[str, frozenset[Feature]]:
@@ -302,12 +326,14 @@ def _heaviest_first(feats: frozenset[Feature], weights: dict[Feature, float],
                                       removed & ~bit[asc[last]] | bit[asc[nxt]], n))
 
 
-def _rank(graph: TopicGraph, prepared: Prepared, slug: str,
-          exclude: set[str]) -> tuple[list[Suggestion], int]:
-    """The best suggestible articles for `slug`, best first (none of `exclude`), and how
-    many candidates were scored: the articles linked either way, then those sharing each
-    subset of its features, heaviest first, until no remaining subset can make the top k."""
-    weights, index = prepared.index()
+def _rank(graph: TopicGraph, prepared: Prepared, slug: str, exclude: set[str],
+          late: bool = False) -> tuple[list[Suggestion], int]:
+    """The best suggestible articles for `slug` (`late`: of those overdue for review), best
+    first (none of `exclude`), and how many candidates were scored: the articles linked
+    either way, then those sharing each subset of its features, heaviest first, until no
+    remaining subset can make the top k."""
+    weights, index = prepared.index(late)
+    pool = prepared.late if late else prepared.pool
     config, features = prepared.config, prepared.features
     my_mask, masks = index.mask[slug], index.mask
     out_links, in_links = set(graph.links_out.get(slug, ())), set(graph.links_in.get(slug, ()))
@@ -321,7 +347,7 @@ def _rank(graph: TopicGraph, prepared: Prepared, slug: str,
                        other in in_links)
 
     top = _Top(config.reading_next_count, {slug} | exclude, points)
-    top.consider(sorted((out_links | in_links) & prepared.pool - top.seen))
+    top.consider(sorted((out_links | in_links) & pool - top.seen))
     for total, subset in _heaviest_first(features[slug], weights, index.bit):
         if top.out_of_reach(total):
             break

@@ -219,6 +219,27 @@ def content_files(root: Path) -> list[str]:
     return sorted(found, key=lambda p: p.split("/"))
 
 
+_DRAFT = re.compile(r"^draft:[ \t]*(?:true|True|TRUE|yes|Yes|YES|on|On|ON)[ \t]*(?:#.*)?$", re.M)
+
+
+def unloadable_drafts(root: Path, unloadable: Collection[str]) -> set[str]:
+    """The content files among `unloadable` whose front matter says `draft: true` although
+    it could not be read whole (a draft being written: its problems never stop a build)."""
+    found = set()
+    for rel in unloadable:
+        if not rel.endswith(".md"):
+            continue
+        try:
+            with open(os.path.join(root, rel), "rb") as fh:
+                head = fh.read(MAX_BYTES).decode("utf-8", "replace")
+        except OSError:
+            continue
+        match = re.match(r"\A\ufeff?---[ \t]*\r?\n(.*?)^---[ \t]*$", head, re.S | re.M)
+        if _DRAFT.search(match.group(1) if match else head[:4000]):
+            found.add(rel)
+    return found
+
+
 def check_language_folders(config: SiteConfig, paths: list[str],
                            problems: ProblemList) -> set[str]:
     """Report each folder of content/ named like a language that is not one of the site's

@@ -7,9 +7,10 @@ processes and writing pages as they come are the incremental layer's
 (`healthsite.incremental.pages`)."""
 
 from .plan import Bodies, PageInputs, PageSpec, Plan, plan_pages
-from .render import render_page, render_plan, render_site, render_spec
+from .render import draft_notes, draft_pages, render_page, render_plan, render_site, render_spec
 from .views import site_base, topic_tree, topic_view
 
-__all__ = ["Bodies", "PageInputs", "PageSpec", "Plan", "plan_pages", "render_page",
+__all__ = ["Bodies", "PageInputs", "PageSpec", "Plan", "draft_notes", "draft_pages",
+           "plan_pages", "render_page",
            "render_plan", "render_site", "render_spec", "site_base", "topic_tree",
            "topic_view"]

@@ -31,7 +31,7 @@ import datetime as dt
 import functools
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..link.graph import TopicGraph, edition_graph
@@ -80,6 +80,8 @@ class Bodies:
 
     rendered: Callable[[str], Rendered]
     key: Callable[[str], str]
+    # a draft's problems, shown on its own page (built with --drafts), by its file
+    notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, graph: TopicGraph) -> Bodies:
@@ -163,6 +165,7 @@ class PageInputs:
         a = self.graph.articles[slug]
         return "\0".join([
             slug, a.path, a.url, a.source or repr(a.meta), self.bodies.key(slug), versions,
+            "overdue" if slug in self.nxt.overdue else "", *self.bodies.notes.get(a.path, ()),
             *(f"{s.slug}\1{s.score!r}\1{chr(2).join(s.reasons)}\1{self.card(s.slug)}"
               for s in self.nxt.by_article.get(slug, ())), "backlinks",
             *(self.card(b) for b in self.graph.links_in.get(slug, ()))])
@@ -276,7 +279,8 @@ def _article_pages(e: _Edition, nxt: ReadingNext, inputs: PageInputs) -> list[Pa
     """A page per article (and site page made from content) of the edition, in the graph's
     order."""
     lookups = Lookups(rendered=inputs.bodies.rendered, gettext=e.gettext,
-                      translation=e.versions.status if e.versions.several else None)
+                      translation=e.versions.status if e.versions.several else None,
+                      notes=inputs.bodies.notes)
     view = functools.partial(_article_page, e, nxt, lookups)
     return [PageSpec(a.out_path, "article.html", a.path, functools.partial(view, slug),
                      functools.partial(inputs.article, slug, e.versions.key(slug)),

@@ -4,7 +4,7 @@ reference the incremental layer, `healthsite.incremental.pages`, must agree with
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from ..check.checks import check_file
@@ -12,10 +12,10 @@ from ..errors import ProblemList
 from ..link.graph import TopicGraph
 from ..link.related import ReadingNext
 from ..load.config import SiteConfig
-from ..load.content import GlossaryEntry
+from ..load.content import GlossaryEntry, slug_problem
 from ..render.markup import Surroundings
 from .plan import PageSpec, Plan, plan_pages
-from .templating import Templates, render, static_files
+from .templating import Templates, page_context, render, static_files
 
 
 def render_page(tpl: Templates, path: str, name: str, context: dict[str, Any], what: str,
@@ -42,6 +42,35 @@ def render_plan(plan: Plan, tpl: Templates, problems: ProblemList) -> dict[str, 
         problems.extend(found.items())
         if data is not None:
             out[spec.path] = data
+    return out
+
+
+def draft_notes(drafts: Collection[str], problems: ProblemList) -> dict[str, tuple[str, ...]]:
+    """The problems of each draft file, as its page shows them (line, message and hint)."""
+    notes: dict[str, list[str]] = {}
+    for p in problems.sorted():
+        if p.path in drafts:
+            _, message, hint = p.shown()
+            notes.setdefault(p.path, []).append(
+                f"line {p.line}: {message}" + (f" ({hint})" if hint else ""))
+    return {k: tuple(v) for k, v in notes.items()}
+
+
+def draft_pages(site: dict[str, Any], tpl: Templates, files: Collection[str],
+                taken: Collection[str], problems: ProblemList) -> dict[str, bytes]:
+    """A page for each draft file that could not be made an article (its front matter
+    cannot be read), at the address its file name would give, saying what to fix."""
+    notes = draft_notes(files, problems)
+    out: dict[str, bytes] = {}
+    for rel in sorted(files):
+        stem = rel.rsplit("/", 1)[-1].removesuffix(".md")
+        path = f"{stem}/index.html"
+        if slug_problem(stem) or path in taken:
+            continue
+        context = page_context(site, None, [], draft={"path": rel, "problems": notes.get(rel, ())})
+        data = render_page(tpl, path, "draft.html", context, rel, problems)
+        if data is not None:
+            out[path] = data
     return out
 
 

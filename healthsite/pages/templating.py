@@ -21,9 +21,10 @@ import os
 import stat
 import sys
 import traceback
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import jinja2
@@ -46,7 +47,7 @@ TEMPLATES_DIR = "templates"
 STATIC_DIR = "static"
 TEMPLATES = ("article.html", "home.html", "topics.html", "topic.html", "glossary.html",
              "search.html", "topic-map.html", "404.html", "sitemap.xml", "feed.xml",
-             "robots.txt")
+             "robots.txt", "draft.html")
 HASHED = (".css", ".js")
 THEME = Path(__file__).resolve().parent.parent / "theme"  # the packaged default theme
 THEME_LABEL = "theme"  # how problems name a file of the theme ("theme/templates/base.html")
@@ -97,6 +98,8 @@ class ArticleView(TypedDict):
     backlinks: list[LinkView]
     jsonld: str
     translation: dict[str, Any] | None
+    overdue: bool
+    problems: list[str]
 
 
 @dataclass(frozen=True)
@@ -441,6 +444,8 @@ class Lookups:
     # for a translation whose original was updated after it: the original's address,
     # language and date (`editions.Versions.status`)
     translation: Callable[[str], dict[str, Any] | None] | None = None
+    # drafts' problems, by file
+    notes: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 FROM_GRAPH = Lookups()
@@ -469,6 +474,8 @@ def article_view(config: SiteConfig, graph: TopicGraph, slug: str, nxt: ReadingN
         next_review=a.meta.next_review, reading_next=suggestions, backlinks=backlinks,
         jsonld=jsonld(config, a, canonical, _condition(config, graph, a), sources),
         translation=lookups.translation(slug) if lookups.translation is not None else None,
+        overdue=slug in nxt.overdue,
+        problems=list(lookups.notes.get(a.path, ())) if a.meta.draft else [],
     )
 
 
