@@ -181,3 +181,26 @@ def _wait_for(port: int) -> None:
         except OSError:
             time.sleep(0.1)
     pytest.fail("the preview server did not start")
+
+
+def test_this_site_two_years_on_publishes_with_every_box_full(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """This repository's own site, with every review lapsed: the strict build (what CI runs)
+    publishes, every article says its review is overdue and has reading next, and
+    `healthsite review` lists them all and fails."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1859500800")  # 2028-12-04
+    out = tmp_path / "_site"
+    result = build_site(Options(root=REPO, out=out, strict=True, cache=False))
+    assert result.out_dir == out, [p.format() for p in result.problems.sorted()][:5]
+    graph, nxt = result.graph, result.reading_next
+    assert graph is not None and nxt is not None
+    articles = [a for a in graph.articles.values() if a.is_article]
+    assert {p.code for p in result.problems.items()} == {"review-overdue"}
+    for a in articles:
+        page = (out / a.out_path).read_text(encoding="utf-8")
+        assert 'class="review-overdue"' in page, a.path
+        assert nxt.by_article[a.slug], a.path
+        assert '<section id="reading-next"' in page and page.count('class="reason"') >= 1
+    code, lines = run_cli(["review", "--root", str(REPO)], capsys)
+    assert code == 1 and lines[-1] == f"{len(articles)} overdue, 0 due within 30 days"
