@@ -1,5 +1,6 @@
-"""Real parts for browser tests: a static server on 127.0.0.1 and Debian's Chromium driven by
-Playwright. Missing parts skip the tests on a developer machine and fail them in CI."""
+"""Real parts for browser tests: a static server on 127.0.0.1 and a real Chromium driven by
+Playwright, found wherever it is installed (`find_chromium`; never downloaded by the tests).
+Missing parts skip the tests on a developer machine and fail them in CI."""
 
 from __future__ import annotations
 
@@ -20,7 +21,11 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Where a Chromium is looked for, in this order: the path in this variable (and only there
+# when it is set), the system's (Debian's package installs /usr/bin/chromium), then the one
+# Playwright keeps if `playwright install chromium` was ever run (the tests never run it).
+CHROMIUM_VARIABLE = "HEALTHSITE_CHROMIUM"
+SYSTEM_CHROMIUMS = (Path("/usr/bin/chromium"), Path("/usr/bin/chromium-browser"))
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 REPO = Path(__file__).resolve().parent.parent
@@ -28,12 +33,44 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 
 
 def require(ok: bool, what: str) -> None:
-    """Skip when a real part is missing here, but fail in CI, where .ci/run installs it."""
+    """Skip when a real part is missing here, but fail in CI, where .ci/run and the
+    workflow's test job install it."""
     if ok:
         return
     if os.environ.get("CI"):
-        pytest.fail(f"{what} is missing in CI; .ci/run should install it")
+        pytest.fail(f"{what} is missing in CI; .ci/run (or the workflow's test job) should "
+                    "install it")
     pytest.skip(f"{what} is not installed here")
+
+
+def _runnable(path: Path) -> bool:
+    """Whether `path` is a file this process may run."""
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def find_chromium(playwright: Any | None = None,
+                  system: tuple[Path, ...] = SYSTEM_CHROMIUMS) -> Path | None:
+    """The Chromium to drive: the file named by $HEALTHSITE_CHROMIUM when it is set (None
+    when that file is missing: a named browser is never replaced by another), else the first
+    of `system` that exists, else Playwright's own when `playwright` (a started Playwright)
+    is given and its browser is installed."""
+    named = os.environ.get(CHROMIUM_VARIABLE, "")
+    if named:
+        return Path(named) if _runnable(Path(named)) else None
+    found = next((path for path in system if _runnable(path)), None)
+    if found is None and playwright is not None:
+        own = Path(playwright.chromium.executable_path)
+        found = own if _runnable(own) else None
+    return found
+
+
+def chromium_wanted() -> str:
+    """What `find_chromium` looks for, as a skip or failure message says it."""
+    named = os.environ.get(CHROMIUM_VARIABLE, "")
+    if named:
+        return f"the Chromium named by ${CHROMIUM_VARIABLE} ({named})"
+    return ("a Chromium (" + ", ".join(map(str, SYSTEM_CHROMIUMS))
+            + f", Playwright's own, or a path in ${CHROMIUM_VARIABLE})")
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -62,15 +99,17 @@ def serve(directory: Path) -> Iterator[str]:
 
 @contextmanager
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium under Playwright (never a downloaded browser)."""
-    require(CHROMIUM.exists(), "Debian's chromium (/usr/bin/chromium)")
+    """A real Chromium (`find_chromium`) under Playwright, with the same flags wherever it
+    was found (never a browser downloaded by the tests)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         require(False, "the playwright package")
         raise
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
+        path = find_chromium(p)
+        require(path is not None, chromium_wanted())
+        browser = p.chromium.launch(executable_path=str(path), args=FLAGS, headless=True)
         try:
             yield browser
         finally:
