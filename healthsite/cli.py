@@ -170,11 +170,13 @@ def cmd_review(args: argparse.Namespace) -> int:
     if found is None:
         print("\n".join(p.format() for p in problems.sorted()), file=sys.stderr)
         return 2
-    if args.format == "json":
-        print(review.as_json(found, args.within, day))
-    else:
-        print("\n".join(review.github(found, args.within) if args.format == "github"
-                        else review.text(found, args.within)))
+    lines = [review.as_json(found, args.within, day)] if args.format == "json" else \
+        review.github(found, args.within) if args.format == "github" else \
+        review.text(found, args.within)
+    try:
+        print("\n".join(lines), flush=True)
+    except BrokenPipeError:  # the reader stopped early (`| head`)
+        _drop_stdout()
     return int(any(d.overdue for d in found))
 
 

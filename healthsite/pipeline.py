@@ -394,7 +394,9 @@ def _publish(b: _Build, output: _Output, made: _Made) -> None:
             result.problems.add("io", str(e), str(b.out))
         return
     result.counts.update(files_changed=len(written.changed), files_unchanged=written.unchanged)
-    result.changed = written.changed
+    # (a page written again with the bytes the last build gave it has not changed: so on a
+    # machine with .cache/ kept but no output folder, a CI runner's)
+    result.changed = written.changed - output.pages.same
     if b.opts.cache:
         output.pages.save(root / memo.PAGE_MEMO, output.identity)
         snapshot.save(root, _record(root, b.prior, result, manifest, made, output.pages.site))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -204,3 +205,17 @@ def test_this_site_two_years_on_publishes_with_every_box_full(
         assert '<section id="reading-next"' in page and page.count('class="reason"') >= 1
     code, lines = run_cli(["review", "--root", str(REPO)], capsys)
     assert code == 1 and lines[-1] == f"{len(articles)} overdue, 0 due within 30 days"
+
+
+def test_pages_changed_are_counted_against_the_cache_when_the_output_is_gone(
+        make_site: MakeSite, today: None, capsys: pytest.CaptureFixture[str]) -> None:
+    """On a CI runner .cache/ is restored but _site/ is not: the summary still lists only the
+    pages whose bytes changed since the last build, not every page written again."""
+    root = make_site(good_files())
+    assert run_cli(["build", "--root", str(root)], capsys)[0] == 0
+    shutil.rmtree(root / "_site")
+    iron = root / "content" / "iron.md"
+    iron.write_text(iron.read_text().replace("Low iron can matter", "Low iron may matter"))
+    summary = root / "summary.md"
+    assert run_cli(["build", "--root", str(root), "--summary", str(summary)], capsys)[0] == 0
+    assert "### Pages changed (1)\n\n- `iron/index.html`\n" in summary.read_text()

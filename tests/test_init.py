@@ -20,7 +20,8 @@ from healthsite.start import InitError, init_site
 STARTER = ["README.md", "content/about.md", "content/blood-clots-in-the-leg.md",
            "content/contact.md", "content/disclaimer.md", "content/editorial-policy.md",
            "content/glossary.yaml", "content/lowering-your-risk-of-a-clot.md",
-           ".github/workflows/site.yml", ".gitignore", "site.yaml"]
+           ".github/workflows/review.yml", ".github/workflows/site.yml", ".gitignore",
+           "site.yaml"]
 
 
 def test_init_writes_a_site_that_builds_strictly_with_the_theme(

@@ -53,6 +53,9 @@ class PageMemo:
         self.pages: dict[str, tuple[str, str, bytes | None]] = {}  # path: (key, digest, bytes)
         self.rendered = 0
         self.fresh: set[str] = set()  # pages rendered by the latest build
+        # pages it rendered to the very bytes the memo knew (unchanged for readers, though
+        # written again when there was no previous output to keep them in)
+        self.same: set[str] = set()
         self.read_back: set[str] = set()  # pages read from the previous output and verified
         self.kept: set[str] = set()  # pages left as they are in an intact previous output
         self.placed: set[str] = set()  # pages a worker process wrote to the output itself
@@ -66,6 +69,7 @@ class PageMemo:
     def begin(self, trusted: bool) -> None:
         """Start a build's account (`trusted`: the previous output is known intact)."""
         self.rendered, self.fresh, self.read_back, self.kept = 0, set(), set(), set()
+        self.same = set()
         self.placed, self.trusted = set(), trusted
 
     def unchanged(self, path: str, key: str) -> bool:
@@ -97,6 +101,9 @@ class PageMemo:
         """Record a page just rendered (`digest`: the SHA-256 of its bytes, which are None
         when not kept here); one that had problems is not kept for reuse, so the next build
         renders and reports it again."""
+        old = self.pages.get(path)
+        if old is not None and old[1] == digest:
+            self.same.add(path)
         if problems:
             self.pages.pop(path, None)
         else:
