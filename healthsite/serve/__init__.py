@@ -7,14 +7,21 @@ python-livereload serves the pages and talks to the browser; the rest is ours:
 - preview.py: `Preview` (the site built into a private folder, with its latest problems)
   and `Builder` (rebuilds on a worker thread, one at a time, so the server keeps answering
   while a slow one runs);
+- problems.py: `Report` (which page each problem concerns) and what the terminal prints
+  after each rebuild (its problems as the command line prints them, and a summary line);
+- panel.py: the problems in the page: the error overlay, and the panel on every page that
+  counts the site's problems and lists them (open on a page they concern);
+- search.py: `SearchIndex` (Pagefind run again in the background after a rebuild that
+  changed pages, one run at a time; reloads never wait for it);
 - watch.py: `Watcher` (watchfiles, that is inotify, instead of livereload's polling, which
   skips a reload when the previous one was under 3 s ago: fast successive saves would leave
   the first version on screen);
 - http.py: the WSGI app that serves the pages, and `Hosts`: the preview answers only to its
   own addresses (a page on another site cannot read it by DNS rebinding, reach its websocket
   or reload it) and keeps the pages' Content-Security-Policy, loading its reload client as a
-  same-origin script; with the error overlay;
-- reload.py: livereload's server with its routes replaced (`PreviewServer`);
+  same-origin script; with the overlay and the panel;
+- reload.py: livereload's server with its routes replaced, and its own logging quiet
+  (`PreviewServer`);
 - this module: `serve()`, which puts them together and cleans up when stopped."""
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -29,6 +37,7 @@ from livereload.handlers import LiveReloadHandler
 
 from .http import LOOPBACK, Hosts, make_app, resolve, with_reload
 from .preview import Builder, Preview
+from .problems import terminal_lines
 from .reload import PreviewServer, livereload_server
 from .watch import SETTLE_S, WATCHED, Watcher
 
@@ -92,7 +101,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, drafts: bool = 
     watcher: Watcher | None = None
     try:
         preview = Preview(root, drafts)
-        watcher = Watcher(preview, lambda: LiveReloadHandler.reload_waiters("*"))
+        watcher = Watcher(preview, _reload(preview))
         _first_build(preview, watcher)
         server = livereload_server(make_app(preview, hosts), watcher, hosts)
         print(f"Previewing {root} at http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
@@ -119,8 +128,27 @@ def _first_build(preview: Preview, watcher: Watcher) -> None:
     watcher.begin()
     watcher.wait_ready()
     watcher.builder.wait()
-    for p in preview.problems:
-        print(p.format())
+    say(preview)
+
+
+def _reload(preview: Preview) -> Callable[[], None]:
+    """What the server's loop does after each rebuild: print the rebuild's problems and
+    summary, and reload the browsers."""
+
+    def rebuilt() -> None:
+        say(preview)
+        LiveReloadHandler.reload_waiters("*")
+
+    return rebuilt
+
+
+def say(preview: Preview) -> None:
+    """Print the latest rebuild's problems, as the command line prints them, their count
+    and its summary line."""
+    try:
+        print("\n".join(terminal_lines(preview.report)), flush=True)
+    except OSError:  # (a terminal gone away: the preview goes on)
+        pass
 
 
 def _close(*opened: Watcher | Preview | None) -> None:

@@ -1,6 +1,7 @@
 """What the preview answers over HTTP: the WSGI app that serves the private folder, with the
 Host check (`Hosts`: only the preview's own addresses, so a page on another site cannot read
-drafts by DNS rebinding), safe path resolution, the error overlay, and each page's
+drafts by DNS rebinding), safe path resolution, the error overlay and the problems panel
+(panel.py), the search index from wherever it was made last (search.py), and each page's
 Content-Security-Policy kept, with only the reload client's script and websocket added.
 The websocket and the client script themselves are livereload's (see reload.py)."""
 
@@ -17,14 +18,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ..errors import Problem
+from .panel import STYLE, overlay, panel
 from .preview import Preview
+from .problems import Report
+from .search import URL_PREFIX
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 ANY_ADDRESS = {"", "0.0.0.0", "::"}
 MAX_URL = 2048  # characters of path and query; the longest page address is far shorter
 CLIENT = "/livereload.js"  # livereload's client, served by its own handler
-OVERLAY_CSS = "/__preview__/overlay.css"  # no page can have this path (slugs have no _)
+STYLE_PATH = "/__preview__/preview.css"  # no page can have this path (slugs have no _)
 PLAIN = "text/plain; charset=utf-8"
 
 
@@ -96,28 +99,9 @@ class Hosts:
                 f"http://127.0.0.1:{self.port}/; the request named another host.\n")
 
 
-def overlay(problems: Iterable[Problem]) -> bytes:
-    """The error overlay shown on every page while the latest build has errors (styled by
-    OVERLAY_CSS: the page's CSP allows no inline style)."""
-    items = "".join(
-        f"<li><code>{html.escape(p.path)}:{p.line}:{p.col}</code> "
-        f"<strong>{p.level.value}[{html.escape(p.code)}]</strong> {html.escape(p.message)}"
-        + (f"<br><em>{html.escape(p.hint)}</em>" if p.hint else "") + "</li>"
-        for p in problems)
-    return ('<div id="healthsite-overlay" role="alert"><h2>The site did not build</h2>'
-            "<p>Fix these problems and save; this page reloads by itself.</p>"
-            f"<ol>{items}</ol></div>").encode()
-
-
-OVERLAY_STYLE = (
-    b"#healthsite-overlay{position:fixed;inset:0;z-index:99999;overflow:auto;"
-    b"background:rgba(20,20,20,.94);color:#fff;font:16px/1.5 system-ui,sans-serif;"
-    b"padding:2rem}#healthsite-overlay h2{color:#ff8a80;margin-top:0}"
-    b"#healthsite-overlay ol{padding-left:1.5rem}#healthsite-overlay code{color:inherit}\n")
-
-
 def make_app(preview: Preview, hosts: Hosts) -> Callable[..., Iterable[bytes]]:
-    """A WSGI app serving the preview folder, with the overlay while a build is broken."""
+    """A WSGI app serving the preview folder, with the problems panel on every page and the
+    overlay while a build is broken."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         status, ctype, body = _respond(preview, hosts, environ)
@@ -135,13 +119,26 @@ def _respond(preview: Preview, hosts: Hosts, environ: dict[str, Any]) -> tuple[s
     if refused is not None:
         return refused
     path = environ.get("PATH_INFO", "/")
-    if path == OVERLAY_CSS:
-        return "200 OK", "text/css; charset=utf-8", OVERLAY_STYLE
-    status, ctype, body = _file(preview.dir, path)
+    if path == STYLE_PATH:
+        return "200 OK", "text/css; charset=utf-8", STYLE
+    if path.startswith(URL_PREFIX):
+        return _index_file(preview, path)
+    status, ctype, body, page = _file(preview.dir, path)
     if ctype.startswith("text/html"):
-        errors = [p for p in preview.problems if p.level.value == "error"]
-        body = _preview_html(body, errors, str(environ.get("HTTP_HOST")), hosts.port)
+        body = _preview_html(body, Shown(preview.report, page),
+                             str(environ.get("HTTP_HOST")), hosts.port)
     return status, ctype, body
+
+
+def _index_file(preview: Preview, path: str) -> tuple[str, str, bytes]:
+    """A file of the search index, from the newest index that has it (see search.py)."""
+    rest = path[len(URL_PREFIX) - 1:]
+    for folder in preview.search.folders:
+        target = resolve(folder, rest)
+        body = _read(target) if target is not None else None
+        if target is not None and body is not None:
+            return "200 OK", _content_type(target.name), body
+    return _file(preview.dir, path)[:3]  # (the 404 page)
 
 
 def _refused(hosts: Hosts, environ: dict[str, Any]) -> tuple[str, str, bytes] | None:
@@ -156,16 +153,18 @@ def _refused(hosts: Hosts, environ: dict[str, Any]) -> tuple[str, str, bytes] | 
     return None
 
 
-def _file(folder: Path, path: str) -> tuple[str, str, bytes]:
+def _file(folder: Path, path: str) -> tuple[str, str, bytes, str | None]:
     """The status, content type and bytes of the file a URL path names in `folder`, or of
-    the site's 404 page."""
+    the site's 404 page; and which file of the folder it is (`iron/index.html`; None for
+    the 404 page)."""
     target = resolve(folder, path)
     body = _read(target) if target is not None else None
     if target is None or body is None:  # (or removed by a rebuild since it was found)
         missing = _read(folder / "404.html") or \
             b"<html><head></head><body><h1>Not found</h1></body></html>"
-        return "404 Not Found", "text/html; charset=utf-8", missing
-    return "200 OK", _content_type(target.name), body
+        return "404 Not Found", "text/html; charset=utf-8", missing, None
+    page = target.relative_to(folder.resolve()).as_posix()
+    return "200 OK", _content_type(target.name), body, page
 
 
 def _content_type(name: str) -> str:
@@ -186,20 +185,36 @@ def _read(path: Path) -> bytes | None:
 _CSP = re.compile(rb'<meta\s+http-equiv="?content-security-policy"?\s+content="([^"]*)"', re.I)
 
 
-def _preview_html(body: bytes, errors: list[Problem], host: str, port: int) -> bytes:
+@dataclass(frozen=True)
+class Shown:
+    """The latest build's problems, for the page (a file of the preview's folder,
+    `iron/index.html`; None for the 404 page) they are shown on."""
+
+    report: Report
+    page: str | None
+
+
+_BODY = re.compile(rb"<body\b[^>]*>", re.I)
+
+
+def _preview_html(body: bytes, shown: Shown, host: str, port: int) -> bytes:
     """A page as the preview serves it: its Content-Security-Policy kept, with only what the
-    reload client needs added (see with_reload); the client as a same-origin script; and the
-    overlay, with its stylesheet, while the build has errors."""
+    reload client needs added (see with_reload); the client as a same-origin script, and the
+    stylesheet of the panel and overlay; the problems panel first in its body; and the
+    overlay at its end while the build has errors."""
     found = _CSP.search(body)
     if found:
         policy = with_reload(html.unescape(found.group(1).decode()), host)
         escaped = html.escape(policy, quote=False).replace('"', "&quot;").encode()
         body = body[:found.start(1)] + escaped + body[found.end(1):]
-    head = f'<script src="{CLIENT}?port={port}"></script>'.encode()
-    if errors:
-        head += f'<link rel="stylesheet" href="{OVERLAY_CSS}">'.encode()
+    head = (f'<script src="{CLIENT}?port={port}"></script>'
+            f'<link rel="stylesheet" href="{STYLE_PATH}">').encode()
     at = body.find(b"</head>")
     body = body[:at] + head + body[at:] if at != -1 else head + body
+    opened = _BODY.search(body, max(at, 0))
+    at = opened.end() if opened else len(body)
+    body = body[:at] + panel(shown.report, shown.page) + body[at:]
+    errors = shown.report.errors
     if errors:
         at = body.rfind(b"</body>")
         body = body[:at] + overlay(errors) + body[at:] if at != -1 else body + overlay(errors)

@@ -1,6 +1,8 @@
 """The site as the preview shows it: built into a private temporary folder (never `_site/`),
 rebuilt on request on a worker thread, one rebuild at a time, with the latest build's
-problems for the overlay. Owns `Preview` and `Builder`; knows nothing of HTTP or watching."""
+problems (a `Report`, for the overlay, the panel and the terminal) and its search index
+made again in the background after a rebuild that changed pages. Owns `Preview` and
+`Builder`; knows nothing of HTTP or watching."""
 
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ..errors import Level, Problem, ProblemList
+from ..errors import Level, Problem
+from ..load.content import Article
 from ..pipeline import BuildResult, BuildState, Options, build_site
-from ..publish.search import index_site
+from .problems import Rebuilt, Report
+from .search import SearchIndex
 
 log = logging.getLogger("healthsite.serve")
 
@@ -29,12 +33,17 @@ class Preview:
         self.drafts = drafts
         self.dir = Path(tempfile.mkdtemp(prefix="healthsite-preview-"))
         self.state = BuildState()
-        self.problems: list[Problem] = []
+        self.report = Report()  # the latest build's problems, and what it did
         self.files: dict[str, bytes] = {}
         self.builds = 0
-        self.indexed = False
+        self.search = SearchIndex(self.dir)
         self._lock = threading.Lock()  # the folder and problems change together; close waits
         self._closed = False
+
+    @property
+    def problems(self) -> list[Problem]:
+        """The latest build's problems, sorted."""
+        return list(self.report.problems)
 
     def rebuild(self) -> bool:
         """Build; on success write the pages that changed. Never raises. May run on a worker
@@ -45,44 +54,55 @@ class Preview:
             result = build_site(Options(root=self.root, drafts=self.drafts, write=False),
                                 self.state)
         except Exception:  # noqa: BLE001 (a bug must not stop the preview; show it instead)
-            self.problems = [Problem("healthsite", 1, 1, Level.ERROR, "internal",
-                                     "the build crashed: " + traceback.format_exc(limit=3))]
+            self._report([Problem("healthsite", 1, 1, Level.ERROR, "internal",
+                                  "the build crashed: " + traceback.format_exc(limit=3))],
+                         _failed(start))
             return False
         ok = not result.problems.errors and bool(result.files)
         with self._lock:
-            changed = None if self._closed else self._take(result, ok)
-        if changed is None:
-            return False
-        if not ok:
-            log.info("build failed with %d error(s)", result.problems.errors)
-            return False
-        log.info("rebuilt %d page(s), wrote %d file(s) in %.2f s",
-                 result.counts.get("pages_rendered", 0), changed,
-                 time.perf_counter() - start)
-        return True
+            changed = None if self._closed else self._take(result, ok, start)
+        return ok and changed is not None
 
-    def _take(self, result: BuildResult, ok: bool) -> int | None:
+    def _take(self, result: BuildResult, ok: bool, start: float) -> int | None:
         """Under the lock: write the pages that changed (when the build is `ok`) and take
         the build's problems; how many files were written, or None when they could not be."""
         try:
-            changed = self._sync(result.files) if ok else 0
+            changed = self._sync(result.files) if ok else []
         except OSError as e:  # a full or read-only temporary folder
-            self.problems = [Problem("healthsite", 1, 1, Level.ERROR, "io",
-                                     f"cannot write the preview into {self.dir}: {e}")]
+            self._report([Problem("healthsite", 1, 1, Level.ERROR, "io",
+                                  f"cannot write the preview into {self.dir}: {e}")],
+                         _failed(start))
             return None
         if ok:
-            self._index_once(result)
-        self.problems = result.problems.sorted()
+            self._index(result, changed)
+        rebuilt = Rebuilt(ok, time.perf_counter() - start, result.summary, len(changed))
+        self._report(result.problems.sorted(), rebuilt,
+                     result.graph.articles if result.graph is not None else None)
         self.builds += 1
-        return changed
+        return len(changed)
 
-    def _index_once(self, result: BuildResult) -> None:
-        """The search index, made after the first good build of a site that has search."""
-        if not self.indexed and result.config is not None and result.config.search:
-            self.indexed = index_site(self.dir, result.config.language, ProblemList())
+    def _index(self, result: BuildResult, changed: list[str]) -> None:
+        """Have the search index made again, in the background, when pages changed (or
+        there is none yet, nor one on the way) and the site has search."""
+        config = result.config
+        if config is None or not config.search:
+            return
+        missing = not self.search.folders and not self.search.busy()
+        if not missing and not any(rel.endswith(".html") for rel in changed):
+            return
+        one = len(config.all_editions) == 1  # (else each page in its own <html lang>)
+        self.search.request(config.language if one else "")
 
-    def _sync(self, files: dict[str, bytes]) -> int:
-        changed = 0
+    def _report(self, problems: list[Problem], rebuilt: Rebuilt,
+                articles: Mapping[str, Article] | None = None) -> None:
+        """Take a build's problems and what it did (a build that read no articles leaves
+        the pages, and so the problems' places, as the last one that did)."""
+        self.report = Report(tuple(problems), self.report.articles if articles is None
+                             else articles, rebuilt)
+
+    def _sync(self, files: dict[str, bytes]) -> list[str]:
+        """Write the files that changed, remove those that went; those files."""
+        changed = []
         for rel, data in files.items():
             if self.files.get(rel) != data:
                 target = self.dir / rel
@@ -90,18 +110,26 @@ class Preview:
                 part = target.with_name(f".{target.name}.part")
                 part.write_bytes(data)
                 os.replace(part, target)  # a request never reads half a page
-                changed += 1
-        for rel in set(self.files) - set(files):
+                changed.append(rel)
+        for rel in sorted(set(self.files) - set(files)):
             (self.dir / rel).unlink(missing_ok=True)
+            changed.append(rel)
         self.files = dict(files)
         return changed
 
     def close(self) -> None:
         """Remove the folder (waiting for a rebuild that is writing into it, not for one
-        that is still building: that one then writes nothing)."""
+        that is still building: that one then writes nothing; ending the search index's
+        run, if one is under way)."""
+        self.search.close()
         with self._lock:
             self._closed = True
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _failed(start: float) -> Rebuilt:
+    """A rebuild, begun at `start` (perf_counter), that wrote nothing."""
+    return Rebuilt(False, time.perf_counter() - start, {})
 
 
 class Builder:

@@ -85,6 +85,13 @@ class PreviewServer(Server):
         super().__init__(app=app, watcher=watcher)
         self.hosts = hosts
 
+    def _setup_logging(self) -> None:
+        """livereload's own lines ("Serving on", "Browser Connected", "Reload 1 waiters")
+        tell an editor nothing (the preview prints each rebuild's problems and summary
+        instead): only its warnings and errors are printed."""
+        super()._setup_logging()
+        logging.getLogger("livereload").setLevel(logging.WARNING)
+
     def application(self, port: int, host: str, liveport: int | None = None,
                     debug: bool | None = None, live_css: bool = True) -> None:
         LiveReloadHandler.watcher = self.watcher
