@@ -149,6 +149,17 @@ class Served:
         return self.log.read_text(errors="replace")
 
 
+def listening(port: int, seconds: float = 15) -> bool:
+    """Whether something listens on 127.0.0.1:`port` within `seconds`."""
+    for _ in range(int(seconds * 10)):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
 @contextmanager
 def preview_server(root: Path, env: dict[str, str] | None = None) -> Iterator[Served]:
     """`python build.py serve` on a free 127.0.0.1 port, with its own TMPDIR; stopped after."""
@@ -163,13 +174,7 @@ def preview_server(root: Path, env: dict[str, str] | None = None) -> Iterator[Se
             env={**os.environ, "TMPDIR": str(tmp), **(env or {})})
     served = Served(root, port, proc, log, tmp)
     try:
-        for _ in range(150):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
+        if not listening(port):
             pytest.fail("the preview server did not start: " + served.output())
         yield served
     finally:

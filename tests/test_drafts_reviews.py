@@ -8,15 +8,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from browser import chromium, free_port
+from browser import chromium, free_port, listening
 from conftest import REPO, article, build, good_files, run_cli
 
 from healthsite.errors import Level
@@ -159,7 +157,7 @@ def test_the_preview_with_drafts_shows_a_broken_draft_and_its_problem(
                                  "--root", str(root), "--port", str(port)],
                                 stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
-        _wait_for(port)
+        assert listening(port), (tmp_path / "serve.log").read_text()
         with chromium() as browser:
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}/wip/", wait_until="networkidle")
@@ -173,15 +171,6 @@ def test_the_preview_with_drafts_shows_a_broken_draft_and_its_problem(
         proc.terminate()
         proc.wait(timeout=10)
 
-
-def _wait_for(port: int) -> None:
-    for _ in range(150):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail("the preview server did not start")
 
 
 def test_this_site_two_years_on_publishes_with_every_box_full(

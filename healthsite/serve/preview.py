@@ -21,6 +21,7 @@ from ..load.content import Article
 from ..pipeline import BuildResult, BuildState, Options, build_site
 from .problems import Rebuilt, Report
 from .search import SearchIndex
+from .worker import Coalescing
 
 log = logging.getLogger("healthsite.serve")
 
@@ -132,47 +133,15 @@ def _failed(start: float) -> Rebuilt:
     return Rebuilt(False, time.perf_counter() - start, {})
 
 
-class Builder:
+class Builder(Coalescing):
     """Runs rebuilds on a worker thread, one at a time. Asked while one runs, it runs exactly
     one more after it (the save may have come too late for the running one). `done` is
     called on the worker thread after each rebuild."""
 
     def __init__(self, preview: Preview, done: Callable[[], None]) -> None:
         self.preview, self.done = preview, done
-        self._lock = threading.Lock()
-        self._worker: threading.Thread | None = None
-        self._again = False
-        self._idle = threading.Event()
-        self._idle.set()
+        super().__init__(self._rebuild, "rebuild worker")
 
-    def request(self) -> None:
-        with self._lock:
-            if self._worker is not None:
-                self._again = True
-                return
-            self._idle.clear()
-            self._worker = threading.Thread(target=self._run, name="healthsite-rebuild",
-                                            daemon=True)
-            self._worker.start()
-
-    def busy(self) -> bool:
-        with self._lock:
-            return self._worker is not None
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Whether the rebuilds asked for have all ended (within `timeout` seconds)."""
-        return self._idle.wait(timeout)
-
-    def _run(self) -> None:
-        again = True
-        while again:
-            try:
-                self.preview.rebuild()  # (never raises)
-                self.done()
-            except Exception:  # noqa: BLE001 (the worker must not die and leave it busy)
-                log.exception("the preview's rebuild worker")
-            with self._lock:
-                again, self._again = self._again, False
-                if not again:
-                    self._worker = None
-                    self._idle.set()
+    def _rebuild(self) -> None:
+        self.preview.rebuild()  # (never raises)
+        self.done()

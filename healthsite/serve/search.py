@@ -17,6 +17,8 @@ import sys
 import threading
 from pathlib import Path
 
+from .worker import Coalescing
+
 log = logging.getLogger("healthsite.serve")
 URL_PREFIX = "/pagefind/"  # where the pages load the index from (see publish/search.py)
 KEPT = 2  # index folders kept: the newest and the one before it
@@ -42,14 +44,11 @@ class SearchIndex:
         self.folders: tuple[Path, ...] = ()  # the newest index first, then the one before
         self.runs = 0  # Pagefind runs started
         self.failure = ""  # why the latest run failed, or ""
-        self._lock = threading.Lock()
-        self._worker: threading.Thread | None = None
-        self._again = False
+        self._lock = threading.Lock()  # (for the fields below and the folders)
         self._language = ""
         self._proc: subprocess.Popen[str] | None = None
         self._closed = False
-        self._idle = threading.Event()
-        self._idle.set()
+        self._runs = Coalescing(self._index_once, "search index")
 
     def request(self, language: str) -> None:
         """Index the pages as they are now (once the run under way, if any, has ended)."""
@@ -57,46 +56,24 @@ class SearchIndex:
             if self._closed:
                 return
             self._language = language
-            if self._worker is not None:
-                self._again = True
-                return
-            self._idle.clear()
-            self._worker = threading.Thread(target=self._run, name="healthsite-search",
-                                            daemon=True)
-            self._worker.start()
+        self._runs.request()
 
     def busy(self) -> bool:
         """Whether a run is under way or asked for."""
-        with self._lock:
-            return self._worker is not None
+        return self._runs.busy()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Whether the runs asked for have all ended (within `timeout` seconds)."""
-        return self._idle.wait(timeout)
+        return self._runs.wait(timeout)
 
     def close(self) -> None:
         """Stop: end the run under way (its Pagefind process) and start no other."""
         with self._lock:
             self._closed = True
-            proc, worker = self._proc, self._worker
+            proc = self._proc
         if proc is not None and proc.poll() is None:
             proc.kill()
-        if worker is not None:
-            worker.join(timeout=10)
-
-    def _run(self) -> None:
-        """The worker: run Pagefind until no run is asked for."""
-        again = True
-        while again:
-            try:
-                self._index_once()
-            except Exception:  # noqa: BLE001 (the worker must not die and leave it busy)
-                log.exception("the preview's search index")
-            with self._lock:
-                again, self._again = self._again and not self._closed, False
-                if not again:
-                    self._worker = None
-                    self._idle.set()
+        self._runs.close()
 
     def _index_once(self) -> None:
         """One run: index into a new folder; serve it when it is complete."""
