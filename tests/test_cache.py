@@ -471,6 +471,6 @@ def test_cached_named_tuples_come_back_as_themselves() -> None:
     from healthsite.render.markup import Link
 
     for value in (Link("content/a.md", "top", 3, 7, "a.md#top"), Link(None, "x", 1, 1, "#x"),
-                  Suggestion("a", 1.25, ("Also about: iron",))):
+                  Suggestion("a", 1.25, ("Also about iron",))):
         back = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         assert type(back) is type(value) and back == value and back._fields == value._fields

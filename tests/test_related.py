@@ -32,14 +32,14 @@ def test_picks_come_first_then_scored_suggestions_with_reasons(make_site: MakeSi
     assert result.reading_next is not None
     nxt = result.reading_next.by_article
     assert [(s.slug, s.reasons) for s in nxt["overview"]] == [
-        ("iron", ("Editor's pick",)),
-        ("clots", ("Mentioned on this page", "Links to this page")),
-        ("iron-tests", ("In the same area: restless legs", "Links to this page")),
+        ("iron", ("Recommended by our editors",)),
+        ("clots", ("This page refers to it", "It refers back to this page")),
+        ("iron-tests", ("On a related subject: restless legs", "It refers back to this page")),
     ]
     assert [(s.slug, s.reasons) for s in nxt["iron"]] == [
-        ("clots", ("Mentioned on this page", "Links to this page")),  # 1.5 + 1.0
-        ("overview", ("Mentioned on this page", "Links to this page")),  # 1.5 + 1.0
-        ("iron-tests", ("Also about: iron", "Links to this page"))]  # 1.10 + 0.33 + 1.0
+        ("clots", ("This page refers to it", "It refers back to this page")),  # 1.5 + 1.0
+        ("overview", ("This page refers to it", "It refers back to this page")),  # 1.5 + 1.0
+        ("iron-tests", ("Also about iron", "It refers back to this page"))]  # 1.10 + 0.33 + 1.0
 
 
 def test_drafts_are_never_suggested_and_overdue_articles_come_last(make_site: MakeSite,

@@ -109,7 +109,10 @@ def test_backlinks_section_lists_linking_pages(real_site: Path) -> None:
     page = real_site / "deep-vein-thrombosis" / "index.html"
     soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
     titles = [a.get_text() for a in soup.find("section", id="backlinks").find_all("a")]
-    assert "Preventing DVT" in titles
+    assert "Circulation and vein problems" in titles
+    # (Preventing DVT links here too, and is suggested to read next: listed there only)
+    suggested = [a.get_text() for a in soup.find("section", id="reading-next").find_all("a")]
+    assert "Preventing DVT" in suggested and "Preventing DVT" not in titles
 
 
 def tree_bytes(out: Path) -> dict[str, bytes]:
@@ -198,7 +201,9 @@ def test_glossary_and_topic_pages(make_site: MakeSite, today: None) -> None:
     glossary = result.files["glossary/index.html"].decode()
     assert '<dt id="term-ferritin">Ferritin' in glossary
     topic = result.files["topics/iron/index.html"].decode()
-    assert "Also known as: low iron, ferritin" in topic
+    # the topic's search words are indexed for search, never shown as its names
+    assert "Also known as" not in topic
+    assert 'data-search-terms="low iron, ferritin"' in topic
     assert 'href="/iron/"' in topic
 
 
@@ -249,3 +254,30 @@ def test_every_page_about_clots_carries_the_same_clot_cards(real_site: Path) -> 
     standard = next(c for c in urgent if c != pregnancy)
     assert "<li>you have swelling in one leg or arm</li>" in standard
     assert "Do not rub or massage a leg that might have a clot." in standard
+
+
+def test_reading_next_and_backlinks_never_repeat_and_speak_plainly(real_site: Path) -> None:
+    """No article is in both boxes of a page (one suggested to read next, with its reason,
+    is not listed again under 'Pages that link here'), and the reasons are plain words."""
+    seen = 0
+    for page in pages(real_site):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        boxes = [soup.find(id=i) for i in ("reading-next", "backlinks")]
+        nxt, back = ({a["href"] for a in box.find_all("a")} if box else set() for box in boxes)
+        assert not nxt & back, page
+        for reason in (r.get_text() for r in soup.select("#reading-next .reason")):
+            seen += 1
+            assert not {"Mentioned on this page", "Links to this page", "Editor's pick",
+                        ":"} & {reason, *reason.split()}, reason
+    assert seen > 30
+
+
+def test_also_known_as_shows_only_declared_names(real_site: Path) -> None:
+    """'Also known as' lists the names an editor declared, never a topic's search words
+    ('long journeys, flight socks' are words readers search with, not names of DVT)."""
+    dvt = (real_site / "deep-vein-thrombosis" / "index.html").read_text(encoding="utf-8")
+    names = BeautifulSoup(dvt, "html.parser").select("p.synonyms")
+    assert [p.get_text() for p in names] == ["Also known as: DVT"]
+    prevent = (real_site / "preventing-dvt" / "index.html").read_text(encoding="utf-8")
+    assert "Also known as" not in prevent and 'data-search-terms="' in prevent
+    assert "flight socks" in prevent.split('data-search-terms="')[1].split('"')[0]

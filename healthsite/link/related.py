@@ -414,9 +414,10 @@ def _linked(score: float, config: SiteConfig, links_to: bool, linked_from: bool)
 
 # The reasons' words (English: a page in another language shows them through its catalogue,
 # `templating.reason_text`); the topics a reason names are in the page's language already.
-REASONS = ("Editor's pick", "Mentioned on this page", "Links to this page")
-REASON_FORMATS = {"Also about: ": "Also about: %(topics)s",
-                  "In the same area: ": "In the same area: %(topics)s"}
+REASONS = ("Recommended by our editors", "This page refers to it",
+           "It refers back to this page")
+REASON_FORMATS = {"Also about ": "Also about %(topics)s",
+                  "On a related subject: ": "On a related subject: %(topics)s"}
 
 
 def _reasons(graph: TopicGraph, shared: frozenset[Feature], weights: dict[Feature, float],
@@ -430,9 +431,9 @@ def _topic_reason(graph: TopicGraph, shared: frozenset[Feature],
     """The topics shared, heaviest first, or failing those the heaviest area shared."""
     direct = _heaviest(shared, "d", weights)
     if direct:
-        return ("Also about: " + ", ".join(graph.topics[t].title.lower() for t in direct),)
+        return ("Also about " + ", ".join(graph.topics[t].title.lower() for t in direct),)
     area = _heaviest(shared, "t", weights)
-    return ("In the same area: " + graph.topics[area[0]].title.lower(),) if area else ()
+    return ("On a related subject: " + graph.topics[area[0]].title.lower(),) if area else ()
 
 
 def _heaviest(shared: frozenset[Feature], kind: str, weights: dict[Feature, float]) -> list[str]:

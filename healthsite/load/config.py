@@ -51,6 +51,8 @@ TOPIC = {
     "parent": s.Field("str", "the slug of the broader topic"),
     "lay": s.Field("list", "everyday words for the topic (search synonyms)", default=list),
     "clinical": s.Field("list", "medical terms for the topic (search synonyms)", default=list),
+    "names": s.Field("list", "other names of the topic, shown on its page as 'Also known as' "
+                     "(the search synonyms are not shown)", default=list),
 }
 
 TOPIC_TRANSLATION = {
@@ -59,6 +61,7 @@ TOPIC_TRANSLATION = {
     "description": s.Field("str", "one sentence about it in this language", required=True),
     "lay": s.Field("list", "everyday words for it in this language", default=list),
     "clinical": s.Field("list", "medical terms for it in this language", default=list),
+    "names": s.Field("list", "its other names in this language, shown to readers", default=list),
 }
 
 EDITION = {
@@ -150,6 +153,7 @@ class Topic:
     parent: str | None
     lay: tuple[str, ...]
     clinical: tuple[str, ...]
+    names: tuple[str, ...] = ()  # other names shown to readers (lay and clinical: search only)
 
 
 @dataclass(frozen=True)
@@ -403,7 +407,8 @@ def _slug_fault(slug: str) -> tuple[str, str] | None:
 
 def _topic(slug: str, t: dict[str, Any]) -> Topic:
     return Topic(slug, t.get("title") or slug, t.get("description") or "", t.get("parent"),
-                 tuple(t.get("lay") or ()), tuple(t.get("clinical") or ()))
+                 tuple(t.get("lay") or ()), tuple(t.get("clinical") or ()),
+                 tuple(t.get("names") or ()))
 
 
 MAX_TOPIC_DEPTH = 20  # levels of topics under a root (a health site needs a handful)
@@ -614,7 +619,8 @@ def _translated(topics: tuple[Topic, ...], given: list[dict[str, Any]], i: int, 
     out = tuple(replace(t, title=found[t.slug].get("title") or t.title,
                         description=found[t.slug].get("description") or "",
                         lay=tuple(found[t.slug].get("lay") or ()),
-                        clinical=tuple(found[t.slug].get("clinical") or ()))
+                        clinical=tuple(found[t.slug].get("clinical") or ()),
+                        names=tuple(found[t.slug].get("names") or ()))
                 if t.slug in found else t for t in topics)
     return out, tuple(t.slug for t in topics if t.slug not in found)
 

@@ -38,6 +38,9 @@ SCHEMA: dict[str, s.Field] = {
     "next": s.Field("list", "editor's picks for reading next (article slugs)", default=list),
     "draft": s.Field("bool", "true keeps the page out of the published site", default=False),
     "condition": s.Field("str", "the medical condition the page is about"),
+    "also_known_as": s.Field("list", "other names of what the page is about, shown to readers "
+                             "as 'Also known as' (a topic's search words are not shown)",
+                             default=list),
     "slug": s.Field("str", "the URL name, if not the file name"),
     "aliases": s.Field("list", "the page's old addresses (/old-path/): each gets a page that "
                        "leads here, and the URL check accepts them", default=list),
@@ -70,6 +73,7 @@ class FrontMatter:
     condition: str | None
     slug: str | None
     aliases: tuple[str, ...] = ()
+    also_known_as: tuple[str, ...] = ()  # other names shown to readers
     # where each value is, packed into one string: a site's caches hold thousands of
     # these, and one string loads far faster than a mapping of tuples (see `positions`)
     located: str = field(default="[]", compare=False, repr=False)
@@ -174,6 +178,7 @@ def _front_matter(data: dict[str, Any], topics: set[str], next_review: dt.date,
         next_review=next_review, sources=tuple(map(_source, data["sources"])),
         next=tuple(data["next"]), draft=data["draft"], condition=data.get("condition"),
         slug=data.get("slug"), aliases=tuple(data["aliases"]),
+        also_known_as=tuple(data["also_known_as"]),
         located=pack_positions(loc.positions),
     )
 

@@ -100,6 +100,8 @@ class ArticleView(TypedDict):
     translation: dict[str, Any] | None
     overdue: bool
     problems: list[str]
+    also_known_as: list[str]  # the names an editor declared (front matter also_known_as)
+    search_terms: list[str]  # its topics' lay and clinical words: indexed, never shown
 
 
 @dataclass(frozen=True)
@@ -463,8 +465,10 @@ def article_view(config: SiteConfig, graph: TopicGraph, slug: str, nxt: ReadingN
     sources = [SourceView(n=i, title=s.title, publisher=s.publisher, year=s.year, url=s.url)
                for i, s in enumerate(a.meta.sources, start=1)]
     suggestions = _suggestions(nxt.by_article.get(slug, ()), card, gettext)
-    backlinks = [LinkView(url=url, title=title)
-                 for url, title, _ in map(card, graph.links_in.get(slug, ()))]
+    # (an article suggested to read next, with its reason, is not listed again below it)
+    shown = {s.slug for s in nxt.by_article.get(slug, ())}
+    backlinks = [LinkView(url=url, title=title) for url, title, _ in
+                 map(card, (b for b in graph.links_in.get(slug, ()) if b not in shown))]
     canonical = site["base_url"] + a.url[len(config.base_path):]
     return ArticleView(
         slug=slug, title=a.title, summary=a.meta.summary, url=a.url, canonical=canonical,
@@ -476,6 +480,8 @@ def article_view(config: SiteConfig, graph: TopicGraph, slug: str, nxt: ReadingN
         translation=lookups.translation(slug) if lookups.translation is not None else None,
         overdue=slug in nxt.overdue,
         problems=list(lookups.notes.get(a.path, ())) if a.meta.draft else [],
+        also_known_as=list(a.meta.also_known_as),
+        search_terms=list(dict.fromkeys(w for t in topics for w in t["also"])),
     )
 
 

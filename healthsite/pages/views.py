@@ -54,6 +54,7 @@ def topic_view(config: SiteConfig, graph: TopicGraph, slug: str,
     return {
         "slug": slug, "title": t.title, "description": t.description,
         "url": topic_url(config, slug), "lay": list(t.lay), "clinical": list(t.clinical),
+        "names": list(t.names),
         "breadcrumbs": crumbs,
         "articles": [_card(graph, s) for s in graph.topic_articles.get(slug, ())],
         "children": [{"url": topic_url(config, c), "title": graph.topics[c].title,
