@@ -13,8 +13,10 @@ from pathlib import Path
 
 from ..errors import ProblemList
 from .output import link_tree
+from .vocabulary import write_vocabulary
 
 INDEX_DIR = "pagefind"
+EXCLUDED = "sup.cite"  # citation marks, out of the index and its excerpts ("cramps[2]")
 
 
 def indexer(previous: Path, language: str,
@@ -39,10 +41,10 @@ def index_site(site_dir: Path, language: str, problems: ProblemList) -> bool:
     """Write the Pagefind index into `site_dir/pagefind`; report and return False on failure.
     With a `language`, every page is indexed as that language; without (""), Pagefind
     makes an index per language from each page's <html lang> (and the search page loads
-    its own language's)."""
+    its own language's). Each edition's vocabulary goes beside it (see vocabulary.py)."""
     force = ["--force-language", language.split("-")[0].lower()] if language else []
     cmd = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--output-subdir",
-           INDEX_DIR, *force, "--silent"]
+           INDEX_DIR, *force, "--exclude-selectors", EXCLUDED, "--silent"]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     except (OSError, subprocess.SubprocessError) as e:
@@ -56,6 +58,7 @@ def index_site(site_dir: Path, language: str, problems: ProblemList) -> bool:
                      "site.yaml", hint="pip install 'pagefind[extended]'")
         return False
     _in_order(site_dir / INDEX_DIR / ENTRY)
+    write_vocabulary(site_dir, site_dir / INDEX_DIR)  # (for "did you mean": search.js)
     return True
 
 

@@ -1,14 +1,27 @@
 // Site search with Pagefind. Without JavaScript the page shows links to the topic index.
+// Every result can be reached (PAGE at a time, "Show more results"), articles before topic
+// and other pages, and a search that finds little suggests the site's own words ("did you
+// mean"), from the vocabulary the build writes beside the index (publish/vocabulary.py).
 const base = new URL("../", import.meta.url);
 const form = document.getElementById("search-form");
 const input = document.getElementById("search-q");
 const status = document.getElementById("search-status");
 const list = document.getElementById("search-results");
+const more = document.querySelector(".search-more");
+const suggestion = document.querySelector(".search-suggestion");
 document.querySelector(".search-fallback").hidden = true;
+
+const PAGE = 12; // results shown at a time
+const FEW = 3; // a search finding fewer suggests a spelling
+const language = (document.documentElement.lang || "").toLowerCase();
 
 // The page's words, in its language (data-* attributes of the status line: search.html).
 function say(key, values) {
   return (status.dataset[key] || "").replace(/\{(\w+)\}/g, (_, name) => values[name]);
+}
+
+function number(n) {
+  return n.toLocaleString(document.documentElement.lang || undefined);
 }
 
 let pagefind = null;
@@ -18,6 +31,25 @@ async function engine() {
     await pagefind.options({ baseUrl: base.pathname });
   }
   return pagefind;
+}
+
+let vocabulary = null;
+async function words() {
+  if (vocabulary === null) {
+    const url = new URL(`pagefind/vocabulary.${language}.json`, base);
+    vocabulary = await fetch(url).then((r) => (r.ok ? r.json() : []), () => []);
+  }
+  return vocabulary;
+}
+
+// Every result, articles first (each group in Pagefind's order): a page's kind is its
+// data-pagefind-filter (article.html, topic.html).
+async function ranked(query) {
+  const pf = await engine();
+  const [all, articles] = await Promise.all([
+    pf.search(query), pf.search(query, { filters: { kind: "article" } })]);
+  const first = new Set(articles.results.map((r) => r.id));
+  return [...articles.results, ...all.results.filter((r) => !first.has(r.id))];
 }
 
 function excerpt(html) {
@@ -38,34 +70,124 @@ function excerpt(html) {
   return p;
 }
 
-async function run(query) {
-  list.replaceChildren();
-  if (!query.trim()) {
-    status.textContent = "";
-    return;
+// Optimal string alignment distance (a swap of two letters counts as one edit).
+function distance(a, b) {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
   }
-  status.textContent = say("searching", {});
-  const search = await (await engine()).search(query);
-  const results = await Promise.all(search.results.slice(0, 12).map((r) => r.data()));
-  const count = search.results.length;
-  status.textContent = say(count === 0 ? "none" : count === 1 ? "one" : "many",
-    { count: count.toLocaleString(document.documentElement.lang || undefined), query });
-  for (const r of results) {
+  return d[a.length][b.length];
+}
+
+// The site's word closest to `word` (the most frequent of the closest), or the word itself.
+function closest(word, known) {
+  if (word.length < 3 || known.includes(word)) return word;
+  const most = word.length <= 4 ? 1 : 2;
+  let best = word;
+  let bestDistance = most + 1;
+  for (const w of known) { // (most frequent first: a tie keeps the commoner word)
+    if (Math.abs(w.length - word.length) >= bestDistance) continue;
+    const d = distance(word, w);
+    if (d < bestDistance) {
+      best = w;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+// A spelling of `query` in the site's own words that finds more, or null.
+async function didYouMean(query, found) {
+  const known = await words();
+  const parts = query.toLowerCase().normalize("NFC").split(/([^\p{L}]+)/u);
+  const fixed = parts.map((part, i) => (i % 2 ? part : closest(part, known))).join("");
+  if (fixed === query.toLowerCase().normalize("NFC")) return null;
+  const results = (await (await engine()).search(fixed)).results;
+  return results.length > found ? fixed : null;
+}
+
+function offer(spelling) {
+  const url = new URL(location.href);
+  url.searchParams.set("q", spelling);
+  const a = document.createElement("a");
+  a.href = url.pathname + url.search;
+  a.textContent = spelling;
+  const [before, after] = (suggestion.dataset.text || "{spelling}").split("{spelling}");
+  suggestion.replaceChildren(before, a, after || "");
+  suggestion.hidden = false;
+}
+
+let shown = { results: [], next: 0, query: "" };
+
+async function showMore(focus) {
+  const { results, next, query } = shown;
+  const batch = await Promise.all(results.slice(next, next + PAGE).map((r) => r.data()));
+  if (shown.results !== results) return; // (a newer search started)
+  batch.forEach((r, i) => {
     const li = document.createElement("li");
     const a = document.createElement("a");
     a.href = r.url;
     a.textContent = r.meta.title || r.url;
     li.append(a, excerpt(r.excerpt));
     list.append(li);
+    if (focus && i === 0) a.focus();
+  });
+  shown.next = next + batch.length;
+  const count = results.length;
+  more.hidden = shown.next >= count;
+  status.textContent = say(count === 0 ? "none" : count === 1 ? "one"
+    : shown.next < count ? "some" : "many",
+  { count: number(count), shown: number(shown.next), query });
+}
+
+async function run(query) {
+  list.replaceChildren();
+  more.hidden = true;
+  suggestion.hidden = true;
+  shown = { results: [], next: 0, query };
+  if (!query.trim()) {
+    status.textContent = "";
+    return;
   }
+  status.textContent = say("searching", {});
+  const results = await ranked(query);
+  if (shown.query !== query) return; // (a newer search started)
+  shown = { results, next: 0, query };
+  await showMore(false);
+  if (results.length < FEW) {
+    const spelling = await didYouMean(query, results.length);
+    if (spelling && shown.results === results) offer(spelling);
+  }
+}
+
+function search(query) {
+  const url = new URL(location.href);
+  url.searchParams.set("q", query);
+  history.replaceState(null, "", url);
+  run(query);
 }
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  const url = new URL(location.href);
-  url.searchParams.set("q", input.value);
-  history.replaceState(null, "", url);
-  run(input.value);
+  search(input.value);
+});
+
+more.addEventListener("click", () => showMore(true));
+
+suggestion.addEventListener("click", (event) => {
+  const a = event.target.closest("a");
+  if (!a) return;
+  event.preventDefault();
+  input.value = a.textContent;
+  search(a.textContent);
+  input.focus();
 });
 
 const q = new URLSearchParams(location.search).get("q");
