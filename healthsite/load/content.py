@@ -229,9 +229,11 @@ def unloadable_drafts(root: Path, unloadable: Collection[str]) -> set[str]:
     for rel in unloadable:
         if not rel.endswith(".md"):
             continue
-        try:
-            with open(os.path.join(root, rel), "rb") as fh:
-                head = fh.read(MAX_BYTES).decode("utf-8", "replace")
+        try:  # (a named pipe, a device or a link out is never read: see files.read_regular)
+            path = os.path.join(root, rel)
+            if os.path.islink(path) and outside(path, os.path.realpath(root / CONTENT_DIR)):
+                continue
+            head = read_regular(path)[:MAX_BYTES].decode("utf-8", "replace")
         except OSError:
             continue
         match = re.match(r"\A\ufeff?---[ \t]*\r?\n(.*?)^---[ \t]*$", head, re.S | re.M)

@@ -39,7 +39,8 @@ _IGNORED = re.compile(r"^[\x00-\x20]+|[\t\n\r]")
 # and the ids they number on an article's page: content may not take them (a heading or an
 # attribute list with id "content" would take the skip link, "source-2" a citation's).
 RESERVED_IDS = frozenset({
-    "backlinks", "backlinks-title", "content", "header-search-q", "reading-next",
+    "backlinks", "backlinks-title", "content", "draft-problems-title", "header-search-q",
+    "reading-next",
     "reading-next-title", "review-dates", "search-form", "search-q", "search-results",
     "search-status", "sources-title"})
 RESERVED_NUMBERED = re.compile(r"source-\d+")

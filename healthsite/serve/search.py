@@ -17,6 +17,7 @@ import sys
 import threading
 from pathlib import Path
 
+from ..publish.vocabulary import write_vocabulary
 from .worker import Coalescing
 
 log = logging.getLogger("healthsite.serve")
@@ -87,6 +88,8 @@ class SearchIndex:
                 stderr=subprocess.PIPE, text=True)
             proc = self._proc
         why = _outcome(proc, out)
+        if not why:  # (the site's own words, for "did you mean": publish/vocabulary.py)
+            write_vocabulary(self.site, out)
         gone: tuple[Path, ...] = ()
         with self._lock:
             self._proc = None
