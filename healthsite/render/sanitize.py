@@ -40,7 +40,7 @@ _IGNORED = re.compile(r"^[\x00-\x20]+|[\t\n\r]")
 # attribute list with id "content" would take the skip link, "source-2" a citation's).
 RESERVED_IDS = frozenset({
     "backlinks", "backlinks-title", "content", "draft-problems-title", "header-search-q",
-    "reading-next",
+    "map-list", "reading-next",
     "reading-next-title", "review-dates", "search-form", "search-q", "search-results",
     "search-status", "sources-title"})
 RESERVED_NUMBERED = re.compile(r"source-\d+")

@@ -42,8 +42,9 @@ async function words() {
   return vocabulary;
 }
 
-// Every result, articles first (each group in Pagefind's order): a page's kind is its
-// data-pagefind-filter (article.html, topic.html).
+// Every result, articles first (each group in Pagefind's order): a health article carries
+// the filter kind:article (article.html); topic and site pages carry none (a filter with
+// several values made Pagefind's filter files differ from build to build).
 async function ranked(query) {
   const pf = await engine();
   const [all, articles] = await Promise.all([
