@@ -69,9 +69,8 @@ def test_errors_are_sorted_counted_and_nothing_is_written(make_site: MakeSite, t
     assert lines[:3] == [
         "content/iron.md:4:10: error[unknown-topic]: unknown topic 'iorn' (did you mean 'iron'?)",
         "content/iron.md:5:1: error[fm-unknown-key]: unknown key 'colour' in front matter "
-        "(known keys: aliases, condition, draft, kind, next, next_review, reviewed, slug, "
-        "sources, "
-        "summary, title, topics)",
+        "(known keys: aliases, also_known_as, condition, draft, kind, next, next_review, "
+        "reviewed, slug, sources, summary, title, topics)",
         "2 errors, 0 warnings"]
     assert not (root / "_site").exists()
 
