@@ -125,6 +125,28 @@ def vnu_jar() -> Path | None:
     return found if found and shutil.which("java") else None
 
 
+def axe_core() -> Path | None:
+    """axe-core's script (the npm package axe-core, installed into .tools/ by .ci/run and the
+    workflow), if installed."""
+    script = REPO / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
+    return script if script.is_file() else None
+
+
+def axe_violations(page: Any, tags: list[str]) -> list[dict[str, Any]]:
+    """axe-core's violations of the rules tagged `tags` on the page as it is now. The page
+    must be opened with bypass_csp=True: the script goes in as an inline script, which the
+    site's Content-Security-Policy refuses."""
+    script = axe_core()
+    require(script is not None, "axe-core (npm package axe-core in .tools/)")
+    assert script is not None
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(script))
+    result: list[dict[str, Any]] = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+        ".then(r => r.violations)", tags)
+    return result
+
+
 # The preview server as editors start it (`python build.py serve`), for the serve tests.
 
 def free_port() -> int:

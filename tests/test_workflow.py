@@ -206,6 +206,7 @@ def test_the_tests_get_a_real_browser_on_githubs_runners() -> None:
         # Docker's /dev/shm (64 MB) is too small for Chromium
         assert "--shm-size" in container.get("options", "")
     assert 'npm install' in text and '"vnu-jar@' in text  # the Nu HTML Checker
+    assert '"axe-core@' in text  # the current axe-core (tests/browser.axe_violations)
     assert 'pip install -e ".[test]" && python -m pytest' in text  # the README's command
 
 

@@ -4,6 +4,10 @@ page's view is `templating.article_view`."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import string
+import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -83,10 +87,34 @@ def topic_page(config: SiteConfig, graph: TopicGraph, slug: str,
     return {"topic": topic_view(config, graph, slug, gettext)}
 
 
+ALPHABET = tuple(string.ascii_uppercase)
+
+
+def fold(text: str) -> str:
+    """`text` without its accents, in capitals: its place in an A–Z ("Ácido" is under A)."""
+    plain = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in plain if not unicodedata.combining(c)).upper()
+
+
+def initial(term: str) -> str:
+    """The A–Z letter a term is listed under; "#" for one that starts with no letter A–Z."""
+    first = fold(term.strip())[:1]
+    return first if first in ALPHABET else "#"
+
+
 def glossary_page(glossary: list[GlossaryEntry]) -> dict[str, Any]:
-    return {"entries": [
-        {"id": e.id, "term": e.term, "also": list(e.also), "definition": e.definition}
-        for e in glossary]}
+    """The terms in A–Z order (accents and case ignored), in groups by their initial
+    (`groups`: letter and entries), and the A–Z index (`letters`: every letter, with the id
+    of its first term, or None when no term starts with it)."""
+    entries = sorted(glossary, key=lambda e: (fold(e.term), e.term))
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for e in entries:
+        groups.setdefault(initial(e.term), []).append(
+            {"id": e.id, "term": e.term, "also": list(e.also), "definition": e.definition})
+    letters = [*ALPHABET, *(["#"] if "#" in groups else [])]
+    return {"groups": [{"letter": k, "entries": groups[k]} for k in letters if k in groups],
+            "letters": [{"letter": k, "id": groups[k][0]["id"] if k in groups else None}
+                        for k in letters]}
 
 
 def topic_map_page(graph: TopicGraph, tree: Callable[[], Tree],
@@ -119,7 +147,48 @@ def sitemap_page(config: SiteConfig, graph: TopicGraph,
     return {"articles": pages, "topics": topics, "editions": True}
 
 
+DAY_SECONDS = 86_400
+HOUR_SECONDS = 3_600
+
+
+def _second_of_day(path: str) -> int:
+    """A second in the first hour of the day, fixed by a page's address alone (so it never
+    moves while the page's review date stays)."""
+    return int.from_bytes(hashlib.sha256(path.encode()).digest()[:4], "big") % HOUR_SECONDS
+
+
+def entry_times(articles: list[dict[str, Any]]) -> dict[str, dt.datetime]:
+    """Each article's `updated` instant in the feed: on its review date (in UTC), in the
+    day's first hour, at a second fixed by its address; articles reviewed the same day get
+    distinct seconds (the next free one on a collision, in address order). The date is the
+    one the editor gave; no source says at what time of day a review ended (git's times are
+    not the review's, and one commit changes many articles at the same instant), so the
+    time only tells the entries of one day apart (the feed validator warns on two entries
+    with the same `updated`), and early in the day, so it is not in the future for a site
+    published on the day of a review."""
+    times: dict[str, dt.datetime] = {}
+    taken: set[dt.datetime] = set()
+    for a in sorted(articles, key=lambda a: a["path"]):
+        day = dt.datetime.combine(a["reviewed"], dt.time(), tzinfo=dt.UTC)
+        second = _second_of_day(a["path"])
+        while (at := day + dt.timedelta(seconds=second % DAY_SECONDS)) in taken:
+            second += 1
+        taken.add(at)
+        times[a["path"]] = at
+    return times
+
+
+def rfc3339(at: dt.datetime) -> str:
+    """An instant in UTC as Atom writes it: 2026-12-06T14:03:27Z."""
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def feed_page(config: SiteConfig, graph: TopicGraph) -> dict[str, Any]:
-    """The articles (not the site pages), the most recently reviewed first."""
-    return {"articles": sorted((a for a in listed(config, graph) if a["is_article"]),
-                               key=lambda a: (-a["reviewed"].toordinal(), a["path"]))}
+    """The articles (not the site pages), the most recently updated first, each with its
+    `updated` instant (`entry_times`); the feed's own `updated` is the latest of them (None
+    without articles: the template then uses the site's date)."""
+    articles = [a for a in listed(config, graph) if a["is_article"]]
+    times = entry_times(articles)
+    entries = sorted(({**a, "updated": rfc3339(times[a["path"]])} for a in articles),
+                     key=lambda a: (times[a["path"]], a["path"]), reverse=True)
+    return {"articles": entries, "updated": entries[0]["updated"] if entries else None}
