@@ -7,6 +7,7 @@ import shutil
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,6 +97,24 @@ def built_repo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = build_site(Options(root=REPO, out=out, cache=False))
     assert not result.problems.errors, [p.format() for p in result.problems.sorted()]
     return out
+
+
+@pytest.fixture(scope="module")
+def base_url(built_repo_site: Path) -> Iterator[str]:
+    """The repository's own site, built once, served on 127.0.0.1 (for browser tests)."""
+    from browser import serve
+
+    with serve(built_repo_site) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, one per test module (see browser.chromium)."""
+    from browser import chromium
+
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browser import ARTIFACTS, axe_violations, chromium, require, serve, vnu_jar
+from browser import ARTIFACTS, axe_violations, require, serve, vnu_jar
 
 PAGE_TYPES = {
     "home": "/",
@@ -30,18 +29,6 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 @pytest.fixture(scope="module")
 def site(built_repo_site: Path) -> Path:
     return built_repo_site
-
-
-@pytest.fixture(scope="module")
-def base_url(site: Path) -> Iterator[str]:
-    with serve(site) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 def open_page(browser: Any, url: str, width: int) -> tuple[Any, list[str]]:

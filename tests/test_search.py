@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browser import ARTIFACTS, chromium, serve
+from browser import ARTIFACTS
 
 from healthsite.publish.search import EXCLUDED
 from healthsite.publish.vocabulary import file_name, ordered, page_words, write_vocabulary
@@ -95,18 +94,6 @@ def test_citation_marks_are_kept_out_of_the_index() -> None:
 @pytest.fixture(scope="module")
 def site(built_repo_site: Path) -> Path:
     return built_repo_site
-
-
-@pytest.fixture(scope="module")
-def base_url(site: Path) -> Iterator[str]:
-    with serve(site) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 def search(browser: Any, url: str, width: int, query: str) -> tuple[Any, list[str]]:

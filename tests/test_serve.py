@@ -207,8 +207,8 @@ def test_drafts_show_a_banner_in_preview_and_are_never_published(make_site: Make
     try:
         assert preview.rebuild()
         page = (preview.dir / "wip" / "index.html").read_text()
-        assert '<p class="draft-banner" role="status" data-pagefind-ignore>Draft: this page is not published.</p>' \
-            in page
+        assert ('<p class="draft-banner" role="status" data-pagefind-ignore>Draft: this page '
+                'is not published.</p>') in page
     finally:
         preview.close()
     built = build_site(Options(root=root))

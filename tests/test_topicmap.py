@@ -8,13 +8,11 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
-from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import chromium, serve
 from test_markup import make_article
 
 from healthsite.errors import ProblemList
@@ -127,18 +125,6 @@ def test_a_translations_links_stay_in_its_edition(repo_graph: TopicGraph) -> Non
 
 
 # In Chromium: the page at a phone's and a desktop's width.
-
-@pytest.fixture(scope="module")
-def base_url(built_repo_site: Path) -> Iterator[str]:
-    with serve(built_repo_site) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
 
 FITS = """() => {
   const out = [];
