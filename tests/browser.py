@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -203,3 +204,20 @@ def preview_server(root: Path, env: dict[str, str] | None = None) -> Iterator[Se
         if proc.poll() is None:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def open_page(browser: Any, url: str, width: int) -> tuple[Any, list[str]]:
+    """Open a page; return it and every console error, failed or off-site request."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    trouble: list[str] = []
+    page.on("console", lambda m: trouble.append(f"console {m.type}: {m.text}")
+            if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: trouble.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: trouble.append(f"failed: {r.url} {r.failure}"))
+    page.on("response", lambda r: trouble.append(f"HTTP {r.status}: {r.url}")
+            if r.status >= 400 else None)
+    page.on("request", lambda r: trouble.append(f"off-site request: {r.url}")
+            if urlsplit(r.url).hostname not in ("127.0.0.1", None) and
+            not r.url.startswith("data:") else None)
+    page.goto(url, wait_until="networkidle")
+    return page, trouble

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browser import ARTIFACTS, axe_violations, require, serve, vnu_jar
+from browser import ARTIFACTS, axe_violations, open_page, require, serve, vnu_jar
 
 PAGE_TYPES = {
     "home": "/",
@@ -29,23 +29,6 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 @pytest.fixture(scope="module")
 def site(built_repo_site: Path) -> Path:
     return built_repo_site
-
-
-def open_page(browser: Any, url: str, width: int) -> tuple[Any, list[str]]:
-    """Open a page; return it and every console error, failed or off-site request."""
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    trouble: list[str] = []
-    page.on("console", lambda m: trouble.append(f"console {m.type}: {m.text}")
-            if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: trouble.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: trouble.append(f"failed: {r.url} {r.failure}"))
-    page.on("response", lambda r: trouble.append(f"HTTP {r.status}: {r.url}")
-            if r.status >= 400 else None)
-    page.on("request", lambda r: trouble.append(f"off-site request: {r.url}")
-            if urlsplit(r.url).hostname not in ("127.0.0.1", None) and
-            not r.url.startswith("data:") else None)
-    page.goto(url, wait_until="networkidle")
-    return page, trouble
 
 
 @pytest.mark.parametrize("width", [360, 390, 1280])

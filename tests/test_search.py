@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browser import ARTIFACTS
+from browser import ARTIFACTS, open_page
 
 from healthsite.publish.search import EXCLUDED
 from healthsite.publish.vocabulary import file_name, ordered, page_words, write_vocabulary
@@ -99,15 +99,7 @@ def site(built_repo_site: Path) -> Path:
 def search(browser: Any, url: str, width: int, query: str) -> tuple[Any, list[str]]:
     """Open the search page at `url`, search for `query` and wait for its status; return
     the page and every console error or failed request."""
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    trouble: list[str] = []
-    page.on("console", lambda m: trouble.append(f"console {m.type}: {m.text}")
-            if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: trouble.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: trouble.append(f"failed: {r.url} {r.failure}"))
-    page.on("response", lambda r: trouble.append(f"HTTP {r.status}: {r.url}")
-            if r.status >= 400 else None)
-    page.goto(url, wait_until="networkidle")
+    page, trouble = open_page(browser, url, width)
     page.fill("#search-q", query)
     page.press("#search-q", "Enter")
     until(page, "/[”»]/.test(document.getElementById('search-status').textContent)")
