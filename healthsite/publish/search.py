@@ -42,9 +42,7 @@ def index_site(site_dir: Path, language: str, problems: ProblemList) -> bool:
     With a `language`, every page is indexed as that language; without (""), Pagefind
     makes an index per language from each page's <html lang> (and the search page loads
     its own language's). Each edition's vocabulary goes beside it (see vocabulary.py)."""
-    force = ["--force-language", language.split("-")[0].lower()] if language else []
-    cmd = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--output-subdir",
-           INDEX_DIR, *force, "--exclude-selectors", EXCLUDED, "--silent"]
+    cmd = pagefind_command(site_dir, language, ["--output-subdir", INDEX_DIR])
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     except (OSError, subprocess.SubprocessError) as e:
@@ -57,9 +55,24 @@ def index_site(site_dir: Path, language: str, problems: ProblemList) -> bool:
                                                             f"exit {done.returncode}"),
                      "site.yaml", hint="pip install 'pagefind[extended]'")
         return False
-    _in_order(site_dir / INDEX_DIR / ENTRY)
-    write_vocabulary(site_dir, site_dir / INDEX_DIR)  # (for "did you mean": search.js)
+    finish(site_dir, site_dir / INDEX_DIR)
     return True
+
+
+def pagefind_command(site: Path, language: str, output: list[str]) -> list[str]:
+    """Pagefind indexing the pages in `site` (`output`: where the index goes): every page as
+    `language` when there is one, else each in its own <html lang>; citation marks left
+    out (the build's and the preview's index alike)."""
+    force = ["--force-language", language.split("-")[0].lower()] if language else []
+    return [sys.executable, "-m", "pagefind", "--site", str(site), *output, *force,
+            "--exclude-selectors", EXCLUDED, "--silent"]
+
+
+def finish(site: Path, index: Path) -> None:
+    """What an index made by Pagefind (`index`, of the pages in `site`) needs besides: its
+    languages in order, and each edition's words for "did you mean" (search.js)."""
+    _in_order(index / ENTRY)
+    write_vocabulary(site, index)
 
 
 ENTRY = "pagefind-entry.json"

@@ -13,11 +13,10 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
-from ..publish.vocabulary import write_vocabulary
+from ..publish import search as publish_search
 from .worker import Coalescing
 
 log = logging.getLogger("healthsite.serve")
@@ -28,13 +27,12 @@ NICENESS = 15  # (of 19) how much lower the indexing's CPU priority is than the 
 
 
 def pagefind_command(site: Path, out: Path, language: str) -> list[str]:
-    """Pagefind indexing the pages in `site` into `out`: every page as `language` when there
-    is one, else each in its own <html lang> (as publish/search.py does); at a low CPU
-    priority where `nice` exists, so that a rebuild during it is barely slowed."""
-    force = ["--force-language", language.split("-")[0].lower()] if language else []
+    """The build's Pagefind command (publish/search.py) for the pages in `site`, writing the
+    index into `out`, at a low CPU priority where `nice` exists, so that a rebuild during
+    it is barely slowed."""
     nice = shutil.which("nice")
-    return [*([nice, "-n", str(NICENESS)] if nice else []), sys.executable, "-m", "pagefind",
-            "--site", str(site), "--output-path", str(out), *force, "--silent"]
+    return [*([nice, "-n", str(NICENESS)] if nice else []),
+            *publish_search.pagefind_command(site, language, ["--output-path", str(out)])]
 
 
 class SearchIndex:
@@ -89,7 +87,7 @@ class SearchIndex:
             proc = self._proc
         why = _outcome(proc, out)
         if not why:  # (the site's own words, for "did you mean": publish/vocabulary.py)
-            write_vocabulary(self.site, out)
+            publish_search.finish(self.site, out)
         gone: tuple[Path, ...] = ()
         with self._lock:
             self._proc = None
