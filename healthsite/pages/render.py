@@ -56,6 +56,12 @@ def draft_notes(drafts: Collection[str], problems: ProblemList) -> dict[str, tup
     return {k: tuple(v) for k, v in notes.items()}
 
 
+def draft_page(rel: str) -> str:
+    """Where the page of a draft that cannot be an article goes: named after its file
+    (content/wip.md: wip/index.html)."""
+    return rel.rsplit("/", 1)[-1].removesuffix(".md") + "/index.html"
+
+
 def draft_pages(site: dict[str, Any], tpl: Templates, files: Collection[str],
                 taken: Collection[str], problems: ProblemList) -> dict[str, bytes]:
     """A page for each draft file that could not be made an article (its front matter
@@ -63,9 +69,8 @@ def draft_pages(site: dict[str, Any], tpl: Templates, files: Collection[str],
     notes = draft_notes(files, problems)
     out: dict[str, bytes] = {}
     for rel in sorted(files):
-        stem = rel.rsplit("/", 1)[-1].removesuffix(".md")
-        path = f"{stem}/index.html"
-        if slug_problem(stem) or path in taken:
+        path = draft_page(rel)
+        if slug_problem(path.removesuffix("/index.html")) or path in taken:
             continue
         context = page_context(site, None, [], draft={"path": rel, "problems": notes.get(rel, ())})
         data = render_page(tpl, path, "draft.html", context, rel, problems)

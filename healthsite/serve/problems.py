@@ -12,6 +12,7 @@ from functools import cached_property
 
 from ..errors import Problem
 from ..load.content import CONTENT_DIR, Article
+from ..pages.render import draft_page
 
 EVERY_PAGE = ""  # the page key of the problems that concern every page
 
@@ -70,7 +71,7 @@ def page_of(path: str, pages: Mapping[str, str], taken: Collection[str] = ()) ->
     if path in pages:
         return pages[path]
     if path.startswith(CONTENT_DIR + "/") and path.endswith(".md"):
-        page = path.rsplit("/", 1)[-1].removesuffix(".md") + "/index.html"
+        page = draft_page(path)
         return None if page in taken else page
     return EVERY_PAGE
 
