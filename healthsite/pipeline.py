@@ -33,7 +33,7 @@ from .pages import Bodies, draft_notes, draft_pages, plan_pages
 from .pages.templating import Templates, static_files
 from .publish.images import picture_files
 from .publish.output import OutputError, Staging, Written, update_site
-from .publish.search import INDEX_DIR, indexer
+from .publish.search import INDEX_DIR, editions_of, indexer
 from .render.markup import Rendered, Shared, Surroundings
 from .render.readability import Readability
 
@@ -431,14 +431,18 @@ def _write(b: _Build, output: _Output) -> tuple[Written, snapshot.Manifest]:
     when the search index must be made again) write a new folder (`staging`, when it was
     begun while rendering) and swap it in. Returns what changed and the new manifest."""
     config, out, result = b.config, b.out, b.result
-    # (a folder is staged only when there is no intact previous output to update)
-    if output.previous is not None and not (config.search and _html_changed(result, output)):
+    # (a folder is staged only when there is no intact previous output to update; the
+    # search index of an update is brought up to date in its folder, shard by shard)
+    if output.previous is not None:
+        index = indexer(out, editions_of(config), result.problems, in_place=True) \
+            if config.search and _html_changed(result, output) else None
         written = update_site(config.root, out, result.files, result.kept, output.previous,
-                              also_keep=(INDEX_DIR + "/",) if config.search else ())
+                              also_keep=(INDEX_DIR + "/",) if config.search else (),
+                              finish=index)
+        if index is not None:
+            return written, snapshot.manifest(out)
         return written, snapshot.swapped(out, output.previous, written.changed)
-    # (with several languages, Pagefind indexes each apart, by each page's <html lang>)
-    language = config.language if len(config.all_editions) == 1 else ""
-    index = indexer(out, language, result.problems) if config.search else None
+    index = indexer(out, editions_of(config), result.problems) if config.search else None
     staging = output.staging if output.staging is not None else Staging(config.root, out)
     written = staging.publish(result.files, result.kept, index, frozenset(output.pages.read_back))
     return written, snapshot.manifest(out)

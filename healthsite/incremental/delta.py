@@ -53,8 +53,8 @@ from ..load.content import (
 )
 from ..pages import render_page
 from ..pages.templating import Card, Lookups, Templates, article_view, page_context
-from ..publish.output import MARKER, OutputError, Written, update_site, write_site
-from ..publish.search import INDEX_DIR, indexer
+from ..publish.output import MARKER, OutputError, Written, update_site
+from ..publish.search import INDEX_DIR, editions_of, indexer
 from ..render import readability
 from ..render.markup import Rendered, Renderer, Shared
 from . import snapshot
@@ -382,10 +382,11 @@ def _write(config: SiteConfig, out: Path, pages: dict[str, bytes],
     of the intact output. Returns what was written, the new manifest and the files kept."""
     kept = snapshot.files(previous) - set(pages)
     try:
-        if config.search:
+        if config.search:  # (the index is brought up to date in the update's folder)
             kept -= {k for k in kept if k == MARKER or k.startswith(INDEX_DIR + "/")}
-            written = write_site(config.root, out, pages,
-                                 indexer(out, config.language, ProblemList()), kept=kept)
+            index = indexer(out, editions_of(config), ProblemList(), in_place=True)
+            written = update_site(config.root, out, pages, kept, previous,
+                                  also_keep=(INDEX_DIR + "/",), finish=index)
             return written, snapshot.manifest(out), kept
         written = update_site(config.root, out, pages, kept, previous)
         return written, snapshot.swapped(out, previous, written.changed), kept

@@ -152,6 +152,11 @@ def _put_back(out: Path, stale: list[Path]) -> None:
                 break
 
 
+# A last step on a new output folder before it is swapped in (e.g. the search index): given
+# the folder, the paths written or removed and every file the site has; whether it worked.
+Finish = Callable[[Path, frozenset[str], frozenset[str]], bool]
+
+
 @dataclass(frozen=True)
 class Written:
     """What a write did: files whose bytes changed (or were removed), and files carried
@@ -162,7 +167,7 @@ class Written:
 
 
 def write_site(root: Path, out: Path, files: dict[str, bytes],
-               finish: Callable[[Path, frozenset[str]], bool] | None = None,
+               finish: Finish | None = None,
                known_same: frozenset[str] = frozenset(),
                kept: frozenset[str] = frozenset()) -> Written:
     """Write `files` into a fresh temporary directory, run `finish` on it (e.g. the search
@@ -282,7 +287,7 @@ class Staging:
 
     def publish(self, files: dict[str, bytes],
                 kept: frozenset[str] = frozenset(),
-                finish: Callable[[Path, frozenset[str]], bool] | None = None,
+                finish: Finish | None = None,
                 known_same: frozenset[str] = frozenset()) -> Written:
         """Write whatever `put` was not given of `files` and `kept`, run `finish`, and swap
         the folder in; on any failure the folder is removed and the output left alone."""
@@ -312,9 +317,9 @@ class Staging:
             if rel not in self._placed:
                 self._place(rel, data, known_same)
 
-    def _finish(self, finish: Callable[[Path, frozenset[str]], bool]) -> None:
+    def _finish(self, finish: Finish) -> None:
         """Run the final step on the folder and give what it added the output's modes."""
-        if not finish(self.tmp, frozenset(self._changed)):
+        if not finish(self.tmp, frozenset(self._changed), frozenset(self._placed)):
             raise OutputError("the site was not published because a final step failed")
         _normalise(self._new, {rel.split("/", 1)[0] for rel in self._placed})
 
@@ -330,7 +335,8 @@ class Staging:
 
 def update_site(root: Path, out: Path, files: dict[str, bytes], kept: frozenset[str],
                 previous: dict[str, tuple[int, int, int]],
-                also_keep: tuple[str, ...] = ()) -> Written:
+                also_keep: tuple[str, ...] = (),
+                finish: Finish | None = None) -> Written:
     """Bring an output folder that is exactly as the last build left it (`previous`, its
     manifest) up to date: the files whose bytes changed are written, `kept` files (and any
     under the `also_keep` folders) stay, files the site no longer has go. Nothing is
@@ -338,7 +344,9 @@ def update_site(root: Path, out: Path, files: dict[str, bytes], kept: frozenset[
     (`spare_of`), is made to hold exactly the new site (its unchanged files hard links to
     the published ones) and the two are swapped with one atomic rename; the published
     folder then becomes the spare. Without a spare (the first update), one is made of hard
-    links. Returns what changed (written or removed); nothing is done when nothing did.
+    links. `finish` (e.g. the search index) runs on the folder before the swap, with the
+    paths written or removed; nothing is swapped if it fails. Returns what changed
+    (written or removed; not what `finish` changed); nothing is done when nothing did.
     The caller forgets its record of the output first, so a build interrupted here is
     followed by a full, verified write (and the spare, whatever state it was left in, is
     made right again by the next update)."""
@@ -350,7 +358,8 @@ def update_site(root: Path, out: Path, files: dict[str, bytes], kept: frozenset[
             _keep(want, kept, previous, also_keep)
             removed = _removed(previous, want)
             if written or removed:
-                _renew(out, want, previous)
+                _renew(out, want, previous, _finishing(
+                    finish, frozenset(written | removed), frozenset(want), also_keep))
         except OSError as e:
             raise OutputError(cannot(out, e)) from None
     return Written(frozenset(written | removed), len(rels) + len(kept) - len(written))
@@ -390,15 +399,31 @@ def _removed(previous: dict[str, tuple[int, int, int]],
     return {rel for rel in previous if rel and not rel.endswith("/") and rel not in want}
 
 
+def _finishing(finish: Finish | None, changed: frozenset[str], files: frozenset[str],
+               folders: tuple[str, ...]) -> Callable[[str], None]:
+    """`finish` as the last step of filling a folder: an OutputError when it fails; what it
+    wrote in `folders` (those it keeps up to date) given the output's modes."""
+    def step(stage: str) -> None:
+        if finish is None:
+            return
+        if not finish(Path(stage), changed, files):
+            raise OutputError("the site was not published because a final step failed")
+        for folder in folders:
+            if os.path.isdir(os.path.join(stage, folder)):
+                _normalise_tree(os.path.join(stage, folder))
+    return step
+
+
 def _renew(out: Path, want: dict[str, bytes | None],
-           previous: dict[str, tuple[int, int, int]]) -> None:
-    """Make the spare hold `want` (bytes to write, or None for the published file) and
-    swap it in; the published folder becomes the spare."""
+           previous: dict[str, tuple[int, int, int]], finish: Callable[[str], None]) -> None:
+    """Make the spare hold `want` (bytes to write, or None for the published file), run
+    `finish` on it and swap it in; the published folder becomes the spare."""
     spare = spare_of(out)
     modes = _Modes()
     stage, fresh = _stage(out, spare)
     try:
         _fill(stage, str(out), want, previous, modes)
+        finish(stage)
         _exchange(stage, str(out))
     except BaseException:
         if fresh:  # (a spare left half made is made right by the next update)

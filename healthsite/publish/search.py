@@ -1,78 +1,451 @@
-"""Search: index the built site with Pagefind (the PyPI package ships its binary).
+"""Search: index the built site with Pagefind (the PyPI package ships its binary), in shards.
+
+Pagefind has no incremental mode: a run indexes every page it is given, about 1.5 ms a page
+on this project's 2-core machine, and holds the whole index in memory (1.9 GB for 10,000
+pages). So each edition's pages are split by a stable hash of their paths into shards of
+at most about `SHARD_PAGES` pages, each indexed by its own run into its own folder, and
+the search page merges them at query time (Pagefind's `mergeIndex`, in search.js). A build
+indexes again only the shards whose pages changed, were added or went, and links the
+others over from the previous output; on a cold build the runs share the processors.
+
+Shard 0 of every edition is the main index, `pagefind/` itself (with several editions, one
+run indexes each of its pages in its own <html lang>, as Pagefind does for a whole site);
+shard i of an edition is `pagefind/shards/<locale>.<i>/`, indexed as the edition's
+language. A site of at most `SHARD_PAGES` pages per edition therefore has the one index it
+always had. `pagefind/shards.json` names each edition's other shards (for search.js) and
+each shard's digest: Pagefind's version, its options and the shard's pages (for reuse).
 
 Runs on the finished output in its temporary directory, before it is swapped in, so a
 failed index never publishes a half-searchable site."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib
 import json
+import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+import tempfile
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ProblemList
-from .output import link_tree
-from .vocabulary import write_vocabulary
+from .output import Finish, link_tree
+from .vocabulary import file_name, ordered, page_words
+
+if TYPE_CHECKING:
+    from ..load.config import SiteConfig
 
 INDEX_DIR = "pagefind"
+SHARD_DIR = "shards"  # (inside INDEX_DIR)
+MANIFEST = "shards.json"
+WORDS = "words.json"  # a shard's words and their counts (for the vocabulary)
 EXCLUDED = "sup.cite"  # citation marks, out of the index and its excerpts ("cramps[2]")
+SHARD_PAGES = 512  # at most about this many pages a shard (an edit indexes one shard again)
+TIMEOUT_S = 600
+BODY = "data-pagefind-body"
 
 
-def indexer(previous: Path, language: str,
-            problems: ProblemList) -> Callable[[Path, frozenset[str]], bool]:
-    """The last step of publishing a new output folder (see output.write_site): index it,
-    or carry the `previous` output's index over when no page changed."""
-    return lambda site_dir, changed: index_or_reuse(site_dir, previous, changed, language,
-                                                    problems)
+@dataclass(frozen=True)
+class Edition:
+    """One language edition as the index sees it: its pages' folder ("" or "es/") and its
+    locale ("en-GB")."""
+
+    prefix: str
+    locale: str
+
+    @property
+    def key(self) -> str:
+        """What search.js knows it by: the pages' <html lang>, in lower case."""
+        return self.locale.lower()
+
+    @property
+    def language(self) -> str:
+        """Pagefind's language for it (ISO 639-1)."""
+        return self.locale.split("-")[0].lower()
 
 
-def index_or_reuse(site_dir: Path, previous: Path, changed: frozenset[str], language: str,
-                   problems: ProblemList) -> bool:
-    """Index the new output, or carry the previous index over when no page changed."""
-    old = previous / INDEX_DIR
-    if (old / "pagefind.js").is_file() and not any(p.endswith(".html") for p in changed):
-        if link_tree(old, site_dir / INDEX_DIR):
-            return True
-    return index_site(site_dir, language, problems)
+def editions_of(config: SiteConfig) -> tuple[Edition, ...]:
+    """The site's editions, the default first."""
+    return tuple(Edition(e.prefix, e.locale) for e in config.all_editions)
 
 
-def index_site(site_dir: Path, language: str, problems: ProblemList) -> bool:
-    """Write the Pagefind index into `site_dir/pagefind`; report and return False on failure.
-    With a `language`, every page is indexed as that language; without (""), Pagefind
-    makes an index per language from each page's <html lang> (and the search page loads
-    its own language's). Each edition's vocabulary goes beside it (see vocabulary.py)."""
-    cmd = pagefind_command(site_dir, language, ["--output-subdir", INDEX_DIR])
+@dataclass(frozen=True)
+class Shard:
+    """Pages indexed by one Pagefind run, into one folder: `name` "" is `pagefind/` itself
+    (shard 0 of every edition), else `pagefind/shards/<name>/`."""
+
+    name: str
+    pages: tuple[str, ...]  # the HTML files, relative to the site, sorted
+    language: str  # every page indexed as this language, or "": each in its <html lang>
+
+    def folder(self, index: Path) -> Path:
+        return index / SHARD_DIR / self.name if self.name else index
+
+    def digest(self) -> str:
+        """What the shard's index is made from but the pages' bytes."""
+        what = [_version(), self.language, EXCLUDED, *self.pages]
+        return hashlib.sha256("\n".join(what).encode()).hexdigest()[:20]
+
+
+def shard_count(pages: int) -> int:
+    """How many shards an edition of `pages` HTML files is split into: a power of two, so
+    that a site growing past a bound splits each shard in two."""
+    count = 1
+    while pages > count * SHARD_PAGES:
+        count *= 2
+    return count
+
+
+def plan(pages: Iterable[str], editions: tuple[Edition, ...]) -> list[Shard]:
+    """The shards of a site's HTML files (relative paths): each edition's pages split by a
+    stable hash of their paths; shard 0 of every edition together is the main index."""
+    by_edition: dict[Edition, list[str]] = {e: [] for e in editions}
+    others = sorted((e for e in editions if e.prefix), key=lambda e: -len(e.prefix))
+    for page in pages:
+        edition = next((e for e in others if page.startswith(e.prefix)), editions[0])
+        by_edition[edition].append(page)
+    main: list[str] = []
+    shards: list[Shard] = []
+    for edition, own in by_edition.items():
+        count = shard_count(len(own))
+        split: list[list[str]] = [[] for _ in range(count)]
+        for page in own:
+            split[zlib.crc32(page.encode()) % count].append(page)
+        main += split[0]
+        shards += [Shard(f"{edition.key}.{i}", tuple(sorted(split[i]), ), edition.language)
+                   for i in range(1, count) if split[i]]
+    one = editions[0].language if len(editions) == 1 else ""
+    return [Shard("", tuple(sorted(main)), one), *shards]
+
+
+def indexer(previous: Path, editions: tuple[Edition, ...], problems: ProblemList,
+            in_place: bool = False) -> Finish:
+    """The last step of publishing a new output folder (see output.write_site and
+    update_site): index it, carrying over from the `previous` output the shards none of
+    whose pages changed (`in_place`: the folder already holds the previous index, linked)."""
+    def index(site_dir: Path, changed: frozenset[str], files: frozenset[str]) -> bool:
+        html = sorted(f for f in files if f.endswith(".html") and not f.startswith(INDEX_DIR))
+        why = index_site(site_dir, site_dir / INDEX_DIR, previous / INDEX_DIR, changed,
+                         editions, in_place=in_place, pages=html)
+        if why:
+            problems.add("search-index", why, "site.yaml",
+                         hint="pip install 'pagefind[extended]'")
+        return not why
+    return index
+
+
+Runner = Callable[[list[str]], "subprocess.Popen[str]"]
+
+
+def index_site(site: Path, index: Path, previous: Path | None,
+               changed: frozenset[str] | None, editions: tuple[Edition, ...],
+               start: Runner | None = None, in_place: bool = False,
+               pages: list[str] | None = None) -> str:
+    """Write the search index of the pages in `site` into `index`, its shards whose pages
+    are the same as in the `previous` index (none of them in `changed`; None: unknown)
+    linked over, or left as they are when `index` already holds the previous index's files
+    as links (`in_place`: those are unlinked, never written); why it failed, or "".
+    `start` starts a Pagefind command (the preview's runs at a lower priority); `pages`
+    are the site's HTML files, when known (else the folder is walked)."""
+    shards = plan(_html_files(site) if pages is None else pages, editions)
+    before = _manifest(previous)
+    if in_place:
+        _clear_gone(index, shards)
+    fresh = [s for s in shards
+             if not (_same(s, before, previous, changed)
+                     and (_holds_index(s.folder(index)) if in_place
+                          else _carry(s, previous, index)))]
+    if in_place:
+        for shard in fresh:
+            _clear(shard, index)
+    words = _index(site, index, fresh, start or _start)
+    if isinstance(words, str):
+        return words
+    for shard in shards:  # a reused shard's words were linked over with it
+        if shard not in fresh:
+            words[shard.name] = _read_words(shard.folder(index)) or []
+    indexed = [s for s in shards if s.name == "" or words.get(s.name) is not None]
+    finish(index, indexed, editions, words)
+    return ""
+
+
+def _html_files(site: Path) -> list[str]:
+    """The site's HTML files (relative paths, sorted), the index's folder left out."""
+    found = []
+    for folder, dirs, files in os.walk(site):
+        rel = os.path.relpath(folder, site)
+        if rel == ".":  # (and the preview's index folders: see serve/search.py)
+            dirs[:] = [d for d in dirs if d != INDEX_DIR and not d.startswith(".search-")]
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        found += [prefix + f for f in files if f.endswith(".html")]
+    return sorted(found)
+
+
+def _manifest(previous: Path | None) -> dict[str, str]:
+    """The previous index's shards and their digests ({} when unknown)."""
+    if previous is None:
+        return {}
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    except (OSError, subprocess.SubprocessError) as e:
-        problems.add("search-index", f"could not run Pagefind: {e}", "site.yaml",
-                     hint="pip install 'pagefind[extended]'")
-        return False
-    if done.returncode != 0 or not (site_dir / INDEX_DIR / "pagefind.js").is_file():
-        message = (done.stderr or done.stdout).strip().splitlines()
-        problems.add("search-index", "Pagefind failed: " + (message[-1] if message else
-                                                            f"exit {done.returncode}"),
-                     "site.yaml", hint="pip install 'pagefind[extended]'")
-        return False
-    finish(site_dir, site_dir / INDEX_DIR)
+        data = json.loads((previous / MANIFEST).read_bytes())
+        shards = data["shards"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {k: v for k, v in shards.items() if isinstance(v, str)} \
+        if isinstance(shards, dict) else {}
+
+
+def _same(shard: Shard, before: dict[str, str], previous: Path | None,
+          changed: frozenset[str] | None) -> bool:
+    """Whether the previous index has this shard, made of the same pages, none changed."""
+    return (previous is not None and changed is not None
+            and before.get(shard.name) == shard.digest() and changed.isdisjoint(shard.pages)
+            and _holds_index(shard.folder(previous)))
+
+
+def _holds_index(folder: Path) -> bool:
+    return (folder / "pagefind.js").is_file()
+
+
+def _carry(shard: Shard, previous: Path | None, index: Path) -> bool:
+    """Link a shard's index over from the previous index; whether it was."""
+    assert previous is not None
+    old = shard.folder(previous)
+    if shard.name:
+        return link_tree(old, shard.folder(index))
+    index.mkdir(parents=True, exist_ok=True)  # (the main index: carried first, see plan)
+    for entry in os.scandir(old):
+        if entry.name in (SHARD_DIR, MANIFEST) or entry.name.startswith("vocabulary."):
+            continue
+        if not (link_tree(Path(entry.path), index / entry.name) if entry.is_dir()
+                else _link(Path(entry.path), index / entry.name)):
+            shutil.rmtree(index, ignore_errors=True)
+            return False
     return True
+
+
+def _clear(shard: Shard, index: Path) -> None:
+    """Remove a shard's index (the main one's: all but the other shards)."""
+    if shard.name:
+        shutil.rmtree(shard.folder(index), ignore_errors=True)
+        return
+    if index.is_dir():
+        for entry in os.scandir(index):
+            if entry.name == SHARD_DIR:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+
+
+def _clear_gone(index: Path, shards: list[Shard]) -> None:
+    """Remove the shards the site no longer has."""
+    names = {s.name for s in shards}
+    folder = index / SHARD_DIR
+    if folder.is_dir():
+        for entry in os.scandir(folder):
+            if entry.name not in names:
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _link(src: Path, dest: Path) -> bool:
+    try:
+        os.link(src, dest)
+    except OSError:
+        try:
+            shutil.copy2(src, dest)
+        except OSError:
+            return False
+    return True
+
+
+def _index(site: Path, index: Path, shards: list[Shard],
+           start: Runner) -> dict[str, list[list[object]] | None] | str:
+    """Run Pagefind on each shard, as many at a time as there are processors (the next
+    shard's pages are read while they run); each shard's words (None: it has no page to
+    index), or why a run failed."""
+    words: dict[str, list[list[object]] | None] = {}
+    running: list[tuple[Path, subprocess.Popen[str], Path]] = []
+    why = ""
+    try:
+        for shard in shards:
+            pages = _searchable(site, shard)
+            if not pages and shard.name:
+                words[shard.name] = None
+                continue  # (the main index always: search.js loads it)
+            tmp = _linked(site, pages or shard.pages)
+            while len(running) >= (os.cpu_count() or 1) and not why:
+                why = _wait(running)
+            if why:
+                shutil.rmtree(tmp, ignore_errors=True)
+                break
+            cmd = pagefind_command(tmp, shard.language,
+                                   ["--output-path", str(shard.folder(index))])
+            try:
+                running.append((shard.folder(index), start(cmd), tmp))
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            words[shard.name] = _words(site, pages)  # (while Pagefind runs)
+        while running and not why:
+            why = _wait(running)
+    except OSError as e:
+        why = f"could not run Pagefind: {e}"
+    finally:
+        for _, proc, tmp in running:
+            proc.kill()
+            proc.communicate()
+            shutil.rmtree(tmp, ignore_errors=True)
+    return why or words
+
+
+def _wait(running: list[tuple[Path, subprocess.Popen[str], Path]]) -> str:
+    """Wait for the oldest run (into `out`, of the pages linked in `tmp`): why it failed,
+    or ""."""
+    out, proc, tmp = running.pop(0)
+    try:
+        return _outcome(proc, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _searchable(site: Path, shard: Shard) -> list[str]:
+    """The shard's pages Pagefind indexes: those with an indexed body (Pagefind leaves the
+    others out of a site that has one)."""
+    pages = []
+    for rel in shard.pages:
+        with open(site / rel, "rb") as fh:
+            if BODY.encode() in fh.read():
+                pages.append(rel)
+    return pages
+
+
+def _words(site: Path, pages: list[str]) -> list[list[object]]:
+    """The words of `pages` and their counts, per language (see vocabulary.py)."""
+    words: dict[str, Counter[str]] = {}
+    for rel in pages:
+        language, counted = page_words((site / rel).read_text(encoding="utf-8",
+                                                               errors="replace"))
+        words.setdefault(language.lower(), Counter()).update(counted)
+    return [[lang, sorted(c.items())] for lang, c in sorted(words.items())]
+
+
+def _linked(site: Path, pages: Iterable[str]) -> Path:
+    """A temporary folder in `site` holding hard links to `pages` at their paths (so a
+    page replaced while Pagefind runs is read as it was)."""
+    tmp = Path(tempfile.mkdtemp(prefix=".search-pages-", dir=site))
+    for rel in pages:
+        target = tmp / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not _link(site / rel, target):
+            raise OSError(f"cannot link {rel} for the search index")
+    return tmp
+
+
+def _start(cmd: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _outcome(proc: subprocess.Popen[str], out: Path) -> str:
+    """Wait for a Pagefind run: why it failed, or "" when it made the index."""
+    try:
+        _, err = proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return f"Pagefind took more than {TIMEOUT_S} s"
+    if proc.returncode != 0 or not (out / "pagefind.js").is_file():
+        last = (err or "").strip().splitlines()
+        return "Pagefind failed: " + (last[-1] if last else f"exit {proc.returncode}")
+    return ""
 
 
 def pagefind_command(site: Path, language: str, output: list[str]) -> list[str]:
     """Pagefind indexing the pages in `site` (`output`: where the index goes): every page as
     `language` when there is one, else each in its own <html lang>; citation marks left
     out (the build's and the preview's index alike)."""
-    force = ["--force-language", language.split("-")[0].lower()] if language else []
-    return [sys.executable, "-m", "pagefind", "--site", str(site), *output, *force,
+    force = ["--force-language", language] if language else []
+    return [*_pagefind(), "--site", str(site), *output, *force,
             "--exclude-selectors", EXCLUDED, "--silent"]
 
 
-def finish(site: Path, index: Path) -> None:
-    """What an index made by Pagefind (`index`, of the pages in `site`) needs besides: its
-    languages in order, and each edition's words for "did you mean" (search.js)."""
+@functools.cache
+def _pagefind() -> tuple[str, ...]:
+    """Pagefind's binary, from the package that ships it (`get_executable`, its public
+    function), or the Python package's command, which finds it (0.15 s slower a run)."""
+    for name in ("pagefind_bin_extended", "pagefind_bin"):
+        try:
+            return (str(importlib.import_module(name).get_executable()),)
+        except (ImportError, AttributeError, OSError, FileNotFoundError):
+            continue
+    return (sys.executable, "-m", "pagefind")
+
+
+def finish(index: Path, shards: list[Shard], editions: tuple[Edition, ...],
+           words: dict[str, list[list[object]] | None]) -> None:
+    """What the shards' indexes need besides: each its words, the main one its languages in
+    order, the manifest (each edition's other shards, every shard's digest) and each
+    edition's words for "did you mean" (search.js)."""
+    languages: dict[str, list[str]] = {e.key: [] for e in editions}
+    for shard in shards:
+        counts = words.get(shard.name) or []
+        _replace(shard.folder(index) / WORDS, _json(counts))
+        if shard.name:
+            languages.setdefault(shard.name.rsplit(".", 1)[0], []).append(shard.name)
     _in_order(index / ENTRY)
-    write_vocabulary(site, index)
+    manifest = {"languages": languages, "shards": {s.name: s.digest() for s in shards}}
+    _replace(index / MANIFEST, _json(manifest))
+    write_vocabulary(index, [words.get(s.name) or [] for s in shards])
+
+
+def write_vocabulary(index: Path, shards: list[list[list[object]]]) -> None:
+    """Each edition's words, from every shard's, most frequent first."""
+    editions: dict[str, Counter[str]] = {}
+    for counts in shards:
+        for language, pairs in counts:
+            total = editions.setdefault(str(language), Counter())
+            for word, n in pairs:  # type: ignore[attr-defined]
+                total[word] += n
+    for old in index.glob(file_name("*")):
+        old.unlink()
+    for language, total in sorted(editions.items()):
+        if total:
+            _replace(index / file_name(language), _json(ordered(total)))
+
+
+def _read_words(folder: Path) -> list[list[object]] | None:
+    try:
+        data = json.loads((folder / WORDS).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, list) else None
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write a file anew (unlinked first: it may be a link to a published file)."""
+    path.unlink(missing_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _version() -> str:
+    """Pagefind's version (an index made by another is made again)."""
+    try:
+        return metadata.version("pagefind")
+    except metadata.PackageNotFoundError:
+        return "?"
 
 
 ENTRY = "pagefind-entry.json"
@@ -89,5 +462,4 @@ def _in_order(entry: Path) -> None:
         return  # (another Pagefind's entry file: left as it is)
     if isinstance(languages, dict) and len(languages) > 1:
         data["languages"] = dict(sorted(languages.items()))
-        entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-                         encoding="utf-8")
+        _replace(entry, json.dumps(data, ensure_ascii=False, separators=(",", ":")))

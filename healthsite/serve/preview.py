@@ -19,6 +19,7 @@ from pathlib import Path
 from ..errors import Level, Problem
 from ..load.content import Article
 from ..pipeline import BuildResult, BuildState, Options, build_site
+from ..publish import search as publish_search
 from .problems import Rebuilt, Report
 from .search import SearchIndex
 from .worker import Coalescing
@@ -91,8 +92,7 @@ class Preview:
         missing = not self.search.folders and not self.search.busy()
         if not missing and not any(rel.endswith(".html") for rel in changed):
             return
-        one = len(config.all_editions) == 1  # (else each page in its own <html lang>)
-        self.search.request(config.language if one else "")
+        self.search.request(publish_search.editions_of(config), None if missing else changed)
 
     def _report(self, problems: list[Problem], rebuilt: Rebuilt,
                 articles: Mapping[str, Article] | None = None) -> None:

@@ -24,11 +24,19 @@ function number(n) {
   return n.toLocaleString(document.documentElement.lang || undefined);
 }
 
+// A large site's index is in shards (publish/search.py): the main one, and the others of
+// this page's language named in shards.json, merged at query time.
 let pagefind = null;
 async function engine() {
   if (!pagefind) {
-    pagefind = await import(new URL("pagefind/pagefind.js", base).href);
-    await pagefind.options({ baseUrl: base.pathname });
+    const pf = await import(new URL("pagefind/pagefind.js", base).href);
+    await pf.options({ baseUrl: base.pathname });
+    const manifest = await fetch(new URL("pagefind/shards.json", base))
+      .then((r) => (r.ok ? r.json() : {}), () => ({}));
+    const shards = (manifest.languages || {})[language] || [];
+    await Promise.all(shards.map((name) => pf.mergeIndex(
+      new URL(`pagefind/shards/${name}/`, base).pathname, { baseUrl: base.pathname })));
+    pagefind = pf;
   }
   return pagefind;
 }
