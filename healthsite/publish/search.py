@@ -282,7 +282,7 @@ def _index(site: Path, index: Path, shards: list[Shard],
             if not pages and shard.name:
                 words[shard.name] = None
                 continue  # (the main index always: search.js loads it)
-            tmp = _linked(site, pages or shard.pages)
+            tmp = _linked(site, pages or shard.pages, index)
             while len(running) >= (os.cpu_count() or 1) and not why:
                 why = _wait(running)
             if why:
@@ -339,10 +339,12 @@ def _words(site: Path, pages: list[str]) -> list[list[object]]:
     return [[lang, sorted(c.items())] for lang, c in sorted(words.items())]
 
 
-def _linked(site: Path, pages: Iterable[str]) -> Path:
-    """A temporary folder in `site` holding hard links to `pages` at their paths (so a
-    page replaced while Pagefind runs is read as it was)."""
-    tmp = Path(tempfile.mkdtemp(prefix=".search-pages-", dir=site))
+def _linked(site: Path, pages: Iterable[str], index: Path) -> Path:
+    """A temporary folder in the `index` folder (on the site's file system, out of its
+    pages' way) holding hard links to `pages` at their paths (so a page replaced while
+    Pagefind runs is read as it was)."""
+    index.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".pages-", dir=index))
     for rel in pages:
         target = tmp / rel
         target.parent.mkdir(parents=True, exist_ok=True)
