@@ -595,9 +595,9 @@ def test_the_search_index_is_made_again_in_the_background(make_site: MakeSite,
         second = preview.search.folders[0]
         assert preview.search.folders == (second, first)  # (pages loaded before still work)
         assert wsgi_get(app, "/pagefind/pagefind-entry.json")[1] != entry
-        # a burst of requests: at most a run each (a run that indexes one shard again may
-        # end before the next rebuild; Coalescing's own tests show a burst asked during a
-        # run costs one more run)
+        # a burst of requests: at most a run each (a run that indexes one shard again now
+        # often ends before the next rebuild, so how a burst during a run is folded into
+        # one more run is no longer seen here: not tested elsewhere, see the issue-23 note)
         for n in range(5):
             edit(root / "content" / "clots.md", "Zebrafish words" if n == 0 else
                  f"Burst {n - 1}.", f"Burst {n}.")
