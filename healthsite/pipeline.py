@@ -439,8 +439,9 @@ def _write(b: _Build, output: _Output) -> tuple[Written, snapshot.Manifest]:
         written = update_site(config.root, out, result.files, result.kept, output.previous,
                               also_keep=(INDEX_DIR + "/",) if config.search else (),
                               finish=index)
-        if index is not None:
-            return written, snapshot.manifest(out)
+        if index is not None and index.made:  # (and its own files)
+            return written, snapshot.swapped(out, output.previous, written.changed
+                                             | index.changes(out, output.previous))
         return written, snapshot.swapped(out, output.previous, written.changed)
     index = indexer(out, editions_of(config), result.problems) if config.search else None
     staging = output.staging if output.staging is not None else Staging(config.root, out)

@@ -88,6 +88,9 @@ def test_after_each_edit_the_shards_are_what_a_build_from_scratch_makes(
         change()
         result = build_site(Options(root=root))
         assert not result.problems.errors, result.problems.sorted()
+        # the build's record of its output (updated, not listed again) is right: the next
+        # build stands by it
+        assert build_site(Options(root=root)).up_to_date, n
         after = _shard_files(site)
         planned = plan(sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
                               if "pagefind" not in p.parts), (ENGLISH,))
@@ -136,6 +139,7 @@ def test_after_each_edit_the_shards_are_what_a_build_from_scratch_makes(
         before = _shard_files(site)
         change()
         build_site(Options(root=root))
+        assert build_site(Options(root=root)).up_to_date, n
         scratch = tmp_path / f"scratch-{n}"
         build_site(Options(root=root, out=scratch, cache=False))
         assert _files(site) == _files(scratch), n

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ProblemList
-from .output import Finish, link_tree
+from .output import link_tree
 from .vocabulary import file_name, ordered, page_words
 
 if TYPE_CHECKING:
@@ -127,20 +127,72 @@ def plan(pages: Iterable[str], editions: tuple[Edition, ...]) -> list[Shard]:
     return [Shard("", tuple(sorted(main)), one), *shards]
 
 
-def indexer(previous: Path, editions: tuple[Edition, ...], problems: ProblemList,
-            in_place: bool = False) -> Finish:
-    """The last step of publishing a new output folder (see output.write_site and
-    update_site): index it, carrying over from the `previous` output the shards none of
-    whose pages changed (`in_place`: the folder already holds the previous index, linked)."""
-    def index(site_dir: Path, changed: frozenset[str], files: frozenset[str]) -> bool:
+class Indexer:
+    """The last step of publishing a new output folder (an output.Finish: see
+    output.write_site and update_site): index it, carrying over from the `previous` output
+    the shards none of whose pages changed (`in_place`: the folder already holds the
+    previous index, linked). Remembers which shards it made again (or removed), so the
+    build's record of the output can be brought up to date without listing it again."""
+
+    def __init__(self, previous: Path, editions: tuple[Edition, ...], problems: ProblemList,
+                 in_place: bool = False) -> None:
+        self.previous = previous
+        self.editions = editions
+        self.problems = problems
+        self.in_place = in_place
+        self.made: set[str] = set()  # the shards indexed again or removed ("": the main)
+
+    def __call__(self, site_dir: Path, changed: frozenset[str], files: frozenset[str]) -> bool:
         html = sorted(f for f in files if f.endswith(".html") and not f.startswith(INDEX_DIR))
-        why = index_site(site_dir, site_dir / INDEX_DIR, previous / INDEX_DIR, changed,
-                         editions, in_place=in_place, pages=html)
+        why = index_site(site_dir, site_dir / INDEX_DIR, self.previous / INDEX_DIR, changed,
+                         self.editions, in_place=self.in_place, pages=html, made=self.made,
+                         old_pages=self.previous)
         if why:
-            problems.add("search-index", why, "site.yaml",
-                         hint="pip install 'pagefind[extended]'")
+            self.problems.add("search-index", why, "site.yaml",
+                              hint="pip install 'pagefind[extended]'")
         return not why
-    return index
+
+    def changes(self, out: Path, before: Iterable[str]) -> set[str]:
+        """The files of the index in `out` that the indexing wrote or removed (paths in the
+        output), given the files it had `before`: those of the shards made again, and the
+        index's own files (its manifest, the vocabularies)."""
+        top = INDEX_DIR + "/"
+        shard_top = top + SHARD_DIR + "/"
+        folders = tuple(f"{shard_top}{name}/" for name in self.made if name)
+
+        def touched(rel: str) -> bool:
+            if not rel.startswith(top) or rel.endswith("/"):
+                return False
+            if rel.startswith(shard_top):
+                return rel.startswith(folders) if folders else False
+            return "/" not in rel[len(top):] or "" in self.made
+
+        found = {rel for rel in before if touched(rel)}
+        index = out / INDEX_DIR
+        for entry in os.scandir(index):
+            if entry.is_file(follow_symlinks=False):
+                found.add(top + entry.name)
+            elif entry.name != SHARD_DIR and "" in self.made:
+                found.update(_files_in(Path(entry.path), top + entry.name + "/"))
+        for folder in folders:
+            found.update(_files_in(out / folder, folder))
+        return found
+
+
+def _files_in(folder: Path, prefix: str) -> set[str]:
+    """The files in a folder and its sub-folders, as `prefix` + their relative paths."""
+    found: set[str] = set()
+    for base, _, names in os.walk(folder):
+        rel = os.path.relpath(base, folder)
+        inner = prefix if rel == "." else prefix + rel.replace(os.sep, "/") + "/"
+        found.update(inner + n for n in names)
+    return found
+
+
+def indexer(previous: Path, editions: tuple[Edition, ...], problems: ProblemList,
+            in_place: bool = False) -> Indexer:
+    """An `Indexer` (see there)."""
+    return Indexer(previous, editions, problems, in_place)
 
 
 Runner = Callable[[list[str]], "subprocess.Popen[str]"]
@@ -149,17 +201,21 @@ Runner = Callable[[list[str]], "subprocess.Popen[str]"]
 def index_site(site: Path, index: Path, previous: Path | None,
                changed: frozenset[str] | None, editions: tuple[Edition, ...],
                start: Runner | None = None, in_place: bool = False,
-               pages: list[str] | None = None) -> str:
+               pages: list[str] | None = None, made: set[str] | None = None,
+               old_pages: Path | None = None) -> str:
     """Write the search index of the pages in `site` into `index`, its shards whose pages
     are the same as in the `previous` index (none of them in `changed`; None: unknown)
     linked over, or left as they are when `index` already holds the previous index's files
     as links (`in_place`: those are unlinked, never written); why it failed, or "".
     `start` starts a Pagefind command (the preview's runs at a lower priority); `pages`
-    are the site's HTML files, when known (else the folder is walked)."""
+    are the site's HTML files, when known (else the folder is walked); the shards made
+    again or removed are added to `made`. `old_pages`: the folder of the pages the
+    previous index was made from, when they are still as they were (then a shard's words
+    are its previous words less its changed pages' old words plus their new ones)."""
     shards = plan(_html_files(site) if pages is None else pages, editions)
     before = _manifest(previous)
     if in_place:
-        _clear_gone(index, shards)
+        (made if made is not None else set()).update(_clear_gone(index, shards))
     fresh = [s for s in shards
              if not (_same(s, before, previous, changed)
                      and (_holds_index(s.folder(index)) if in_place
@@ -167,14 +223,26 @@ def index_site(site: Path, index: Path, previous: Path | None,
     if in_place:
         for shard in fresh:
             _clear(shard, index)
-    words = _index(site, index, fresh, start or _start)
+    if made is not None:
+        made.update(s.name for s in fresh)
+
+    def count(shard: Shard, searchable: list[str]) -> list[list[object]]:
+        if previous is None or old_pages is None or changed is None \
+                or before.get(shard.name) != shard.digest():
+            return _words(site, searchable)
+        prior = _read_words(shard.folder(previous))
+        if prior is None:
+            return _words(site, searchable)
+        return _updated(prior, site, old_pages, [p for p in shard.pages if p in changed])
+
+    words = _index(site, index, fresh, start or _start, count)
     if isinstance(words, str):
         return words
     for shard in shards:  # a reused shard's words were linked over with it
         if shard not in fresh:
             words[shard.name] = _read_words(shard.folder(index)) or []
     indexed = [s for s in shards if s.name == "" or words.get(s.name) is not None]
-    finish(index, indexed, editions, words)
+    finish(index, indexed, editions, words, {s.name for s in fresh})
     return ""
 
 
@@ -247,14 +315,17 @@ def _clear(shard: Shard, index: Path) -> None:
                 os.unlink(entry.path)
 
 
-def _clear_gone(index: Path, shards: list[Shard]) -> None:
-    """Remove the shards the site no longer has."""
+def _clear_gone(index: Path, shards: list[Shard]) -> list[str]:
+    """Remove the shards the site no longer has; their names."""
     names = {s.name for s in shards}
     folder = index / SHARD_DIR
+    gone = []
     if folder.is_dir():
         for entry in os.scandir(folder):
             if entry.name not in names:
                 shutil.rmtree(entry.path, ignore_errors=True)
+                gone.append(entry.name)
+    return gone
 
 
 def _link(src: Path, dest: Path) -> bool:
@@ -268,8 +339,9 @@ def _link(src: Path, dest: Path) -> bool:
     return True
 
 
-def _index(site: Path, index: Path, shards: list[Shard],
-           start: Runner) -> dict[str, list[list[object]] | None] | str:
+def _index(site: Path, index: Path, shards: list[Shard], start: Runner,
+           count: Callable[[Shard, list[str]], list[list[object]]]
+           ) -> dict[str, list[list[object]] | None] | str:
     """Run Pagefind on each shard, as many at a time as there are processors (the next
     shard's pages are read while they run); each shard's words (None: it has no page to
     index), or why a run failed."""
@@ -295,7 +367,7 @@ def _index(site: Path, index: Path, shards: list[Shard],
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
-            words[shard.name] = _words(site, pages)  # (while Pagefind runs)
+            words[shard.name] = count(shard, pages)  # (while Pagefind runs)
         while running and not why:
             why = _wait(running)
     except OSError as e:
@@ -333,10 +405,41 @@ def _words(site: Path, pages: list[str]) -> list[list[object]]:
     """The words of `pages` and their counts, per language (see vocabulary.py)."""
     words: dict[str, Counter[str]] = {}
     for rel in pages:
-        language, counted = page_words((site / rel).read_text(encoding="utf-8",
-                                                               errors="replace"))
+        language, counted = _page_words(site / rel)
         words.setdefault(language.lower(), Counter()).update(counted)
-    return [[lang, sorted(c.items())] for lang, c in sorted(words.items())]
+    return _listed(words)
+
+
+def _updated(prior: list[list[object]], site: Path, old_site: Path,
+             changed: list[str]) -> list[list[object]]:
+    """A shard's words from its previous words: less the `changed` pages' old words (in
+    `old_site`), plus their new ones (the same as counting every page again)."""
+    words: dict[str, Counter[str]] = {}
+    for language, pairs in prior:
+        words[str(language)] = Counter({str(w): int(n) for w, n in pairs})  # type: ignore[attr-defined]
+    for rel in changed:
+        if (old_site / rel).is_file():
+            language, counted = _page_words(old_site / rel)
+            words.setdefault(language.lower(), Counter()).subtract(counted)
+        if (site / rel).is_file():
+            language, counted = _page_words(site / rel)
+            words.setdefault(language.lower(), Counter()).update(counted)
+    return _listed(words)
+
+
+def _page_words(path: Path) -> tuple[str, Counter[str]]:
+    return page_words(path.read_text(encoding="utf-8", errors="replace"))
+
+
+def _listed(words: dict[str, Counter[str]]) -> list[list[object]]:
+    """Words and counts as a shard's words file lists them: per language, sorted; no word
+    counted less than once, no language without words."""
+    listed: list[list[object]] = []
+    for language, counts in sorted(words.items()):
+        pairs = sorted((w, n) for w, n in counts.items() if n > 0)
+        if pairs:
+            listed.append([language, pairs])
+    return listed
 
 
 def _linked(site: Path, pages: Iterable[str], index: Path) -> Path:
@@ -393,17 +496,19 @@ def _pagefind() -> tuple[str, ...]:
 
 
 def finish(index: Path, shards: list[Shard], editions: tuple[Edition, ...],
-           words: dict[str, list[list[object]] | None]) -> None:
-    """What the shards' indexes need besides: each its words, the main one its languages in
+           words: dict[str, list[list[object]] | None], fresh: set[str]) -> None:
+    """What the shards' indexes need besides: each `fresh` one its words (a reused one has
+    them already), the main one its languages in
     order, the manifest (each edition's other shards, every shard's digest) and each
     edition's words for "did you mean" (search.js)."""
     languages: dict[str, list[str]] = {e.key: [] for e in editions}
     for shard in shards:
-        counts = words.get(shard.name) or []
-        _replace(shard.folder(index) / WORDS, _json(counts))
+        if shard.name in fresh:
+            _replace(shard.folder(index) / WORDS, _json(words.get(shard.name) or []))
         if shard.name:
             languages.setdefault(shard.name.rsplit(".", 1)[0], []).append(shard.name)
-    _in_order(index / ENTRY)
+    if "" in fresh:
+        _in_order(index / ENTRY)
     manifest = {"languages": languages, "shards": {s.name: s.digest() for s in shards}}
     _replace(index / MANIFEST, _json(manifest))
     write_vocabulary(index, [words.get(s.name) or [] for s in shards])
