@@ -439,7 +439,7 @@ def _write(b: _Build, output: _Output) -> tuple[Written, snapshot.Manifest]:
         written = update_site(config.root, out, result.files, result.kept, output.previous,
                               also_keep=(INDEX_DIR + "/",) if config.search else (),
                               finish=index)
-        if index is not None and index.made:  # (and its own files)
+        if index is not None and index.ran:  # (the shards it made again, its own files)
             return written, snapshot.swapped(out, output.previous, written.changed
                                              | index.changes(out, output.previous))
         return written, snapshot.swapped(out, output.previous, written.changed)

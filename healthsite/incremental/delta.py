@@ -387,7 +387,7 @@ def _write(config: SiteConfig, out: Path, pages: dict[str, bytes],
             index = indexer(out, editions_of(config), ProblemList(), in_place=True)
             written = update_site(config.root, out, pages, kept, previous,
                                   also_keep=(INDEX_DIR + "/",), finish=index)
-            changes = index.changes(out, previous) if index.made else set()
+            changes = index.changes(out, previous) if index.ran else set()
             return written, snapshot.swapped(out, previous, written.changed | changes), kept
         written = update_site(config.root, out, pages, kept, previous)
         return written, snapshot.swapped(out, previous, written.changed), kept

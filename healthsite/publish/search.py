@@ -141,8 +141,10 @@ class Indexer:
         self.problems = problems
         self.in_place = in_place
         self.made: set[str] = set()  # the shards indexed again or removed ("": the main)
+        self.ran = False  # (its own files are written anew every time it runs)
 
     def __call__(self, site_dir: Path, changed: frozenset[str], files: frozenset[str]) -> bool:
+        self.ran = True
         html = sorted(f for f in files if f.endswith(".html") and not f.startswith(INDEX_DIR))
         why = index_site(site_dir, site_dir / INDEX_DIR, self.previous / INDEX_DIR, changed,
                          self.editions, in_place=self.in_place, pages=html, made=self.made,

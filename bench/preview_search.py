@@ -1,0 +1,123 @@
+"""How soon the preview's search finds a word a save added (issue 23).
+
+    python bench/preview_search.py --root /tmp/w10k [--saves 5]
+
+Starts `build.py serve` on a site (made first with `python bench/synth.py --n 10000 --out
+DIR`), waits for its first build and search index, then, `--saves` times: adds a new word
+(never seen before) to one article's text, saves the file, and searches for the word on
+the preview's search page in Debian's Chromium (the site's own search.js, Pagefind's
+shards merged) every 100 ms until it is found. Prints each time from the save to the
+first search that finds it, and the median. Chromium: tests/browser.py's find_chromium
+(/usr/bin/chromium here), never a downloaded browser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO / "tests"))
+from browser import FLAGS, find_chromium  # noqa: E402
+
+FIND = """async (word) => {
+  const pf = await import("/pagefind/pagefind.js");
+  await pf.options({ baseUrl: "/" });
+  const manifest = await fetch("/pagefind/shards.json").then((r) => r.ok ? r.json() : {});
+  const lang = (document.documentElement.lang || "").toLowerCase();
+  for (const name of (manifest.languages || {})[lang] || []) {
+    await pf.mergeIndex(`/pagefind/shards/${name}/`, { baseUrl: "/" });
+  }
+  const found = await pf.search(word);
+  const urls = await Promise.all(found.results.slice(0, 3).map(async (r) => (await r.data()).url));
+  return urls;
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {seconds} s")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--root", type=Path, required=True)
+    ap.add_argument("--saves", type=int, default=5)
+    ap.add_argument("--article", default="a00500")
+    args = ap.parse_args()
+    root = args.root.resolve()
+    port = free_port()
+    tmp = tempfile.mkdtemp(prefix="preview-bench-")
+    env = {**os.environ, "TMPDIR": tmp}
+    log = open(Path(tmp) / "serve.log", "w")  # noqa: SIM115
+    server = subprocess.Popen([sys.executable, str(REPO / "build.py"), "serve", "--root",
+                               str(root), "--port", str(port)], stdout=log,
+                              stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    article = root / "content" / f"{args.article}.md"
+    original = article.read_text(encoding="utf-8")
+    from playwright.sync_api import sync_playwright
+    times = []
+    try:
+        wait_for(base + "/search/", 900)
+        wait_for(base + "/pagefind/pagefind.js", 900)
+        with sync_playwright() as p:
+            path = find_chromium(p)
+            if path is None:
+                raise SystemExit("no Chromium (tests/browser.py find_chromium)")
+            browser = p.chromium.launch(executable_path=str(path), args=FLAGS, headless=True)
+            page = browser.new_page()
+            page.goto(base + "/search/")
+            for i in range(args.saves):
+                word = f"quetzal{i}x{os.getpid()}"
+                text = original.replace("for more.", f"for more {word}.", 1)
+                assert text != original, "the article has no 'for more.' to add a word to"
+                saved = time.perf_counter()
+                article.write_text(text, encoding="utf-8")
+                while True:
+                    page.goto(base + "/search/")  # (a fresh page: the newest index)
+                    urls = page.evaluate(FIND, word)
+                    if any(args.article in u for u in urls):
+                        break
+                    if time.perf_counter() - saved > 120:
+                        raise SystemExit(f"{word} not found within 120 s")
+                    time.sleep(0.1)
+                took = time.perf_counter() - saved
+                times.append(took)
+                print(f"save {i + 1}: found {took:.2f} s after the save", flush=True)
+                time.sleep(2)
+            browser.close()
+    finally:
+        article.write_text(original, encoding="utf-8")
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+    print(f"median {statistics.median(times):.2f} s over {len(times)} saves "
+          f"({os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()
