@@ -39,8 +39,9 @@ from synth import generate  # noqa: E402
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Run a command; return (wall seconds, peak memory in MB): the largest sum, sampled
-    every 20 ms, of the resident memory of the process and all its descendants (Pagefind's
-    runs included), or the largest single process's when that is more."""
+    every 20 ms, of the memory of the process and all its descendants (Pagefind's runs
+    included; see tree_rss), or the largest single process's resident memory when that is
+    more."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     peak = [0]
@@ -65,26 +66,35 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, flo
 
 
 def tree_rss(pid: int) -> int:
-    """The resident memory (kB) of a process and its descendants, from /proc (0 elsewhere)."""
+    """The memory (kB) of a process and its descendants, from /proc (0 elsewhere): each
+    one's proportional set size (its private pages, and its share of those it shares), so
+    pages that forked workers share with the build are counted once, not once a process."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as fh:
-                fields = dict(line.split(":", 1) for line in fh if ":" in line)
-        except OSError:
-            continue
-        p = int(entry)
-        children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(p)
-        rss[p] = int((fields.get("VmRSS", "0 kB").split() or ["0"])[0])
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                    parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
     total, stack = 0, [pid]
     while stack:
         p = stack.pop()
-        total += rss.get(p, 0)
+        total += _pss(p)
         stack.extend(children.get(p, ()))
     return total
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 ENGINE = [REPO]  # the checkout whose build.py is measured (--engine)
@@ -273,7 +283,7 @@ def report(args: argparse.Namespace, env: dict[str, str], search: bool) -> None:
     print(f"healthsite ({ENGINE[0]}), {args.n} articles, {what}, medians of {args.runs} "
           f"runs ({figures['machine']}):")
     print(f"  cold build   {figures['cold']:.2f} s   peak {figures['peak_mb']:.0f} MB "
-          "(the process and its children together)")
+          "(the process and its children together, PSS)")
     print(f"  warm build   {figures['warm']:.2f} s   (nothing changed)")
     print(f"  one edit     {figures['edit']:.2f} s   (an article's text; the first update "
           f"after the cold build), then {figures['edit_again']:.2f} s (another edit, peak "

@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import fast
 from .errors import ProblemList, did_you_mean
@@ -355,11 +355,26 @@ def _append_summary(path: Path, result: BuildResult, seconds: float, wrote: bool
 def _write_report(report: Path, result: BuildResult) -> str | None:
     """Write the JSON build report; why it could not be written, or None."""
     try:
-        report.write_text(json.dumps(build_report(result), indent=2, ensure_ascii=False) + "\n",
-                          encoding="utf-8")
+        report.write_text(_report_text(build_report(result)), encoding="utf-8")
     except OSError as e:
         return f"{e.strerror or e}"
     return None
+
+
+def _report_text(report: dict[str, Any]) -> str:
+    """The report as indented JSON, but each item of a long list (the articles) on one line:
+    json's C encoder writes those, where indenting everything takes its Python encoder,
+    about ten times slower (1-3 s for a 10,000-article report)."""
+    parts = []
+    for key, value in report.items():
+        name = json.dumps(key, ensure_ascii=False)
+        if isinstance(value, list) and len(value) > 20:
+            items = ",\n".join("    " + json.dumps(v, ensure_ascii=False) for v in value)
+            parts.append(f"  {name}: [\n{items}\n  ]")
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            parts.append(f"  {name}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 def _print_summary(result: BuildResult, seconds: float, wrote: bool, failed: bool,

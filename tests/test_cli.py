@@ -164,3 +164,15 @@ def test_a_fast_paths_switch_that_is_neither_on_nor_off_is_a_usage_error(
                             "not 'of'\n")
     monkeypatch.setenv("HEALTHSITE_FAST_PATHS", " OFF ")
     assert main(["build", "--root", str(root)]) == 0
+
+
+def test_a_long_report_is_json_with_an_article_a_line() -> None:
+    """A report's long lists (the articles) are written an item a line, by json's C
+    encoder; the whole still reads back as the same JSON."""
+    from healthsite.cli import _report_text
+    report = {"version": "1", "counts": {"articles": 30}, "review_due": [],
+              "articles": [{"slug": f"a{i}", "grade": 6.5, "topics": ["iron", "é"]}
+                           for i in range(30)]}
+    text = _report_text(report)
+    assert json.loads(text) == report
+    assert sum(line.startswith('    {"slug"') for line in text.splitlines()) == 30
