@@ -33,7 +33,7 @@ FIND = """async (word) => {
   const pf = await import("/pagefind/pagefind.js");
   await pf.options({ baseUrl: "/" });
   const manifest = await fetch("/pagefind/shards.json").then((r) => r.ok ? r.json() : {});
-  const lang = (document.documentElement.lang || "").toLowerCase();
+  const lang = "en-gb";  // (the synthetic site's language)
   for (const name of (manifest.languages || {})[lang] || []) {
     await pf.mergeIndex(`/pagefind/shards/${name}/`, { baseUrl: "/" });
   }
@@ -79,6 +79,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     article = root / "content" / f"{args.article}.md"
     original = article.read_text(encoding="utf-8")
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
     times = []
     try:
@@ -90,7 +91,6 @@ def main() -> None:
                 raise SystemExit("no Chromium (tests/browser.py find_chromium)")
             browser = p.chromium.launch(executable_path=str(path), args=FLAGS, headless=True)
             page = browser.new_page()
-            page.goto(base + "/search/")
             for i in range(args.saves):
                 word = f"quetzal{i}x{os.getpid()}"
                 text = original.replace("for more.", f"for more {word}.", 1)
@@ -98,8 +98,13 @@ def main() -> None:
                 saved = time.perf_counter()
                 article.write_text(text, encoding="utf-8")
                 while True:
-                    page.goto(base + "/search/")  # (a fresh page: the newest index)
-                    urls = page.evaluate(FIND, word)
+                    # a fresh page each time (the newest index), and not an HTML page: the
+                    # preview reloads those when it rebuilds, which would end the search
+                    page.goto(base + "/pagefind/shards.json")
+                    try:
+                        urls = page.evaluate(FIND, word)
+                    except PlaywrightError:
+                        urls = []
                     if any(args.article in u for u in urls):
                         break
                     if time.perf_counter() - saved > 120:
