@@ -171,3 +171,24 @@ def test_a_full_box_says_how_many_more_inside_it() -> None:
         ys = [float(y) for y in re.findall(r'<text[^>]* y="(\d+)"', box)]
         assert all(top < y < top + height for y in ys)
         assert re.search(r'<text class="more"[^>]*><tspan[^>]*>\[\+ \d+ more\]</tspan>', box)
+
+
+def test_crossings_are_counted_as_every_pair_compared_would_count_them() -> None:
+    """The count compares only segments whose spans overlap: on random segments (shared
+    ends, lines that touch, upright and flat ones among them) it is the count of every pair
+    compared with the plain test."""
+    def crosses(s: topicmap.Segment, t: topicmap.Segment) -> bool:
+        def side(p: tuple[float, float], q: tuple[float, float], r: tuple[float, float]
+                 ) -> float:
+            return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+        (a, b), (c, d) = s, t
+        return side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0
+
+    rng = random.Random(7)
+    for _ in range(300):
+        def point() -> tuple[float, float]:
+            return float(rng.randint(0, 12)), float(rng.randint(0, 12))
+        segments = [(point(), point()) for _ in range(rng.randint(0, 50))]
+        expected = sum(crosses(p, q) for i, p in enumerate(segments)
+                       for q in segments[i + 1:])
+        assert topicmap.crossings(segments) == expected
