@@ -145,6 +145,7 @@ def test_editing_one_article_rebuilds_under_10_percent(tmp_path: Path) -> None:
         # cyclic garbage does not pile up rebuild after rebuild
         assert gc.get_freeze_count() == 0
         full = build_site(Options(root=root, write=False)).files
+        assert preview.search.wait(120)  # (its run's folders come and go meanwhile)
         served = {p.relative_to(preview.dir).as_posix(): p.read_bytes()
                   for p in preview.dir.rglob("*") if p.is_file()
                   and not p.relative_to(preview.dir).parts[0].startswith(".search-")}
