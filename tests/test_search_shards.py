@@ -20,6 +20,7 @@ from test_search import hrefs, search
 from healthsite.pipeline import Options, build_site
 from healthsite.publish import search as shards
 from healthsite.publish.search import Edition, plan, shard_count
+from healthsite.publish.vocabulary import write_vocabulary
 
 REPO = Path(__file__).resolve().parent.parent
 ENGLISH, SPANISH = Edition("", "en-GB"), Edition("es/", "es-ES")
@@ -104,6 +105,7 @@ def test_after_each_edit_the_shards_are_what_a_build_from_scratch_makes(
         scratch = tmp_path / f"scratch-{n}"
         build_site(Options(root=root, out=scratch, cache=False))
         assert _files(site) == _files(scratch), n
+        _vocabulary_as_counted_afresh(site, tmp_path / f"words-{n}")
 
     def edit_text() -> None:
         path = content / "a00004.md"
@@ -144,6 +146,17 @@ def test_after_each_edit_the_shards_are_what_a_build_from_scratch_makes(
         build_site(Options(root=root, out=scratch, cache=False))
         assert _files(site) == _files(scratch), n
         assert _shard_files(site) != before
+        _vocabulary_as_counted_afresh(site, tmp_path / f"words-{n}")
+
+
+def _vocabulary_as_counted_afresh(site: Path, out: Path) -> None:
+    """Each edition's "did you mean" words, kept shard by shard and brought up to date from
+    each edit, are what counting every page of the site again gives."""
+    out.mkdir()
+    written = write_vocabulary(site, out)
+    assert written
+    for path in written:
+        assert (site / "pagefind" / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def test_a_shard_left_by_an_interrupted_build_is_not_trusted(
