@@ -645,6 +645,15 @@ def link_tree(src: Path, dest: Path) -> bool:
         return False
 
 
+def link_file(src: Path, dest: Path) -> bool:
+    """Hard-link (or copy) one file of the previous output into the new one."""
+    try:
+        _link_or_copy(str(src), str(dest))
+        return True
+    except OSError:
+        return False
+
+
 def _link_or_copy(src: str, dest: str) -> None:
     try:
         os.link(src, dest)

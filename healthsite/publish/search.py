@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ProblemList
-from .output import link_tree
+from .output import link_file, link_tree
 from .vocabulary import file_name, ordered, page_words
 
 if TYPE_CHECKING:
@@ -296,7 +296,7 @@ def _carry(shard: Shard, previous: Path | None, index: Path) -> bool:
         if entry.name in (SHARD_DIR, MANIFEST) or entry.name.startswith("vocabulary."):
             continue
         if not (link_tree(Path(entry.path), index / entry.name) if entry.is_dir()
-                else _link(Path(entry.path), index / entry.name)):
+                else link_file(Path(entry.path), index / entry.name)):
             shutil.rmtree(index, ignore_errors=True)
             return False
     return True
@@ -328,17 +328,6 @@ def _clear_gone(index: Path, shards: list[Shard]) -> list[str]:
                 shutil.rmtree(entry.path, ignore_errors=True)
                 gone.append(entry.name)
     return gone
-
-
-def _link(src: Path, dest: Path) -> bool:
-    try:
-        os.link(src, dest)
-    except OSError:
-        try:
-            shutil.copy2(src, dest)
-        except OSError:
-            return False
-    return True
 
 
 def _index(site: Path, index: Path, shards: list[Shard], start: Runner,
@@ -453,7 +442,7 @@ def _linked(site: Path, pages: Iterable[str], index: Path) -> Path:
     for rel in pages:
         target = tmp / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not _link(site / rel, target):
+        if not link_file(site / rel, target):
             raise OSError(f"cannot link {rel} for the search index")
     return tmp
 
