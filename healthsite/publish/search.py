@@ -13,7 +13,9 @@ run indexes each of its pages in its own <html lang>, as Pagefind does for a who
 shard i of an edition is `pagefind/shards/<locale>.<i>/`, indexed as the edition's
 language. A site of at most `SHARD_PAGES` pages per edition therefore has the one index it
 always had. `pagefind/shards.json` names each edition's other shards (for search.js) and
-each shard's digest: Pagefind's version, its options and the shard's pages (for reuse).
+each shard's digest: Pagefind's version, its options and the shard's pages (for reuse),
+and how many pages each shard's index of each edition holds (search.js weighs words by the
+whole edition's counts, so the shards rank results as one index would).
 
 Runs on the finished output in its temporary directory, before it is swapped in, so a
 failed index never publishes a half-searchable site."""
@@ -500,9 +502,32 @@ def finish(index: Path, shards: list[Shard], editions: tuple[Edition, ...],
             languages.setdefault(shard.name.rsplit(".", 1)[0], []).append(shard.name)
     if "" in fresh:
         _in_order(index / ENTRY)
-    manifest = {"languages": languages, "shards": {s.name: s.digest() for s in shards}}
+    manifest = {"languages": languages, "pages": _page_counts(index, shards, editions),
+                "shards": {s.name: s.digest() for s in shards}}
     _replace(index / MANIFEST, _json(manifest))
     write_vocabulary(index, [words.get(s.name) or [] for s in shards])
+
+
+def _page_counts(index: Path, shards: list[Shard], editions: tuple[Edition, ...]
+                 ) -> dict[str, dict[str, int]]:
+    """How many pages each shard's index of each edition holds, as Pagefind counted them
+    (its entry file): search.js weighs a word as one index of the edition would, from the
+    edition's page count (its shards' together) and the pages having the word."""
+    counts: dict[str, dict[str, int]] = {e.key: {} for e in editions}
+    for shard in shards:
+        try:
+            listed = json.loads((shard.folder(index) / ENTRY).read_bytes())["languages"]
+            found = {str(k): int(v["page_count"]) for k, v in listed.items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        for edition in editions:
+            if shard.name and not shard.name.startswith(edition.key + "."):
+                continue
+            n = found.get(edition.language,
+                          sum(v for k, v in found.items() if k.split("-")[0] == edition.language))
+            if n:
+                counts[edition.key][shard.name] = n
+    return counts
 
 
 def write_vocabulary(index: Path, shards: list[list[list[object]]]) -> None:

@@ -25,20 +25,104 @@ function number(n) {
 }
 
 // A large site's index is in shards (publish/search.py): the main one, and the others of
-// this page's language named in shards.json, merged at query time.
-let pagefind = null;
-async function engine() {
-  if (!pagefind) {
-    const pf = await import(new URL("pagefind/pagefind.js", base).href);
-    await pf.options({ baseUrl: base.pathname });
-    const manifest = await fetch(new URL("pagefind/shards.json", base))
-      .then((r) => (r.ok ? r.json() : {}), () => ({}));
-    const shards = (manifest.languages || {})[language] || [];
-    await Promise.all(shards.map((name) => pf.mergeIndex(
-      new URL(`pagefind/shards/${name}/`, base).pathname, { baseUrl: base.pathname })));
-    pagefind = pf;
+// this page's language named in shards.json, merged at query time (Pagefind's mergeIndex).
+// Each shard's pages carry its name as a filter (Pagefind's mergeFilter), so that a search
+// can count and rank shard by shard, and put the results together as one index of the whole
+// edition would (see `together`).
+const SHARD = "shard";
+const MAIN = "main";
+let shards = [];
+let loading = null;
+function engine() {
+  if (!loading) loading = load();
+  return loading;
+}
+
+async function load() {
+  const pf = await import(new URL("pagefind/pagefind.js", base).href);
+  const manifest = await fetch(new URL("pagefind/shards.json", base))
+    .then((r) => (r.ok ? r.json() : {}), () => ({}));
+  const names = (manifest.languages || {})[language] || [];
+  const pages = (manifest.pages || {})[language] || {};
+  const tag = (name) => ({ mergeFilter: { [SHARD]: name } });
+  await pf.options({ baseUrl: base.pathname, ...(names.length ? tag(MAIN) : {}) });
+  if (names.length) {
+    await Promise.all(names.map((name) => pf.mergeIndex(
+      new URL(`pagefind/shards/${name}/`, base).pathname,
+      { baseUrl: base.pathname, ...tag(name) })));
+    shards = [{ name: MAIN, pages: pages[""] || 0 },
+      ...names.map((name) => ({ name, pages: pages[name] || 0 }))];
   }
-  return pagefind;
+  return pf;
+}
+
+// The words of a query as Pagefind reads them: in lower case, punctuation left out, split at
+// spaces (a word Pagefind joins, like "blood-clot", stays one word).
+function terms(query) {
+  return query.replace(/[\p{Pd}\p{Pe}\p{Pf}\p{Pi}\p{Po}\p{Ps}]/gu, "").toLowerCase()
+    .split(/\s+/).filter(Boolean);
+}
+
+function find(query, options = {}) {
+  return engine().then((pf) => pf.search(query, options));
+}
+
+// How much a word weighs in an index of `pages` pages, `having` of which have it (Pagefind's
+// inverse document frequency, the BM25 one).
+function weight(pages, having) {
+  return Math.log((pages + 1) / (having + 0.5));
+}
+
+// What one index of the whole edition knows that each shard does not, for a query: for each
+// of its words, which shards truly have it and how many pages of the edition do (counted
+// shard by shard: the search's filter counts). Pagefind matches a word by the index's words
+// that begin with its stem, and, in an index with none, by the longest word its stem begins
+// with ("zebrafish" finds "zebra"): a shard without the word would find other words that one
+// index, which has it, would not. A shard truly has a word when it has its stem itself
+// (Pagefind's exact search for it, "word", finds pages there), or when no shard has the stem
+// (then each finds what Pagefind finds from what it holds).
+const statistics = new Map();
+function weigh(query) {
+  if (!statistics.has(query)) {
+    statistics.set(query, (async () => {
+      const words = terms(query);
+      const counts = (found) => found.map((r) => (r.totalFilters || {})[SHARD] || {});
+      const [having, exact] = await Promise.all([
+        Promise.all(words.map((w) => find(w))).then(counts),
+        Promise.all(words.map((w) => find(`"${w}"`))).then(counts)]);
+      const anyExact = exact.map((byShard) => Object.values(byShard).some((n) => n > 0));
+      const truly = (shard, t) => !anyExact[t] || (exact[t][shard.name] || 0) > 0;
+      const pages = shards.reduce((n, s) => n + s.pages, 0);
+      const whole = words.reduce((w, _, t) => w + weight(pages, shards.reduce(
+        (n, s) => n + (truly(s, t) ? having[t][s.name] || 0 : 0), 0)), 0);
+      const counted = shards.every((s) => s.pages > 0); // (else: scores as they are)
+      return new Map(shards.filter((s) => words.every((_, t) => truly(s, t))).map((s) => {
+        const own = words.reduce((w, _, t) => w + weight(s.pages, having[t][s.name] || 0), 0);
+        return [s.name, counted && own > 0 ? whole / own : 1];
+      }));
+    })());
+  }
+  return statistics.get(query);
+}
+
+// A search of every shard, as one index of the edition would answer it: the results of the
+// shards that truly have every word of the query, each shard's scores weighed again with the
+// word weights of the whole edition instead of its own, best first. (Pagefind scores a page
+// of a one-word query as the word's weight times how much the page has of it, so that is one
+// index's score, but for the shard's average page length; a query of several words is
+// weighed by their weights together.) A search for an exact phrase ("...") is not weighed,
+// and a site of one index is searched as it is.
+async function together(query) {
+  await engine();
+  if (!shards.length || /^\s*".+"\s*$/.test(query) || !terms(query).length) {
+    return (await find(query)).results;
+  }
+  const weights = [...(await weigh(query))];
+  const found = await Promise.all(weights.map(([name]) => find(
+    query, { filters: { [SHARD]: name } })));
+  return found.flatMap((r, i) => r.results.map(
+    (result) => ({ ...result, score: result.score * weights[i][1] })))
+    .sort((a, b) => b.score - a.score);
 }
 
 let vocabulary = null;
@@ -54,11 +138,10 @@ async function words() {
 // the filter kind:article (article.html); topic and site pages carry none (a filter with
 // several values made Pagefind's filter files differ from build to build).
 async function ranked(query) {
-  const pf = await engine();
   const [all, articles] = await Promise.all([
-    pf.search(query), pf.search(query, { filters: { kind: "article" } })]);
-  const first = new Set(articles.results.map((r) => r.id));
-  return [...articles.results, ...all.results.filter((r) => !first.has(r.id))];
+    together(query), find(query, { filters: { kind: "article" } })]);
+  const article = new Set(articles.results.map((r) => r.id));
+  return [...all.filter((r) => article.has(r.id)), ...all.filter((r) => !article.has(r.id))];
 }
 
 function excerpt(html) {
@@ -118,8 +201,7 @@ async function didYouMean(query, found) {
   const parts = query.toLowerCase().normalize("NFC").split(/([^\p{L}]+)/u);
   const fixed = parts.map((part, i) => (i % 2 ? part : closest(part, known))).join("");
   if (fixed === query.toLowerCase().normalize("NFC")) return null;
-  const results = (await (await engine()).search(fixed)).results;
-  return results.length > found ? fixed : null;
+  return (await together(fixed)).length > found ? fixed : null;
 }
 
 function offer(spelling) {
