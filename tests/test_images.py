@@ -39,6 +39,23 @@ def test_raster_sizes_names_and_srcset_widths(tmp_path: Path) -> None:
     assert not problems.errors and not problems.warnings
 
 
+def test_pictures_of_a_site_named_by_a_relative_or_linked_path_are_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A site's folder named by a relative path, or by way of a symbolic link (macOS's /tmp
+    is one), holds its pictures: none is taken for a link out of the site."""
+    root = _site(tmp_path / "real")
+    _png(root / "content/pics/wide.png", (1600, 800))
+    (root / "static" / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    (tmp_path / "via").symlink_to(root)
+    monkeypatch.chdir(tmp_path)
+    for named in (Path("real"), tmp_path / "via", Path("via")):
+        problems = ProblemList()
+        assert set(find_images(named, problems)) == {"content/pics/wide.png",
+                                                     "static/logo.svg"}, named
+        assert not problems.errors, (named, problems.sorted())
+
+
 def test_a_changed_picture_gets_a_new_name(tmp_path: Path) -> None:
     root = _site(tmp_path)
     _png(root / "content/a.png", (10, 10), "red")

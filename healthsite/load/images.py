@@ -122,7 +122,7 @@ def _suffix(name: str) -> str:
 
 def _read(root: Path, source: str, problems: ProblemList) -> bytes | None:
     path = str(root / source)
-    if outside(path, str(root / source.split("/", 1)[0])):
+    if outside(path, os.path.realpath(root / source.split("/", 1)[0])):
         problems.add("io", "the image is a link to a file outside the site", source,
                      hint="copy the file into the folder instead of linking to it")
         return None
