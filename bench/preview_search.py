@@ -1,14 +1,15 @@
 """How soon the preview's search finds a word a save added (issue 23).
 
-    python bench/preview_search.py --root /tmp/w10k [--saves 5]
+    python bench/preview_search.py --root /tmp/w10k [--saves 5] [--warm]
 
 Starts `build.py serve` on a site (made first with `python bench/synth.py --n 10000 --out
 DIR`), waits for its first build and search index, then, `--saves` times: adds a new word
-(never seen before) to one article's text, saves the file, and searches for the word on
-the preview's search page in Debian's Chromium (the site's own search.js, Pagefind's
-shards merged) every 100 ms until it is found. Prints each time from the save to the
-first search that finds it, and the median. Chromium: tests/browser.py's find_chromium
-(/usr/bin/chromium here), never a downloaded browser.
+(never seen before) to one article's text, saves the file, waits until the preview serves
+an index with the word (its vocabulary file has it, fetched every 50 ms), and then searches
+for it in Debian's Chromium (Pagefind's shards merged, as search.js does; an exact search,
+never an approximate match) until it is found. Prints each time from the save to the
+search that finds it (and to the index served), and the median. Chromium: tests/browser.py's
+find_chromium (/usr/bin/chromium here), never a downloaded browser.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO / "tests"))
 from browser import FLAGS, find_chromium  # noqa: E402
 
+VOCABULARY = "/pagefind/vocabulary.en-gb.json"  # (the synthetic site's language)
 FIND = """async (word) => {
   const pf = await import("/pagefind/pagefind.js");
   await pf.options({ baseUrl: "/" });
@@ -37,16 +39,36 @@ FIND = """async (word) => {
   for (const name of (manifest.languages || {})[lang] || []) {
     await pf.mergeIndex(`/pagefind/shards/${name}/`, { baseUrl: "/" });
   }
-  const found = await pf.search(word);
+  const found = await pf.search(`"${word}"`);  // (exact: never an approximate match)
   const urls = await Promise.all(found.results.slice(0, 3).map(async (r) => (await r.data()).url));
   return urls;
 }"""
+
+
+def _letters(n: int) -> str:
+    """A number in letters: the words added are new words, not a known word and a number
+    (Pagefind would find a word one save added, by its approximate match, in the index of
+    the save before)."""
+    out = ""
+    while True:
+        n, r = divmod(n, 26)
+        out += "abcdefghijklmnopqrstuvwxyz"[r]
+        if not n:
+            return out
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def fetch(url: str) -> bytes | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return bytes(r.read())
+    except OSError:
+        return None
 
 
 def wait_for(url: str, seconds: float) -> None:
@@ -67,6 +89,10 @@ def main() -> None:
     ap.add_argument("--root", type=Path, required=True)
     ap.add_argument("--saves", type=int, default=5)
     ap.add_argument("--article", default="a00500")
+    ap.add_argument("--warm", action="store_true",
+                    help="search once before the first save, so that the browser has the "
+                    "index's files (without it, the first save's time includes the browser's "
+                    "first loading of every shard, each poll again until the word is found)")
     args = ap.parse_args()
     root = args.root.resolve()
     port = free_port()
@@ -91,12 +117,23 @@ def main() -> None:
                 raise SystemExit("no Chromium (tests/browser.py find_chromium)")
             browser = p.chromium.launch(executable_path=str(path), args=FLAGS, headless=True)
             page = browser.new_page()
+            if args.warm:  # (the browser loads every shard's files once, as a reader's has)
+                page.goto(base + "/pagefind/shards.json")
+                page.evaluate(FIND, "warmup")
             for i in range(args.saves):
-                word = f"quetzal{i}x{os.getpid()}"
+                word = "quetzal" + _letters(os.getpid() * 100 + i)
                 text = original.replace("for more.", f"for more {word}.", 1)
                 assert text != original, "the article has no 'for more.' to add a word to"
                 saved = time.perf_counter()
                 article.write_text(text, encoding="utf-8")
+                # the index with the word is served when its vocabulary has the word (looked
+                # at over HTTP: polling in the browser would take the processors the
+                # indexing needs), then the browser searches until it finds it
+                while word.encode() not in (fetch(base + VOCABULARY) or b""):
+                    if time.perf_counter() - saved > 120:
+                        raise SystemExit(f"{word} not in the index within 120 s")
+                    time.sleep(0.05)
+                ready = time.perf_counter() - saved
                 while True:
                     # a fresh page each time (the newest index), and not an HTML page: the
                     # preview reloads those when it rebuilds, which would end the search
@@ -112,7 +149,8 @@ def main() -> None:
                     time.sleep(0.1)
                 took = time.perf_counter() - saved
                 times.append(took)
-                print(f"save {i + 1}: found {took:.2f} s after the save", flush=True)
+                print(f"save {i + 1}: found {took:.2f} s after the save (the index served "
+                      f"after {ready:.2f} s)", flush=True)
                 time.sleep(2)
             browser.close()
     finally:

@@ -32,8 +32,9 @@ from .load.images import Pictures
 from .pages import Bodies, draft_notes, draft_pages, plan_pages
 from .pages.templating import Templates, static_files
 from .publish.images import picture_files
-from .publish.output import OutputError, Staging, Written, update_site
-from .publish.search import INDEX_DIR, editions_of, indexer
+from .publish.output import OutputError, Staging, Written
+from .publish.search import editions_of, indexer
+from .publish.search import update as search_update
 from .render.markup import Rendered, Shared, Surroundings
 from .render.readability import Readability
 
@@ -436,13 +437,9 @@ def _write(b: _Build, output: _Output) -> tuple[Written, snapshot.Manifest]:
     if output.previous is not None:
         index = indexer(out, editions_of(config), result.problems, in_place=True) \
             if config.search and _html_changed(result, output) else None
-        written = update_site(config.root, out, result.files, result.kept, output.previous,
-                              also_keep=(INDEX_DIR + "/",) if config.search else (),
-                              finish=index)
-        if index is not None and index.ran:  # (the shards it made again, its own files)
-            return written, snapshot.swapped(out, output.previous, written.changed
-                                             | index.changes(out, output.previous))
-        return written, snapshot.swapped(out, output.previous, written.changed)
+        written, changed = search_update(config.root, out, result.files, result.kept,
+                                         output.previous, config.search, index)
+        return written, snapshot.swapped(out, output.previous, changed)
     index = indexer(out, editions_of(config), result.problems) if config.search else None
     staging = output.staging if output.staging is not None else Staging(config.root, out)
     written = staging.publish(result.files, result.kept, index, frozenset(output.pages.read_back))

@@ -53,8 +53,9 @@ from ..load.content import (
 )
 from ..pages import render_page
 from ..pages.templating import Card, Lookups, Templates, article_view, page_context
-from ..publish.output import MARKER, OutputError, Written, update_site
+from ..publish.output import MARKER, OutputError, Written
 from ..publish.search import INDEX_DIR, editions_of, indexer
+from ..publish.search import update as search_update
 from ..render import readability
 from ..render.markup import Rendered, Renderer, Shared
 from . import snapshot
@@ -382,15 +383,13 @@ def _write(config: SiteConfig, out: Path, pages: dict[str, bytes],
     of the intact output. Returns what was written, the new manifest and the files kept."""
     kept = snapshot.files(previous) - set(pages)
     try:
+        index = None
         if config.search:  # (the index is brought up to date in the update's folder)
             kept -= {k for k in kept if k == MARKER or k.startswith(INDEX_DIR + "/")}
             index = indexer(out, editions_of(config), ProblemList(), in_place=True)
-            written = update_site(config.root, out, pages, kept, previous,
-                                  also_keep=(INDEX_DIR + "/",), finish=index)
-            changes = index.changes(out, previous) if index.ran else set()
-            return written, snapshot.swapped(out, previous, written.changed | changes), kept
-        written = update_site(config.root, out, pages, kept, previous)
-        return written, snapshot.swapped(out, previous, written.changed), kept
+        written, changed = search_update(config.root, out, pages, frozenset(kept), previous,
+                                         config.search, index)
+        return written, snapshot.swapped(out, previous, changed), kept
     except OutputError as e:
         # refused or busy before anything was written, or the index failed and the folder
         # was not swapped in: the full build does it again and reports why

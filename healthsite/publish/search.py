@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ProblemList
-from .output import link_file, link_tree
+from .output import Written, link_file, link_tree, update_site
 from .vocabulary import file_name, ordered, page_words
 
 if TYPE_CHECKING:
@@ -183,6 +183,21 @@ class Indexer:
         return found
 
 
+def update(root: Path, out: Path, files: dict[str, bytes], kept: frozenset[str],
+           previous: dict[str, tuple[int, int, int]], search: bool,
+           index: Indexer | None) -> tuple[Written, set[str]]:
+    """Update an intact output (output.update_site) with the site's search index (`search`)
+    kept, and brought up to date in the update's folder by `index` (an in-place Indexer;
+    None: no page changed); what was written, and every file the update changed (written,
+    removed, or made again by the index), for the build's record of the output."""
+    written = update_site(root, out, files, kept, previous,
+                          also_keep=(INDEX_DIR + "/",) if search else (), finish=index)
+    changed = set(written.changed)
+    if index is not None and index.ran:  # (the shards it made again, its own files)
+        changed |= index.changes(out, previous)
+    return written, changed
+
+
 def _files_in(folder: Path, prefix: str) -> set[str]:
     """The files in a folder and its sub-folders, as `prefix` + their relative paths."""
     found: set[str] = set()
@@ -218,8 +233,9 @@ def index_site(site: Path, index: Path, previous: Path | None,
     are its previous words less its changed pages' old words plus their new ones)."""
     shards = plan(_html_files(site) if pages is None else pages, editions)
     before = _manifest(previous)
+    made = set() if made is None else made
     if in_place:
-        (made if made is not None else set()).update(_clear_gone(index, shards))
+        made.update(_clear_gone(index, shards))
     fresh = [s for s in shards
              if not (_same(s, before, previous, changed)
                      and (_holds_index(s.folder(index)) if in_place
@@ -227,16 +243,15 @@ def index_site(site: Path, index: Path, previous: Path | None,
     if in_place:
         for shard in fresh:
             _clear(shard, index)
-    if made is not None:
-        made.update(s.name for s in fresh)
+    made.update(s.name for s in fresh)
 
-    def count(shard: Shard, searchable: list[str]) -> list[list[object]]:
+    def count(shard: Shard, searchable: dict[str, str]) -> list[list[object]]:
         if previous is None or old_pages is None or changed is None \
                 or before.get(shard.name) != shard.digest():
-            return _words(site, searchable)
+            return _words(searchable.values())
         prior = _read_words(shard.folder(previous))
         if prior is None:
-            return _words(site, searchable)
+            return _words(searchable.values())
         return _updated(prior, site, old_pages, [p for p in shard.pages if p in changed])
 
     words = _index(site, index, fresh, start or _start, count)
@@ -251,14 +266,21 @@ def index_site(site: Path, index: Path, previous: Path | None,
 
 
 def _html_files(site: Path) -> list[str]:
-    """The site's HTML files (relative paths, sorted), the index's folder left out."""
-    found = []
-    for folder, dirs, files in os.walk(site):
-        rel = os.path.relpath(folder, site)
-        if rel == ".":  # (and the preview's index folders: see serve/search.py)
-            dirs[:] = [d for d in dirs if d != INDEX_DIR and not d.startswith(".search-")]
-        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
-        found += [prefix + f for f in files if f.endswith(".html")]
+    """The site's HTML files (relative paths, sorted), the index's folder left out (and the
+    preview's index folders: see serve/search.py). Folders are read with scandir, paths
+    joined as strings: 10,000 pages take about 0.1 s, where os.walk and relpath took 0.5."""
+    found: list[str] = []
+    folders = [(str(site), "")]
+    while folders:
+        path, prefix = folders.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                name = entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if prefix or (name != INDEX_DIR and not name.startswith(".search-")):
+                        folders.append((entry.path, prefix + name + "/"))
+                elif name.endswith(".html"):
+                    found.append(prefix + name)
     return sorted(found)
 
 
@@ -333,7 +355,7 @@ def _clear_gone(index: Path, shards: list[Shard]) -> list[str]:
 
 
 def _index(site: Path, index: Path, shards: list[Shard], start: Runner,
-           count: Callable[[Shard, list[str]], list[list[object]]]
+           count: Callable[[Shard, dict[str, str]], list[list[object]]]
            ) -> dict[str, list[list[object]] | None] | str:
     """Run Pagefind on each shard, as many at a time as there are processors (the next
     shard's pages are read while they run); each shard's words (None: it has no page to
@@ -347,7 +369,7 @@ def _index(site: Path, index: Path, shards: list[Shard], start: Runner,
             if not pages and shard.name:
                 words[shard.name] = None
                 continue  # (the main index always: search.js loads it)
-            tmp = _linked(site, pages or shard.pages, index)
+            tmp = _linked(site, list(pages) or shard.pages, index)
             while len(running) >= (os.cpu_count() or 1) and not why:
                 why = _wait(running)
             if why:
@@ -383,22 +405,22 @@ def _wait(running: list[tuple[Path, subprocess.Popen[str], Path]]) -> str:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _searchable(site: Path, shard: Shard) -> list[str]:
-    """The shard's pages Pagefind indexes: those with an indexed body (Pagefind leaves the
-    others out of a site that has one)."""
-    pages = []
+def _searchable(site: Path, shard: Shard) -> dict[str, str]:
+    """The shard's pages Pagefind indexes, with their text: those with an indexed body
+    (Pagefind leaves the others out of a site that has one)."""
+    pages = {}
     for rel in shard.pages:
-        with open(site / rel, "rb") as fh:
-            if BODY.encode() in fh.read():
-                pages.append(rel)
+        text = (site / rel).read_text(encoding="utf-8", errors="replace")
+        if BODY in text:
+            pages[rel] = text
     return pages
 
 
-def _words(site: Path, pages: list[str]) -> list[list[object]]:
-    """The words of `pages` and their counts, per language (see vocabulary.py)."""
+def _words(texts: Iterable[str]) -> list[list[object]]:
+    """The words of pages (their HTML) and their counts, per language (see vocabulary.py)."""
     words: dict[str, Counter[str]] = {}
-    for rel in pages:
-        language, counted = _page_words(site / rel)
+    for text in texts:
+        language, counted = page_words(text)
         words.setdefault(language.lower(), Counter()).update(counted)
     return _listed(words)
 
