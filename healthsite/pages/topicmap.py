@@ -107,11 +107,12 @@ def layout(graph: TopicGraph, untangle: bool = True) -> Plan:
     best = _place(graph, topics, members, pairs, untangle)
     if untangle and len(pairs) ** 2 * len(topics) <= SWAP_WORK:
         best = _swap_boxes(graph, best, pairs)
+    best_count = _count(best) if untangle else 0  # (counted once, not at every sweep)
     for _ in range(SWEEPS if untangle else 0):
         members = _barycentre(members, best.nodes, pairs)
         tried = _place(graph, best.topics, members, pairs, untangle)
-        if _count(tried) < _count(best):
-            best = tried
+        if (tried_count := _count(tried)) < best_count:
+            best, best_count = tried, tried_count
     return best
 
 
