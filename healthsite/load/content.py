@@ -329,9 +329,10 @@ class _Run:
     settings: str  # parse_settings(config)
     bodies: Callable[[str], str | None] | None  # the bodies kept apart from cached parses
 
-    @property
+    @functools.cached_property
     def codes(self) -> frozenset[str]:
-        """The codes of the editions other than the default."""
+        """The codes of the editions other than the default (worked out once a run: asked
+        for every article)."""
         return frozenset(e.code for e in self.config.all_editions if not e.default)
 
     def parse(self, data: bytes, name: str) -> Parsed:
