@@ -268,7 +268,7 @@ def index_site(site: Path, index: Path, previous: Path | None,
 def _html_files(site: Path) -> list[str]:
     """The site's HTML files (relative paths, sorted), the index's folder left out (and the
     preview's index folders: see serve/search.py). Folders are read with scandir, paths
-    joined as strings: 10,000 pages take about 0.1 s, where os.walk and relpath took 0.5."""
+    joined as strings: 10,066 pages take 0.07 s, where os.walk and relpath took 0.16-0.21."""
     found: list[str] = []
     folders = [(str(site), "")]
     while folders:
