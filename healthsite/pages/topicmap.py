@@ -110,6 +110,8 @@ def layout(graph: TopicGraph, untangle: bool = True) -> Plan:
     best_count = _count(best) if untangle else 0  # (counted once, not at every sweep)
     for _ in range(SWEEPS if untangle else 0):
         members = _barycentre(members, best.nodes, pairs)
+        if members == best.members:
+            break  # (the best arrangement again: so would every sweep after this one be)
         tried = _place(graph, best.topics, members, pairs, untangle)
         if (tried_count := _count(tried)) < best_count:
             best, best_count = tried, tried_count
