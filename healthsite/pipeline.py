@@ -54,6 +54,10 @@ class Options:
     # the URLs published before, as a sitemap (default: the output folder's sitemap.xml,
     # the last build's): one that disappears without an alias is url-removed
     published: Path | None = None
+    # the caller keeps every file of its last build with this BuildState (the preview, in
+    # memory): a page whose inputs did not change since is left out of `files` and listed
+    # in `kept`, as an update of an intact output does, instead of being keyed again
+    keeps_files: bool = False
 
 
 @dataclass
@@ -357,9 +361,9 @@ def _pages(b: _Build, made: _Made, output: _Output) -> None:
         plan = replace(plan, files={**plan.files, **draft_pages(
             plan.site, made.loaded.templates, made.loaded.draft_files - made.loaded.paths,
             taken, problems)})
+    trusted = output.previous is not None or (b.opts.keeps_files and not b.opts.write)
     result.files = render_pages(plan, made.loaded.templates, problems,
-                                PageCache(pages, made.links, output.staging,
-                                          output.previous is not None))
+                                PageCache(pages, made.links, output.staging, trusted))
     result.kept, result.placed = frozenset(pages.kept), frozenset(pages.placed)
     result.counts["pages_rendered"] = pages.rendered
     result.summary["pages"] = sum(1 for k in result.paths() if k.endswith(".html"))

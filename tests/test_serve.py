@@ -141,17 +141,39 @@ def test_editing_one_article_rebuilds_under_10_percent(tmp_path: Path) -> None:
         assert preview.rebuild()
         assert preview.state.render_cache.misses == 1
         assert preview.state.pages.rendered < total / 10
+        # the pages whose inputs did not change are kept from the last build's files, not
+        # keyed again (Options.keeps_files)
+        assert len(preview.state.pages.kept) > total * 0.9
         # the long-lived preview leaves the cycle collector alone (nothing frozen), so its
         # cyclic garbage does not pile up rebuild after rebuild
         assert gc.get_freeze_count() == 0
-        full = build_site(Options(root=root, write=False)).files
-        assert preview.search.wait(120)  # (its run's folders come and go meanwhile)
-        served = {p.relative_to(preview.dir).as_posix(): p.read_bytes()
-                  for p in preview.dir.rglob("*") if p.is_file()
-                  and not p.relative_to(preview.dir).parts[0].startswith(".search-")}
-        assert served == full
+        _serves_what_a_build_makes(preview, root)
+        # a build with an error is not taken: the next one keeps nothing from it
+        broken = root / "content" / "a00501.md"
+        text = broken.read_text()
+        broken.write_text("---\ntitle: [unclosed\n" + text)
+        edit(root / "content" / "a00502.md", "for more.", "for more detail.")
+        assert not preview.rebuild()
+        broken.write_text(text)
+        assert preview.rebuild()
+        assert not preview.state.pages.kept  # (every page made or read from the memo)
+        _serves_what_a_build_makes(preview, root)
+        edit(root / "content" / "a00503.md", "for more.", "for more detail.")
+        assert preview.rebuild()
+        assert len(preview.state.pages.kept) > total * 0.9
+        _serves_what_a_build_makes(preview, root)
     finally:
         preview.close()
+
+
+def _serves_what_a_build_makes(preview: Preview, root: Path) -> None:
+    """The preview's folder holds what a build of the site makes, file for file."""
+    full = build_site(Options(root=root, write=False)).files
+    assert preview.search.wait(120)  # (its run's folders come and go meanwhile)
+    served = {p.relative_to(preview.dir).as_posix(): p.read_bytes()
+              for p in preview.dir.rglob("*") if p.is_file()
+              and not p.relative_to(preview.dir).parts[0].startswith(".search-")}
+    assert served == full
 
 
 def test_new_article_is_a_draft_and_rejected_until_filled(

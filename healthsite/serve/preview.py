@@ -38,6 +38,9 @@ class Preview:
         self.report = Report()  # the latest build's problems, and what it did
         self.files: dict[str, bytes] = {}
         self.builds = 0
+        # whether `files` are the last build's (then the next build may leave out the pages
+        # whose inputs did not change: Options.keeps_files); not after a build not taken
+        self._current = False
         self.search = SearchIndex(self.dir)
         self._lock = threading.Lock()  # the folder and problems change together; close waits
         self._closed = False
@@ -53,27 +56,34 @@ class Preview:
         problems change only when the pages have."""
         start = time.perf_counter()
         try:
-            result = build_site(Options(root=self.root, drafts=self.drafts, write=False),
-                                self.state)
+            result = build_site(Options(root=self.root, drafts=self.drafts, write=False,
+                                        keeps_files=self._current), self.state)
         except Exception:  # noqa: BLE001 (a bug must not stop the preview; show it instead)
+            self._current = False
             self._report([Problem("healthsite", 1, 1, Level.ERROR, "internal",
                                   "the build crashed: " + traceback.format_exc(limit=3))],
                          _failed(start))
             return False
-        ok = not result.problems.errors and bool(result.files)
+        ok = not result.problems.errors and bool(result.files or result.kept)
         with self._lock:
             changed = None if self._closed else self._take(result, ok, start)
-        return ok and changed is not None
+            self._current = ok and changed is not None
+        return self._current
 
     def _take(self, result: BuildResult, ok: bool, start: float) -> int | None:
         """Under the lock: write the pages that changed (when the build is `ok`) and take
         the build's problems; how many files were written, or None when they could not be."""
         try:
-            changed = self._sync(result.files) if ok else []
+            changed = self._sync(self._whole(result)) if ok else []
         except OSError as e:  # a full or read-only temporary folder
             self._report([Problem("healthsite", 1, 1, Level.ERROR, "io",
                                   f"cannot write the preview into {self.dir}: {e}")],
                          _failed(start))
+            return None
+        except KeyError as e:  # (a kept page the preview does not have: never expected)
+            self._report([Problem("healthsite", 1, 1, Level.ERROR, "internal",
+                                  f"the build kept {e}, which the preview does not have: "
+                                  "save again to rebuild every page")], _failed(start))
             return None
         if ok:
             self._index(result, changed)
@@ -100,6 +110,12 @@ class Preview:
         the pages, and so the problems' places, as the last one that did)."""
         self.report = Report(tuple(problems), self.report.articles if articles is None
                              else articles, rebuilt)
+
+    def _whole(self, result: BuildResult) -> dict[str, bytes]:
+        """Every file of the build: those it made, and those it kept from the last one."""
+        if not result.kept:
+            return result.files
+        return {**{rel: self.files[rel] for rel in result.kept}, **result.files}
 
     def _sync(self, files: dict[str, bytes]) -> list[str]:
         """Write the files that changed, remove those that went; those files."""
