@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ProblemList
 from .output import Written, link_file, link_tree, update_site
@@ -537,11 +537,12 @@ def _page_counts(index: Path, shards: list[Shard], editions: tuple[Edition, ...]
     edition's page count (its shards' together) and the pages having the word."""
     counts: dict[str, dict[str, int]] = {e.key: {} for e in editions}
     for shard in shards:
+        data = _entry(shard.folder(index) / ENTRY)
         try:
-            listed = json.loads((shard.folder(index) / ENTRY).read_bytes())["languages"]
-            found = {str(k): int(v["page_count"]) for k, v in listed.items()}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            continue
+            found = {str(k): int(v["page_count"]) for k, v in data["languages"].items()} \
+                if data is not None else {}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue  # (another Pagefind's: search.js then weighs nothing again)
         for edition in editions:
             if shard.name and not shard.name.startswith(edition.key + "."):
                 continue
@@ -600,11 +601,19 @@ def _in_order(entry: Path) -> None:
     """Pagefind lists a site's languages in its entry file in no set order (a hash map's):
     sort them, so that one site always gives the same bytes. (pagefind.js looks a language
     up by name.)"""
-    try:
-        data = json.loads(entry.read_bytes())
-        languages = data["languages"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return  # (another Pagefind's entry file: left as it is)
-    if isinstance(languages, dict) and len(languages) > 1:
-        data["languages"] = dict(sorted(languages.items()))
+    data = _entry(entry)
+    if data is not None and len(data["languages"]) > 1:
+        data["languages"] = dict(sorted(data["languages"].items()))
         _replace(entry, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+
+def _entry(path: Path) -> dict[str, Any] | None:
+    """A Pagefind entry file's data, when it has a map of languages (None: unreadable, or
+    another Pagefind's, which is left as it is)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, dict) and isinstance(data.get("languages"), dict):
+        return data
+    return None
