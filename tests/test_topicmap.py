@@ -192,3 +192,39 @@ def test_crossings_are_counted_as_every_pair_compared_would_count_them() -> None
         expected = sum(crosses(p, q) for i, p in enumerate(segments)
                        for q in segments[i + 1:])
         assert topicmap.crossings(segments) == expected
+
+
+def every_sweep(graph: TopicGraph) -> topicmap.Plan:
+    """The map's plan as `layout` made it before it stopped sweeping early: every sweep
+    tried, each counted, the best kept."""
+    groups = topicmap._groups(graph)
+    topics = [t for t in topicmap.tree_order(graph) if t in groups]
+    members = {t: sorted(groups[t]) for t in topics}
+    pairs = topicmap._pairs(graph, {s for m in members.values()
+                                    for s in m[:topicmap.MAX_ROWS]})
+    best = topicmap._place(graph, topics, members, pairs, True)
+    if len(pairs) ** 2 * len(topics) <= topicmap.SWAP_WORK:
+        best = topicmap._swap_boxes(graph, best, pairs)
+    for _ in range(topicmap.SWEEPS):
+        members = topicmap._barycentre(members, best.nodes, pairs)
+        tried = topicmap._place(graph, best.topics, members, pairs, True)
+        if topicmap._count(tried) < topicmap._count(best):
+            best = tried
+    return best
+
+
+@pytest.mark.parametrize("n,topics,seed", [(40, 12, 5), (120, 6, 1), (300, 20, 2),
+                                           (500, 9, 3), (60, 3, 4)])
+def test_stopping_early_draws_the_map_every_sweep_would(n: int, topics: int,
+                                                        seed: int) -> None:
+    """`layout` stops sweeping once a sweep repeats the best arrangement or the last one
+    tried: the plan is the one every sweep tried and counted gives."""
+    graph = synthetic(n=n, topics=topics, seed=seed)
+    assert topicmap.layout(graph) == every_sweep(graph)
+
+
+def test_stopping_early_draws_this_sites_map_every_sweep_would(repo_graph: TopicGraph
+                                                               ) -> None:
+    for key in ("", "es"):
+        graph = edition_graph(repo_graph, key)
+        assert topicmap.layout(graph) == every_sweep(graph)

@@ -109,9 +109,11 @@ def layout(graph: TopicGraph, untangle: bool = True) -> Plan:
         best = _swap_boxes(graph, best, pairs)
     best_count = _count(best) if untangle else 0  # (counted once, not at every sweep)
     for _ in range(SWEEPS if untangle else 0):
-        members = _barycentre(members, best.nodes, pairs)
-        if members == best.members:
-            break  # (the best arrangement again: so would every sweep after this one be)
+        swept = _barycentre(members, best.nodes, pairs)
+        if swept in (best.members, members):
+            break  # (the best arrangement again, or the last one tried: so would every
+            # sweep after this one be, while the best stays the same)
+        members = swept
         tried = _place(graph, best.topics, members, pairs, untangle)
         if (tried_count := _count(tried)) < best_count:
             best, best_count = tried, tried_count
