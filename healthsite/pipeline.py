@@ -337,7 +337,7 @@ def _output(b: _Build) -> _Output:
     identity = repr((str(b.out.resolve()), sorted(b.result.problems.overrides.items())))
     pages = memo.page_memo(b.config.root, b.out, identity, b.state, b.prior,
                            opts.write and opts.cache)
-    previous = b.prior.record.manifest if b.prior.record and b.prior.intact else None
+    previous = b.prior.current if b.prior.record else None
     # a build that writes a new folder fills it while the pages are still being rendered
     staging = _staging(b.config.root, b.out) if opts.write and previous is None else None
     return _Output(pages, identity, previous, staging)

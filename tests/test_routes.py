@@ -3,12 +3,16 @@ why it could take no quicker one: `BuildResult.route`, `BuildResult.why`, `--exp
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from test_cache import synthetic
 
 from healthsite.cli import main
+from healthsite.incremental import snapshot
 from healthsite.pipeline import BuildResult, BuildState, Options, build_site
 
 
@@ -89,3 +93,107 @@ def test_explain_prints_the_route_and_the_reasons(tmp_path: Path,
     assert any("not quicker: inputs, engine or options changed" in line for line in err[1:])
     assert main(["build", "--root", str(root)]) == 0
     assert "route" not in capsys.readouterr().err  # (only when asked)
+
+
+def _tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file()}
+
+
+def _inodes(out: Path) -> dict[str, int]:
+    return {p.relative_to(out).as_posix(): p.stat().st_ino for p in out.rglob("*")
+            if p.is_file()}
+
+
+def _restored(root: Path, archive: Path) -> None:
+    """What a CI runner has before the build: a fresh clone (every input file new: its
+    inode and modification time) and `.cache/` and `_site/` restored from the last run as
+    GitHub's actions/cache restores them (its tar arguments: `--posix -cf`, `-xf -P -C`)."""
+    for name in (".cache", "_site", "._site.spare", "._site.lock"):
+        path = root / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        path.unlink()
+        path.write_bytes(data)
+    subprocess.run(["tar", "-xf", str(archive), "-P", "-C", str(root)], check=True)
+
+
+def _archived(root: Path, archive: Path) -> None:
+    subprocess.run(["tar", "--posix", "-cf", str(archive), "-P", "-C", str(root),
+                    ".cache", "_site"], check=True)
+
+
+@pytest.mark.skipif(shutil.which("tar") is None, reason="needs tar, as actions/cache does")
+@pytest.mark.parametrize("report", [False, True])
+def test_an_output_restored_by_a_ci_cache_is_updated_in_place(tmp_path: Path,
+                                                             report: bool) -> None:
+    """A restored `_site/` (new inodes, its times kept to the nanosecond) is the output the
+    record describes: a one-article commit rewrites that article's page and the search
+    index's shard, and leaves every other file as restored, not a new output folder of
+    every page; and the output is what a build from scratch makes."""
+    root = synthetic(tmp_path, 40, search=True)
+    assert build_site(Options(root=root)).route == "full"
+    archive = tmp_path / "cache.tar"
+    _archived(root, archive)
+    _restored(root, archive)
+    before = _inodes(root / "_site")
+    _edit(root, "a00001", "for more.", "for more detail.")
+    result = build_site(Options(root=root, skip_unchanged=not report))
+    assert result.route == ("full" if report else "delta"), _why(result)
+    after = _inodes(root / "_site")
+    moved = {rel for rel, inode in after.items() if before.get(rel) != inode}
+    assert "a00001/index.html" in moved
+    assert all(rel == "a00001/index.html" or rel.startswith("pagefind/") for rel in moved), \
+        sorted(moved)
+    kept = {rel for rel in after if rel not in moved and not rel.startswith("pagefind/")}
+    assert len(kept) >= 40  # (every other page, the topics' and the lists' as restored)
+    fresh = build_site(Options(root=root, out=tmp_path / "fresh", cache=False))
+    assert fresh.route == "full"
+    assert _tree(root / "_site") == _tree(tmp_path / "fresh")
+
+
+@pytest.mark.skipif(shutil.which("tar") is None, reason="needs tar, as actions/cache does")
+def test_a_restored_output_with_a_file_touched_is_written_again(tmp_path: Path) -> None:
+    root = synthetic(tmp_path, 30, search=False)
+    build_site(Options(root=root))
+    archive = tmp_path / "cache.tar"
+    _archived(root, archive)
+    _restored(root, archive)
+    page = root / "_site" / "a00002" / "index.html"
+    os.utime(page, ns=(page.stat().st_atime_ns, page.stat().st_mtime_ns + 1))
+    _edit(root, "a00001", "for more.", "for more detail.")
+    result = build_site(Options(root=root))
+    assert result.route == "full"
+    assert "the output folder is not as the last build left it" in _why(result)
+    assert _tree(root / "_site") == _tree(build_site(Options(
+        root=root, out=tmp_path / "fresh", cache=False)).out_dir or tmp_path / "none")
+
+
+@pytest.mark.skipif(shutil.which("tar") is None, reason="needs tar, as actions/cache does")
+def test_still_takes_a_copy_with_its_times_as_the_same_output(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "a").mkdir(parents=True)
+    for rel in ("a/index.html", "index.html"):
+        (out / rel).write_text(rel)
+        os.chmod(out / rel, 0o644)
+    for folder in (out, out / "a"):
+        os.chmod(folder, 0o755)
+    recorded = snapshot.manifest(out)
+    assert snapshot.still(out, recorded) is recorded
+    assert snapshot.as_left(out, recorded) is True
+    archive = tmp_path / "out.tar"
+    subprocess.run(["tar", "--posix", "-cf", str(archive), "-C", str(tmp_path), "out"],
+                   check=True)
+    shutil.rmtree(out)
+    subprocess.run(["tar", "-xf", str(archive), "-C", str(tmp_path)], check=True)
+    copy = snapshot.still(out, recorded)
+    assert copy == snapshot.manifest(out) != recorded
+    assert {k: v[:2] for k, v in copy.items()} == {k: v[:2] for k, v in recorded.items()}
+    assert snapshot.as_left(out, recorded) == copy
+    page = out / "a" / "index.html"
+    os.utime(page, ns=(page.stat().st_atime_ns, page.stat().st_mtime_ns - 1))
+    assert snapshot.still(out, recorded) is None and snapshot.as_left(out, recorded) is False

@@ -263,12 +263,12 @@ def _rebuild(ctx: _Context, prior: snapshot.Prior, scan: snapshot.Scan, changed:
     words = _known_words(root)
     pages = _pages(ctx, changed, scan.digests, problems, grades)
     found = _publishable(record, {*changed, *pages}, problems, strict)
-    if not prior.intact:
+    if (current := prior.current) is None:
         raise _Stale("the output folder is not as the last build left it")
     summary = {**record.summary, "grade": mean_grade(list(grades.values()))}
     # write: as pipeline._publish, the record is forgotten first and saved last
     snapshot.forget(root)
-    written, manifest, kept = _write(ctx.config, ctx.out, pages, record.manifest)
+    written, manifest, kept = _write(ctx.config, ctx.out, pages, current)
     if len(readability.known()) != words:
         keep_memo(root, readability.MEMO, readability.known())
     snapshot.save(root, replace(record, fingerprint=prior.key, problems=found, summary=summary,

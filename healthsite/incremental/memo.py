@@ -134,7 +134,7 @@ def _compare(prior: snapshot.Prior, scan: snapshot.Scan, out: Path) -> None:
         manifest = prior.record.manifest
         # whether the output is as recorded: 20,000 system calls at 10,000 pages; when
         # the inputs changed, the build has work to do anyway and they run in a child
-        prior.output = Background(lambda: snapshot.still(out, manifest),
+        prior.output = Background(lambda: snapshot.as_left(out, manifest),
                                   now=prior.record.fingerprint == prior.key)
 
 

@@ -242,21 +242,35 @@ def swapped(out: Path, previous: Manifest, changed: Iterable[str]) -> Manifest:
     return found
 
 
-def still(out: Path, recorded: Manifest) -> bool:
-    """Whether the output folder is exactly as recorded, checked without walking it: every
-    recorded file and folder has the same size, modification time and inode. A file added
-    or removed changes its folder's modification time, so that is seen too (as make and
-    rsync do, a file changed in place with its time stamp set back is not)."""
+def still(out: Path, recorded: Manifest) -> Manifest | None:
+    """The output folder's manifest when it is exactly as recorded, checked without walking
+    it: every recorded file and folder has the same size and modification time (to the
+    nanosecond), and the same inode, or else a new one: a copy restored with its times (as
+    `tar`, `cp -a` and `rsync -a` restore them, and so GitHub's `actions/cache`, whose tar
+    keeps nanoseconds) is the same output, and the manifest returned then has its inodes.
+    None when anything differs. A file added or removed changes its folder's modification
+    time, so that is seen too (as make and rsync do, a file changed in place with its time
+    stamp set back is not)."""
     if not recorded:
-        return False
+        return None
+    now: Manifest = {}
     try:
         for rel, expected in recorded.items():
             path = os.path.join(out, rel.rstrip("/")) if rel else out
-            if expected == _NEVER or _stat(os.lstat(path)) != expected:
-                return False
+            found = now[rel] = _stat(os.lstat(path))
+            if found != expected and (found == _NEVER or found[:2] != expected[:2]):
+                return None
     except OSError:
-        return False
-    return True
+        return None
+    return recorded if now == recorded else now
+
+
+def as_left(out: Path, recorded: Manifest) -> Manifest | bool:
+    """`still` in a form that is quick to send back from a child process: True when the
+    output is as recorded, inodes and all (its manifest is the recorded one), False when it
+    is not as recorded, else (a restored copy) its manifest."""
+    found = still(out, recorded)
+    return True if found is recorded else found if found is not None else False
 
 
 def files(manifest: Manifest) -> frozenset[str]:
@@ -286,7 +300,8 @@ class Prior:
     record: Record | None = None
     inputs: Scan | None = None
     key: str = ""  # the fingerprint of this build's inputs, engine and options
-    output: Background[bool] | None = None  # whether the output is as the record left it
+    # whether the output is as the record left it (see `as_left`)
+    output: Background[Manifest | bool] | None = None
     options: str = ""  # what the fingerprint covers besides the inputs (a written build)
 
     def settle(self, hashed: dict[str, str], root: Path) -> None:
@@ -305,7 +320,16 @@ class Prior:
     @property
     def intact(self) -> bool:
         """The output is exactly as the record left it."""
-        return self.output is not None and self.output.result()
+        return self.current is not None
+
+    @property
+    def current(self) -> Manifest | None:
+        """The output folder's manifest when it is as the record left it (with new inodes
+        when it was restored as a copy: see `still`), else None."""
+        found = self.output.result() if self.output is not None else False
+        if found is True:
+            return self.record.manifest if self.record is not None else None
+        return found or None
 
     @property
     def unchanged(self) -> bool:
