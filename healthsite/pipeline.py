@@ -363,7 +363,8 @@ def _pages(b: _Build, made: _Made, output: _Output) -> None:
             taken, problems)})
     trusted = output.previous is not None or (b.opts.keeps_files and not b.opts.write)
     result.files = render_pages(plan, made.loaded.templates, problems,
-                                PageCache(pages, made.links, output.staging, trusted))
+                                PageCache(pages, made.links, output.staging, trusted,
+                                          frozenset({urls.SITEMAP})))
     result.kept, result.placed = frozenset(pages.kept), frozenset(pages.placed)
     result.counts["pages_rendered"] = pages.rendered
     result.summary["pages"] = sum(1 for k in result.paths() if k.endswith(".html"))
@@ -378,6 +379,8 @@ def _check_urls(b: _Build, made: _Made) -> None:
     """Every URL published before is still a page, an alias or retired (url-removed)."""
     before = urls.read_sitemap(b.opts.published or b.out / urls.SITEMAP)
     after = b.result.files.get(urls.SITEMAP)
+    if after is None and urls.SITEMAP in b.result.kept:  # (as the intact output has it)
+        after = urls.read_sitemap(b.out / urls.SITEMAP)
     if before is not None and after is not None:
         drafts = frozenset(a.url for a in made.loaded.articles if a.slug in made.loaded.drafts)
         urls.check_removed(urls.Sitemaps(before, after, drafts), b.config, made.graph,

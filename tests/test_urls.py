@@ -131,3 +131,45 @@ def test_a_renamed_article_is_named_in_the_hints(make_site: MakeSite) -> None:
         "was renamed: link to 'blood-clots.md')",
         "content/overview.md:12:40: error[broken-link]: link to 'clots.md': no such file (it "
         "was renamed: link to 'blood-clots.md')"]
+
+
+def test_a_new_published_sitemap_is_checked_though_nothing_else_changed(
+        make_site: MakeSite, tmp_path: Path) -> None:
+    """The quick routes (nothing changed; only articles' text changed) stand by the last
+    build's check of the URLs published before only when given the same sitemap: another
+    one is checked again."""
+    root = make_site(good_files())
+    live = tmp_path / "live-sitemap.xml"
+    live.write_text('<?xml version="1.0"?>\n<urlset><url><loc>https://example.org/iron/</loc>'
+                    "</url></urlset>\n")
+    first = build_site(Options(root=root, published=live))
+    assert not first.problems.errors, _lines(first)
+    again = build_site(Options(root=root, published=live))
+    assert again.route == "unchanged"
+    live.write_text(live.read_text().replace(
+        "</urlset>", "<url><loc>https://example.org/gone-since/</loc></url></urlset>"))
+    moved = build_site(Options(root=root, published=live))
+    assert moved.route == "full"
+    assert [line.split(": (")[0] for line in _lines(moved, "url-removed")] == [
+        "site.yaml:1:1: error[url-removed]: '/gone-since/' was published before and is no "
+        "longer (give the page that replaced it aliases: [/gone-since/], or list it under "
+        "retired: in site.yaml if it is gone on purpose)"]
+    iron = root / "content" / "iron.md"
+    iron.write_text(iron.read_text().replace("Low iron can matter", "Low iron matters"))
+    text = build_site(Options(root=root, published=live))
+    assert text.route == "full" and _lines(text, "url-removed")
+
+
+def test_the_urls_are_checked_when_workers_write_the_pages(tmp_path: Path) -> None:
+    """A written build of a site large enough for worker processes, which write most pages
+    themselves: the sitemap still comes back to be compared with the one published before."""
+    from test_cache import synthetic
+
+    root = synthetic(tmp_path, 250, search=False)
+    live = tmp_path / "live-sitemap.xml"
+    live.write_text('<?xml version="1.0"?>\n<urlset><url><loc>'
+                    "https://synthetic.example.org/gone-since/</loc></url></urlset>\n")
+    result = build_site(Options(root=root, published=live))
+    assert result.route == "full"
+    assert [p.message for p in result.problems.sorted() if p.code == "url-removed"] == [
+        "'/gone-since/' was published before and is no longer"]

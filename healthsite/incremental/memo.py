@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from ..check.urls import read_sitemap
 from ..errors import ProblemList
 from ..link.graph import Renamed, TopicGraph
 from ..link.related import (
@@ -108,9 +110,20 @@ def prior(opts: Options, root: Path, out: Path, day: dt.date, state: BuildState)
         prior.record = snapshot.load(root)
     scan = prior.inputs = _scan(root, state, prior.record)
     if opts.write:
-        prior.options = repr((str(out.resolve()), opts.drafts, day))
+        prior.options = repr((str(out.resolve()), opts.drafts, day, _published(opts)))
         _compare(prior, scan, out)
     return prior
+
+
+def _published(opts: Options) -> str | None:
+    """The sitemap of the URLs published before that the build is given (--published),
+    as a digest: a build given another one checks the URLs again, where the quick routes
+    would stand by the last build's check. (By default it is the output's own sitemap,
+    which the record's manifest covers.)"""
+    if opts.published is None:
+        return None
+    data = read_sitemap(opts.published)
+    return "none" if data is None else hashlib.sha256(data).hexdigest()
 
 
 def _scan(root: Path, state: BuildState, record: snapshot.Record | None) -> snapshot.Scan:

@@ -144,12 +144,14 @@ class PageMemo:
 class PageCache:
     """Everything the cached route adds to a plan: the memo, the graph digest (`links`:
     everything pages show of other pages; None to key every page), where pages go as they
-    are rendered (`sink`), and whether the previous output is known intact (`trusted`)."""
+    are rendered (`sink`), whether the previous output is known intact (`trusted`), and the
+    pages whose bytes the build needs back (`wanted`: never written by a worker itself)."""
 
     memo: PageMemo
     links: str | None = None
     sink: Sink | None = None
     trusted: bool = False
+    wanted: frozenset[str] = frozenset()
 
 
 def render(plan: Plan, tpl: Templates, problems: ProblemList,
@@ -172,7 +174,7 @@ class _Run:
                  cache: PageCache) -> None:
         self.plan, self.tpl, self.problems = plan, tpl, problems
         memo = self.memo = cache.memo
-        self.sink = cache.sink
+        self.sink, self.wanted = cache.sink, cache.wanted
         memo.begin(cache.trusted)
         self.base = hashlib.sha256(f"{tpl.fingerprint}\0{plan.shared}".encode()).hexdigest()
         covering = f"{self.base}\0{cache.links}" if cache.links is not None else ""
@@ -240,7 +242,8 @@ class _Run:
         if data is None:
             return None, "", found.items(), None
         digest = hashlib.sha256(data).hexdigest()
-        if self.sink is not None and not found and os.getpid() != self.here:
+        if self.sink is not None and not found and os.getpid() != self.here \
+                and spec.path not in self.wanted:
             try:  # in a worker: the bytes need not travel back
                 return None, digest, [], self.sink.place(spec.path, data)
             except OSError:
