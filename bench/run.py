@@ -146,8 +146,8 @@ def one_run(site: Path, i: int, env: dict[str, str], engine: Path | None = None
 
 def ci_rebuild(site: Path, i: int, env: dict[str, str], engine: Path | None = None) -> float:
     """CI as shipped (the scaffold's site.yml): the last run's strict build with its report,
-    step summary and the live site's sitemap; its `.cache/` and `_site/` archived as
-    actions/cache archives them (`tar --posix -cf`) and the sitemap deployed; then a new
+    step summary and the live site's sitemap; its `.cache/`, `_site/` and `._site.spare/`
+    archived as actions/cache archives them (`tar --posix -cf`), the sitemap deployed; a new
     run: a fresh clone of the inputs at the same path (every file a new inode with a new
     time), the archive restored (`tar -xf -P -C`), one article's text changed by the
     commit, and the same command timed."""
@@ -158,8 +158,9 @@ def ci_rebuild(site: Path, i: int, env: dict[str, str], engine: Path | None = No
            "--published", str(live)]
     timed(cmd, env)  # the last run
     shutil.copyfile(site / "_site" / "sitemap.xml", live)  # deployed
-    subprocess.run(["tar", "--posix", "-cf", str(archive), "-P", "-C", str(site), ".cache",
-                    "_site"], check=True)
+    cached = [name for name in (".cache", "_site", "._site.spare") if (site / name).exists()]
+    subprocess.run(["tar", "--posix", "-cf", str(archive), "-P", "-C", str(site), *cached],
+                   check=True)
     old = site.parent / "trash" / f"clone-{time.monotonic_ns()}"  # (see `discard`)
     old.parent.mkdir(exist_ok=True)
     site.rename(old)

@@ -308,7 +308,8 @@ def _run(args: argparse.Namespace, write: bool) -> int:
     fmt = _output_format(args)
     failed = not _print_problems(result, fmt, failed) or failed
     if args.report and unwritable is None:
-        unwritable = _write_report(args.report, result)
+        with collector_off():  # (its ten thousand small objects would start full passes)
+            unwritable = _write_report(args.report, result)
     seconds = time.perf_counter() - start
     _print_summary(result, seconds, write, failed, fmt)
     if args.summary is not None:

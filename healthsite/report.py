@@ -102,7 +102,9 @@ def problems_json(result: BuildResult, failed: bool) -> str:
 def build_report(result: BuildResult) -> dict[str, Any]:
     """Everything an editor or CI maintainer may want to audit about one build."""
     g = result.graph
-    articles = [] if g is None else [_article(result, g, slug, a)
+    locales = {k: e.locale for k, e in result.config.editions_by_key().items()} \
+        if result.config else {}
+    articles = [] if g is None else [_article(result, g, slug, a, locales)
                                      for slug, a in g.articles.items()]
     return {
         "version": JSON_VERSION,
@@ -130,9 +132,12 @@ def _review_due(articles: list[dict[str, Any]]) -> list[dict[str, Any]]:
                   key=lambda x: (x["next_review"], x["path"]))
 
 
-def _article(result: BuildResult, g: TopicGraph, slug: str, a: Article) -> dict[str, Any]:
-    """What the report says of one article (or site page made from content)."""
+def _article(result: BuildResult, g: TopicGraph, slug: str, a: Article,
+             locales: dict[str, str]) -> dict[str, Any]:
+    """What the report says of one article (or site page made from content); `locales`:
+    each edition's language, by its key."""
     grade, nxt = result.grades.get(slug), result.reading_next
+    language = locales.get(a.lang, "")
     return {
         "slug": slug, "path": a.path, "url": a.url, "kind": a.meta.kind,
         "title": a.title, "topics": list(a.meta.topics),
@@ -141,20 +146,18 @@ def _article(result: BuildResult, g: TopicGraph, slug: str, a: Article) -> dict[
         "sources": len(a.meta.sources),
         "links_out": list(g.links_out.get(slug, ())),
         "backlinks": list(g.links_in.get(slug, ())),
-        "language": result.config.editions_by_key()[a.lang].locale if result.config else "",
-        "readability": _readability(grade, a, result),
+        "language": language,
+        "readability": _readability(grade, language or "en"),
         "reading_next": [{"slug": s.slug, "score": s.score, "reasons": list(s.reasons)}
                          for s in (nxt.by_article.get(slug, ()) if nxt else ())],
     }
 
 
-def _readability(grade: Readability | None, a: Article, result: BuildResult
-                 ) -> dict[str, Any] | None:
+def _readability(grade: Readability | None, language: str) -> dict[str, Any] | None:
     """An article's reading grade, words and formula; for a language with no formula, no
     grade and a note saying so."""
     if grade is None:
         return None
-    language = result.config.editions_by_key()[a.lang].locale if result.config else "en"
     if math.isnan(grade.grade):
         return {"grade": None, "words": grade.words, "formula": None,
                 "note": f"no readability formula for '{language}': no grade is given"}

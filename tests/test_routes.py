@@ -123,20 +123,27 @@ def _restored(root: Path, archive: Path) -> None:
 
 
 def _archived(root: Path, archive: Path) -> None:
-    subprocess.run(["tar", "--posix", "-cf", str(archive), "-P", "-C", str(root),
-                    ".cache", "_site"], check=True)
+    """What the workflow's cache keeps, archived as actions/cache archives it."""
+    cached = [name for name in (".cache", "_site", "._site.spare") if (root / name).exists()]
+    subprocess.run(["tar", "--posix", "-cf", str(archive), "-P", "-C", str(root), *cached],
+                   check=True)
 
 
 @pytest.mark.skipif(shutil.which("tar") is None, reason="needs tar, as actions/cache does")
-@pytest.mark.parametrize("report", [False, True])
-def test_an_output_restored_by_a_ci_cache_is_updated_in_place(tmp_path: Path,
-                                                             report: bool) -> None:
+@pytest.mark.parametrize("report,spare", [(False, False), (True, False), (True, True)])
+def test_an_output_restored_by_a_ci_cache_is_updated_in_place(tmp_path: Path, report: bool,
+                                                             spare: bool) -> None:
     """A restored `_site/` (new inodes, its times kept to the nanosecond) is the output the
     record describes: a one-article commit rewrites that article's page and the search
     index's shard, and leaves every other file as restored, not a new output folder of
-    every page; and the output is what a build from scratch makes."""
+    every page; and the output is what a build from scratch makes. With `spare`, the last
+    run updated its output, so the cache holds the spare generation too."""
     root = synthetic(tmp_path, 40, search=True)
     assert build_site(Options(root=root)).route == "full"
+    if spare:
+        _edit(root, "a00003", "for more.", "for more detail.")
+        assert build_site(Options(root=root)).route == "delta"
+        assert (root / "._site.spare").is_dir()
     archive = tmp_path / "cache.tar"
     _archived(root, archive)
     _restored(root, archive)
