@@ -332,7 +332,7 @@ def _build(args: argparse.Namespace, write: bool) -> BuildResult:
     with collector_off():
         result = build_site(Options(root=args.root.resolve(), out=out.resolve() if out else None,
                                     drafts=args.drafts, write=write, strict=args.strict,
-                                    cache=args.cache, skip_unchanged=not args.report,
+                                    cache=args.cache, report=bool(args.report),
                                     progress=terminal_progress(), published=args.published),
                            state)
     _LAST[:] = [result, state]

@@ -37,6 +37,7 @@ from .publish.search import editions_of, indexer
 from .publish.search import update as search_update
 from .render.markup import Rendered, Shared, Surroundings
 from .render.readability import Readability
+from .report import Audit, audit
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class Options:
     # memory): a page whose inputs did not change since is left out of `files` and listed
     # in `kept`, as an update of an intact output does, instead of being keyed again
     keeps_files: bool = False
+    # a report is wanted (--report): the build makes its audit (`report.Audit`) and keeps
+    # it for the next build, so that a quicker route can report too
+    report: bool = False
 
 
 @dataclass
@@ -80,6 +84,7 @@ class BuildResult:
     route: str = "full"  # "unchanged", "delta" (only changed articles' pages) or "full"
     why: list[str] = field(default_factory=list)  # why no quicker route could be taken
     changed: frozenset[str] = frozenset()  # the output's files this build wrote or removed
+    audit: Audit | None = None  # what the report says of the site (with Options.report)
 
     def paths(self) -> list[str]:
         """Every file of the output, whether in `files`, `kept` or `placed`."""
@@ -200,13 +205,14 @@ def _shortcut(b: _Build) -> bool:
     pages). Whatever rules a route out is added to `result.why`."""
     result, prior, why = b.result, b.prior, b.result.why
     if not b.opts.skip_unchanged:
-        why.append("asked to build in full (--report, or skip_unchanged off)")
+        why.append("asked to build in full (skip_unchanged off)")
         return False
-    if prior.unchanged and prior.record is not None:
+    if prior.unchanged and prior.record is not None and (kept := _kept_audit(b)):
         _replay(result, prior.record, b.out)
-        result.route = "unchanged"
+        result.route, result.audit = "unchanged", kept if isinstance(kept, Audit) else None
     else:
-        why.append(prior.changed())
+        why.append("the last written build kept no report (it was not asked for one)"
+                   if prior.unchanged else prior.changed())
         patch = _delta(b)
         if isinstance(patch, str):
             why.append(patch)
@@ -215,6 +221,16 @@ def _shortcut(b: _Build) -> bool:
         result.route = "delta"
     b.clock.lap(result.route)
     return True
+
+
+def _kept_audit(b: _Build) -> Audit | bool:
+    """With a report asked for, the last written build's audit (False when it kept
+    none); True when no report is asked for."""
+    if not b.opts.report:
+        return True
+    record = b.prior.record
+    found = snapshot.load_audit(b.config.root, record.audit) if record is not None else None
+    return found if isinstance(found, Audit) else False
 
 
 def _delta(b: _Build) -> delta.Patch | str:
@@ -226,7 +242,7 @@ def _delta(b: _Build) -> delta.Patch | str:
                "leave it stale"
     patch = delta.rebuild(b.config, b.out, b.day, b.prior,
                           lambda: memo.templates(b.config.root, ProblemList(), True),
-                          b.opts.strict)
+                          b.opts.strict, b.opts.report)
     return f"not only articles' own text changed: {patch}" if isinstance(patch, str) else patch
 
 
@@ -321,6 +337,8 @@ def _pages_and_publish(b: _Build, made: _Made) -> None:
     staging = output.staging
     try:
         _pages(b, made, output)
+        if b.opts.report:
+            b.result.audit = audit(b.result)
         b.clock.lap("templates")
         if b.opts.write and not strict_failed(b.result, b.opts.strict):
             staging = None  # publishing removes the folder if it fails
@@ -422,7 +440,8 @@ def _record(root: Path, prior: snapshot.Prior, result: BuildResult,
         digests=prior.inputs.digests if prior.inputs else {},
         slugs={a.path: a.slug for a in articles}, drafts=frozenset(made.loaded.drafts),
         unloadable=made.loaded.unloadable,
-        grades={s: g.grade for s, g in result.grades.items()}, site=site, facts=facts)
+        grades={s: g.grade for s, g in result.grades.items()}, site=site, facts=facts,
+        audit=snapshot.save_audit(root, result.audit) if result.audit is not None else "")
 
 
 def _staging(root: Path, out: Path) -> Staging | None:
@@ -472,7 +491,7 @@ def _patched(result: BuildResult, patch: delta.Patch, out: Path) -> None:
     result.problems.extend(patch.problems)
     result.summary = patch.summary
     result.files, result.kept, result.out_dir = patch.pages, patch.kept, out
-    result.changed = patch.written.changed
+    result.changed, result.audit = patch.written.changed, patch.audit
     result.counts.update(articles_rendered=patch.articles, pages_rendered=len(patch.pages),
                          files_changed=len(patch.written.changed),
                          files_unchanged=patch.written.unchanged)

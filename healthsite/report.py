@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from . import fast
 from .errors import Problem
 from .link.graph import TopicGraph
 from .load.content import Article
-from .pipeline import BuildResult
 from .render.readability import Readability, formula
+
+if TYPE_CHECKING:
+    from .pipeline import BuildResult
 
 JSON_VERSION = 1
 
@@ -99,30 +103,64 @@ def problems_json(result: BuildResult, failed: bool) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def build_report(result: BuildResult) -> dict[str, Any]:
-    """Everything an editor or CI maintainer may want to audit about one build."""
+@dataclass(frozen=True)
+class Audit:
+    """What the report says of the site as a whole, which only a full build's graph gives:
+    each article's row and the site's counts. A build that writes it keeps it in `.cache/`
+    (see `pipeline`), so a quicker route can report too: one that changed only articles'
+    text changes only their rows' readability (`patched`)."""
+
+    articles: list[dict[str, Any]]
+    site: dict[str, int]  # articles, pages, files, topics
+
+
+def audit(result: BuildResult) -> Audit:
+    """A full build's audit, from its graph."""
     g = result.graph
     locales = {k: e.locale for k, e in result.config.editions_by_key().items()} \
         if result.config else {}
     articles = [] if g is None else [_article(result, g, slug, a, locales)
                                      for slug, a in g.articles.items()]
+    return Audit(articles, {
+        "articles": sum(1 for a in articles if a["kind"] == "article"),
+        "pages": sum(1 for k in result.paths() if k.endswith(".html")),
+        "files": len(result.paths()),
+        "topics": len(g.topics) if g else 0})
+
+
+def patched(before: Audit, readable: Mapping[str, Readability]) -> Audit:
+    """The audit after articles' text (only) changed: their new readability."""
+    rows = [{**row, "readability": _readability(readable[row["slug"]], row["language"] or "en")}
+            if row["slug"] in readable and row["readability"] is not None else row
+            for row in before.articles]
+    return Audit(rows, before.site)
+
+
+def build_report(result: BuildResult) -> dict[str, Any]:
+    """Everything an editor or CI maintainer may want to audit about one build."""
+    found = result.audit if result.audit is not None else audit(result)
+    articles, nxt = found.articles, result.reading_next
     return {
         "version": JSON_VERSION,
-        "counts": _counts(result, articles),
+        "counts": {**found.site, "errors": result.problems.errors,
+                   "warnings": result.problems.warnings, **result.counts,
+                   # (this build's: none on a route that made no reading next)
+                   "reading_next_pairs_examined": nxt.pairs_examined if nxt else 0},
         "timings": {k: round(v, 4) for k, v in result.timings.items()},
         # the route taken ("unchanged", "delta", "full") and why no quicker one could be
         "route": {"taken": result.route, "why": list(result.why)},
         # each fast path: "on", or why it is off (see healthsite/fast)
         "fast_paths": fast.status(),
-        "average_reading_grade": _average_grade(result),
+        "average_reading_grade": _average_grade(articles),
         "review_due": _review_due(articles),
         "articles": articles,
     }
 
 
-def _average_grade(result: BuildResult) -> float | None:
+def _average_grade(articles: list[dict[str, Any]]) -> float | None:
     """The articles' mean reading grade (to two places), or None when none was graded."""
-    grades = [r.grade for r in result.grades.values() if not math.isnan(r.grade)]
+    grades = [g for a in articles if a["readability"] is not None
+              and (g := a["readability"]["grade"]) is not None]
     return round(sum(grades) / len(grades), 2) if grades else None
 
 
@@ -162,18 +200,3 @@ def _readability(grade: Readability | None, language: str) -> dict[str, Any] | N
         return {"grade": None, "words": grade.words, "formula": None,
                 "note": f"no readability formula for '{language}': no grade is given"}
     return {"grade": grade.grade, "words": grade.words, "formula": formula(language)}
-
-
-def _counts(result: BuildResult, articles: list[dict[str, Any]]) -> dict[str, Any]:
-    """The report's counts: what the site holds, problems, and the build's own counts."""
-    g, nxt = result.graph, result.reading_next
-    return {
-        "articles": sum(1 for a in articles if a["kind"] == "article"),
-        "pages": sum(1 for k in result.paths() if k.endswith(".html")),
-        "files": len(result.paths()),
-        "topics": len(g.topics) if g else 0,
-        "errors": result.problems.errors,
-        "warnings": result.problems.warnings,
-        **result.counts,
-        "reading_next_pairs_examined": nxt.pairs_examined if nxt else 0,
-    }

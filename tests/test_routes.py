@@ -3,10 +3,12 @@ why it could take no quicker one: `BuildResult.route`, `BuildResult.why`, `--exp
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from test_cache import synthetic
@@ -14,6 +16,7 @@ from test_cache import synthetic
 from healthsite.cli import main
 from healthsite.incremental import snapshot
 from healthsite.pipeline import BuildResult, BuildState, Options, build_site
+from healthsite.report import build_report
 
 
 def _edit(root: Path, slug: str, old: str, new: str) -> None:
@@ -139,18 +142,18 @@ def test_an_output_restored_by_a_ci_cache_is_updated_in_place(tmp_path: Path, re
     every page; and the output is what a build from scratch makes. With `spare`, the last
     run updated its output, so the cache holds the spare generation too."""
     root = synthetic(tmp_path, 40, search=True)
-    assert build_site(Options(root=root)).route == "full"
+    assert build_site(Options(root=root, report=report)).route == "full"
     if spare:
         _edit(root, "a00003", "for more.", "for more detail.")
-        assert build_site(Options(root=root)).route == "delta"
+        assert build_site(Options(root=root, report=report)).route == "delta"
         assert (root / "._site.spare").is_dir()
     archive = tmp_path / "cache.tar"
     _archived(root, archive)
     _restored(root, archive)
     before = _inodes(root / "_site")
     _edit(root, "a00001", "for more.", "for more detail.")
-    result = build_site(Options(root=root, skip_unchanged=not report))
-    assert result.route == ("full" if report else "delta"), _why(result)
+    result = build_site(Options(root=root, report=report))
+    assert result.route == "delta", _why(result)
     after = _inodes(root / "_site")
     moved = {rel for rel, inode in after.items() if before.get(rel) != inode}
     assert "a00001/index.html" in moved
@@ -204,3 +207,49 @@ def test_still_takes_a_copy_with_its_times_as_the_same_output(tmp_path: Path) ->
     page = out / "a" / "index.html"
     os.utime(page, ns=(page.stat().st_atime_ns, page.stat().st_mtime_ns - 1))
     assert snapshot.still(out, recorded) is None and snapshot.as_left(out, recorded) is False
+
+
+BUILDS_OWN = ("articles_rendered", "pages_rendered", "files_changed", "files_unchanged",
+              "reading_next_pairs_examined")
+
+
+def _site_part(report: dict[str, Any]) -> dict[str, Any]:
+    """A report without what depends on the route: its timings, route and own counts."""
+    return {**{k: v for k, v in report.items() if k not in ("timings", "route")},
+            "counts": {k: v for k, v in report["counts"].items() if k not in BUILDS_OWN}}
+
+
+@pytest.mark.parametrize("search", [False, True])
+def test_a_report_from_a_quick_route_is_the_full_builds(tmp_path: Path, search: bool) -> None:
+    """--report no longer forces the full route: the build keeps its audit (each article's
+    row, the site's counts), which an unchanged build reports as it is and a text edit
+    brings up to date; the report is what a full build of the same inputs reports."""
+    root = synthetic(tmp_path, 40, search=search)
+
+    def report(name: str, *extra: str) -> dict[str, Any]:
+        path = tmp_path / f"{name}.json"
+        assert main(["build", "--root", str(root), "--report", str(path), *extra]) == 0
+        return cast(dict[str, Any], json.loads(path.read_text()))
+
+    def full() -> dict[str, Any]:
+        result = build_site(Options(root=root, report=True, skip_unchanged=False))
+        return cast(dict[str, Any], json.loads(json.dumps(build_report(result))))
+
+    first = report("first")
+    assert first["route"]["taken"] == "full"
+    _edit(root, "a00001", "for more.", "for more words of plain text. " * 30)
+    text = report("text")
+    assert text["route"]["taken"] == "delta", text["route"]
+    grade = next(a for a in text["articles"] if a["slug"] == "a00001")["readability"]
+    assert grade != next(a for a in first["articles"] if a["slug"] == "a00001")["readability"]
+    assert _site_part(text) == _site_part(full())
+    same = report("same")
+    assert same["route"]["taken"] == "unchanged"
+    assert _site_part(same) == _site_part(text)
+    # a build not asked for a report keeps none: the next one asked for it builds in full
+    _edit(root, "a00002", "for more.", "for more detail.")
+    assert main(["build", "--root", str(root)]) == 0
+    again = report("again")
+    assert again["route"]["taken"] == "full"
+    assert "kept no report" in " ".join(again["route"]["why"])
+    assert _site_part(again) == _site_part(full())

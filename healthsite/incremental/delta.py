@@ -58,6 +58,8 @@ from ..publish.search import INDEX_DIR, editions_of, indexer
 from ..publish.search import update as search_update
 from ..render import readability
 from ..render.markup import Rendered, Renderer, Shared
+from ..render.readability import Readability
+from ..report import Audit, patched
 from . import snapshot
 from .cache import (
     CACHE_DIR,
@@ -95,6 +97,7 @@ class Patch:
     kept: frozenset[str]
     written: Written
     articles: int
+    audit: Audit | None = None  # what the report says of the site (when asked for one)
 
 
 def mean_grade(grades: Iterable[float]) -> float:
@@ -183,9 +186,11 @@ class _Stale(Exception):
 
 
 def rebuild(config: SiteConfig, out: Path, today: dt.date, prior: snapshot.Prior,
-            templates: Callable[[], Templates | None], strict: bool) -> Patch | str:
+            templates: Callable[[], Templates | None], strict: bool,
+            report: bool = False) -> Patch | str:
     """Rebuild after only articles changed, without their front matter, links or ids
-    changing; otherwise (nothing written) why not."""
+    changing; otherwise (nothing written) why not. With `report`, the last build's audit
+    (`report.Audit`) brought up to date too."""
     if len(config.all_editions) > 1:
         return "the site has several languages: the changed-articles route knows one"
     last = _last_build(prior)
@@ -197,7 +202,7 @@ def rebuild(config: SiteConfig, out: Path, today: dt.date, prior: snapshot.Prior
         return changed
     try:
         return _rebuild(_Context.of(config, out, today, record, templates), prior, scan,
-                        changed, strict)
+                        changed, strict, report)
     except _Stale as e:
         return str(e)
 
@@ -254,18 +259,23 @@ class _Context:
 
 
 def _rebuild(ctx: _Context, prior: snapshot.Prior, scan: snapshot.Scan, changed: list[str],
-             strict: bool) -> Patch:
-    """The changed articles' pages written, and the last build's problems, summary and
-    record patched to match (`ctx.header` is that record)."""
+             strict: bool, report: bool) -> Patch:
+    """The changed articles' pages written, and the last build's problems, summary, record
+    and (with `report`) audit patched to match (`ctx.header` is that record)."""
     root, record = ctx.config.root, ctx.header
+    before = snapshot.load_audit(root, record.audit) if report else None
+    if report and not isinstance(before, Audit):
+        raise _Stale("the last written build kept no report (it was not asked for one)")
     problems = ProblemList(dict(ctx.config.levels))
     grades = dict(record.grades)
+    readable: dict[str, Readability] = {}
     words = _known_words(root)
-    pages = _pages(ctx, changed, scan.digests, problems, grades)
+    pages = _pages(ctx, changed, scan.digests, problems, grades, readable)
     found = _publishable(record, {*changed, *pages}, problems, strict)
     if (current := prior.current) is None:
         raise _Stale("the output folder is not as the last build left it")
     summary = {**record.summary, "grade": mean_grade(list(grades.values()))}
+    audit = patched(before, readable) if isinstance(before, Audit) else None
     # write: as pipeline._publish, the record is forgotten first and saved last
     snapshot.forget(root)
     written, manifest, kept = _write(ctx.config, ctx.out, pages, current)
@@ -274,8 +284,9 @@ def _rebuild(ctx: _Context, prior: snapshot.Prior, scan: snapshot.Scan, changed:
     snapshot.save(root, replace(record, fingerprint=prior.key, problems=found, summary=summary,
                                 manifest=manifest, inputs=scan.known,
                                 touched=record.touched | set(pages),
-                                digests=dict(scan.digests), grades=grades))
-    return Patch(found, summary, pages, kept, written, len(changed))
+                                digests=dict(scan.digests), grades=grades,
+                                audit=snapshot.save_audit(root, audit) if audit else ""))
+    return Patch(found, summary, pages, kept, written, len(changed), audit)
 
 
 def _known_words(root: Path) -> int:
@@ -286,9 +297,10 @@ def _known_words(root: Path) -> int:
 
 
 def _pages(ctx: _Context, changed: list[str], digests: dict[str, str], problems: ProblemList,
-           grades: dict[str, float]) -> dict[str, bytes]:
+           grades: dict[str, float], readable: dict[str, Readability]) -> dict[str, bytes]:
     """The changed published articles' pages, by output path (their reading grades set in
-    `grades`); a changed draft is only parsed, rendered and checked for its facts."""
+    `grades`, their readability in `readable`); a changed draft is only parsed, rendered
+    and checked for its facts."""
     pages: dict[str, bytes] = {}
     for rel in changed:
         a, r = _article(ctx, rel, digests[rel], problems)
@@ -298,7 +310,7 @@ def _pages(ctx: _Context, changed: list[str], digests: dict[str, str], problems:
         page, grade = _page(ctx, a, r, problems)
         pages[a.out_path] = page
         if grade is not None:
-            grades[a.slug] = grade
+            grades[a.slug], readable[a.slug] = grade.grade, grade
     return pages
 
 
@@ -343,7 +355,7 @@ def _article(ctx: _Context, rel: str, digest: str,
 
 
 def _page(ctx: _Context, a: Article, r: Rendered,
-          problems: ProblemList) -> tuple[bytes, float | None]:
+          problems: ProblemList) -> tuple[bytes, Readability | None]:
     """A changed published article's checks and page, its neighbours' facts as saved."""
     header, known, facts = ctx.header, ctx.known, ctx.known[a.slug]
     links_out = tuple(check_links(a, r, Targets(header.slugs, known, header.drafts,
@@ -373,7 +385,7 @@ def _page(ctx: _Context, a: Article, r: Rendered,
                                     page=view), a.path, problems)
     if page is None:
         raise _Stale(f"{a.path}: its page could not be rendered")
-    return page, None if grade is None else grade.grade
+    return page, grade
 
 
 def _write(config: SiteConfig, out: Path, pages: dict[str, bytes],

@@ -30,7 +30,7 @@ from ..load.content import PENDING
 from ..parallel import Background
 from ..publish.output import FILE_MODE, FOLDER_MODE, folders_of
 from . import keys
-from .cache import read_pickle, write_pickle
+from .cache import pickled, read_pickle, write_pickle, write_pickled
 
 RECORD = ".cache/build.pickle"
 INPUT_DIRS = ("content", "templates", "static")
@@ -59,6 +59,7 @@ class Record:
     grades: dict[str, float] = field(default_factory=dict)  # in the summary's order
     site: dict[str, Any] = field(default_factory=dict)  # the site-wide view of its pages
     facts: tuple[str, ...] = ()  # the files of the articles' facts (delta.save); () if none
+    audit: str = ""  # the name of what the report says of the site (`save_audit`), if kept
 
 
 Known = dict[str, tuple[tuple[int, int, int, int], str]]  # path: (stat, digest)
@@ -344,6 +345,22 @@ class Prior:
         if self.record.fingerprint != self.key:
             return "inputs, engine or options changed since the last written build"
         return "the output folder is not as the last build left it"
+
+
+AUDIT = ".cache/audit.pickle"
+
+
+def save_audit(root: Path, audit: object) -> str:
+    """Keep what a build's report says of the site (`report.Audit`), for a quicker build
+    that reports; its name (a digest of its contents) goes in the record."""
+    body = pickled("audit", audit)
+    write_pickled(root / AUDIT, body)
+    return hashlib.sha256(body).hexdigest()[:16]
+
+
+def load_audit(root: Path, name: str) -> Any:
+    """The audit the record names, or None when there is none, or not that one."""
+    return read_pickle(root / AUDIT, "audit", named=name) if name else None
 
 
 def load(root: Path) -> Record | None:
