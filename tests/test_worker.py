@@ -42,6 +42,14 @@ class Job:
                 self.running -= 1
 
 
+def _one_more_run(runs: Coalescing, job: Job) -> None:
+    """Ask for a run on an idle worker: it starts at once, and ends when released."""
+    runs.request()
+    assert job.started.acquire(timeout=WAIT)
+    job.go.release()
+    assert runs.wait(WAIT) and not runs.busy()
+
+
 def test_requests_during_a_run_become_one_more_run() -> None:
     job = Job()
     runs = Coalescing(job, "test")
@@ -56,10 +64,8 @@ def test_requests_during_a_run_become_one_more_run() -> None:
     job.go.release()
     assert runs.wait(WAIT) and not runs.busy()
     assert job.runs == 2 and job.most == 1
-    runs.request()  # idle again: a request starts a run at once
-    assert job.started.acquire(timeout=WAIT)
-    job.go.release()
-    assert runs.wait(WAIT) and job.runs == 3
+    _one_more_run(runs, job)  # idle again: a request starts a run at once
+    assert job.runs == 3
     runs.close()
 
 
@@ -98,10 +104,8 @@ def test_a_run_that_raises_is_logged_and_the_worker_goes_on(
         job.go.release()
         assert runs.wait(WAIT) and not runs.busy()
     assert any("the preview's rebuild" in r.getMessage() and r.exc_info for r in caplog.records)
-    runs.request()
-    assert job.started.acquire(timeout=WAIT)
-    job.go.release()
-    assert runs.wait(WAIT) and job.runs == 2
+    _one_more_run(runs, job)
+    assert job.runs == 2
     runs.close()
 
 
