@@ -257,3 +257,21 @@ def test_a_report_from_a_quick_route_is_the_full_builds(tmp_path: Path, search: 
     assert again["route"]["taken"] == "full"
     assert "kept no report" in " ".join(again["route"]["why"])
     assert _site_part(again) == _site_part(full())
+
+
+def test_still_never_takes_a_link_or_a_file_of_other_permissions(tmp_path: Path) -> None:
+    """What the manifest cannot vouch for (a symbolic link, a file whose permissions are not
+    the output's) never counts as as recorded, even unchanged since: the next build puts it
+    right."""
+    out = tmp_path / "out"
+    out.mkdir()
+    os.chmod(out, 0o755)
+    (out / "index.html").write_text("x")
+    os.chmod(out / "index.html", 0o644)
+    (out / "link.html").symlink_to(out / "index.html")
+    recorded = snapshot.manifest(out)
+    assert snapshot.still(out, recorded) is None and snapshot.as_left(out, recorded) is False
+    (out / "link.html").unlink()
+    os.chmod(out / "index.html", 0o600)
+    recorded = snapshot.manifest(out)
+    assert snapshot.still(out, recorded) is None

@@ -259,8 +259,8 @@ def still(out: Path, recorded: Manifest) -> Manifest | None:
         for rel, expected in recorded.items():
             path = os.path.join(out, rel.rstrip("/")) if rel else out
             found = now[rel] = _stat(os.lstat(path))
-            if found != expected and (found == _NEVER or found[:2] != expected[:2]):
-                return None
+            if _NEVER in (expected, found) or found[:2] != expected[:2]:
+                return None  # (only the inode may differ)
     except OSError:
         return None
     return recorded if now == recorded else now
