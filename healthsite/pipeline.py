@@ -207,9 +207,12 @@ def _shortcut(b: _Build) -> bool:
     if not b.opts.skip_unchanged:
         why.append("asked to build in full (skip_unchanged off)")
         return False
-    if prior.unchanged and prior.record is not None and (kept := _kept_audit(b)):
+    # (with a report asked for, the last build's audit: an unchanged build reports it)
+    kept = snapshot.load_audit(b.config.root, prior.record) \
+        if b.opts.report and prior.unchanged else None
+    if prior.unchanged and prior.record is not None and (kept is not None or not b.opts.report):
         _replay(result, prior.record, b.out)
-        result.route, result.audit = "unchanged", kept if isinstance(kept, Audit) else None
+        result.route, result.audit = "unchanged", kept
     else:
         why.append("the last written build kept no report (it was not asked for one)"
                    if prior.unchanged else prior.changed())
@@ -221,16 +224,6 @@ def _shortcut(b: _Build) -> bool:
         result.route = "delta"
     b.clock.lap(result.route)
     return True
-
-
-def _kept_audit(b: _Build) -> Audit | bool:
-    """With a report asked for, the last written build's audit (False when it kept
-    none); True when no report is asked for."""
-    if not b.opts.report:
-        return True
-    record = b.prior.record
-    found = snapshot.load_audit(b.config.root, record.audit) if record is not None else None
-    return found if isinstance(found, Audit) else False
 
 
 def _delta(b: _Build) -> delta.Patch | str:

@@ -263,8 +263,8 @@ def _rebuild(ctx: _Context, prior: snapshot.Prior, scan: snapshot.Scan, changed:
     """The changed articles' pages written, and the last build's problems, summary, record
     and (with `report`) audit patched to match (`ctx.header` is that record)."""
     root, record = ctx.config.root, ctx.header
-    before = snapshot.load_audit(root, record.audit) if report else None
-    if report and not isinstance(before, Audit):
+    before = snapshot.load_audit(root, record) if report else None
+    if report and before is None:
         raise _Stale("the last written build kept no report (it was not asked for one)")
     problems = ProblemList(dict(ctx.config.levels))
     grades = dict(record.grades)
@@ -275,7 +275,7 @@ def _rebuild(ctx: _Context, prior: snapshot.Prior, scan: snapshot.Scan, changed:
     if (current := prior.current) is None:
         raise _Stale("the output folder is not as the last build left it")
     summary = {**record.summary, "grade": mean_grade(list(grades.values()))}
-    audit = patched(before, readable) if isinstance(before, Audit) else None
+    audit = patched(before, readable) if before is not None else None
     # write: as pipeline._publish, the record is forgotten first and saved last
     snapshot.forget(root)
     written, manifest, kept = _write(ctx.config, ctx.out, pages, current)

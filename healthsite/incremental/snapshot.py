@@ -29,6 +29,7 @@ from ..files import outside, read_regular
 from ..load.content import PENDING
 from ..parallel import Background
 from ..publish.output import FILE_MODE, FOLDER_MODE, folders_of
+from ..report import Audit
 from . import keys
 from .cache import pickled, read_pickle, write_pickle, write_pickled
 
@@ -350,17 +351,19 @@ class Prior:
 AUDIT = ".cache/audit.pickle"
 
 
-def save_audit(root: Path, audit: object) -> str:
-    """Keep what a build's report says of the site (`report.Audit`), for a quicker build
-    that reports; its name (a digest of its contents) goes in the record."""
+def save_audit(root: Path, audit: Audit) -> str:
+    """Keep what a build's report says of the site, for a quicker build that reports; its
+    name (a digest of its contents) goes in the record."""
     body = pickled("audit", audit)
     write_pickled(root / AUDIT, body)
     return hashlib.sha256(body).hexdigest()[:16]
 
 
-def load_audit(root: Path, name: str) -> Any:
+def load_audit(root: Path, record: Record | None) -> Audit | None:
     """The audit the record names, or None when there is none, or not that one."""
-    return read_pickle(root / AUDIT, "audit", named=name) if name else None
+    found = read_pickle(root / AUDIT, "audit", named=record.audit) \
+        if record is not None and record.audit else None
+    return found if isinstance(found, Audit) else None
 
 
 def load(root: Path) -> Record | None:
