@@ -16,9 +16,7 @@ from .check.translations import check_interface, check_translations
 from .errors import ProblemList
 from .files import linked_out
 from .incremental import delta, memo, snapshot
-from .incremental.cache import (
-    sweep,
-)
+from .incremental.cache import Later, sweep
 from .incremental.keys import graph_key
 from .incremental.memo import BuildState as BuildState  # (for the preview and tests)
 from .incremental.pages import PageCache, PageMemo
@@ -124,12 +122,26 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     b = _start(opts, state if state is not None else BuildState(), result)
     if b is None or _shortcut(b):
         return result
+    later = Later()
+    try:
+        _stages(b, later)
+    finally:
+        later.finish()  # (the caches' files, written meanwhile)
+    return result
+
+
+def _stages(b: _Build, later: Later) -> None:
+    """The stages, in order. The files the first two keep in .cache/ are written while the
+    later ones run (`later`)."""
+    result, opts = b.result, b.opts
     problems, config, day = result.problems, b.config, b.day
-    loaded = _load_all(b)
-    b.clock.lap("load")
-    early = memo.prepared(config, loaded.articles, loaded.drafts, day, b.cached)
-    rendered, body_keys, complete = memo.markdown(config, loaded.articles, loaded.around,
-                                                  b.state, opts, early.index if early else None)
+    with later:
+        loaded = _load_all(b)
+        b.clock.lap("load")
+        early = memo.prepared(config, loaded.articles, loaded.drafts, day, b.cached)
+        rendered, body_keys, complete = memo.markdown(config, loaded.articles, loaded.around,
+                                                      b.state, opts,
+                                                      early.index if early else None)
     for r in rendered.values():
         problems.extend(r.problems)
     result.counts["articles_rendered"] = b.state.render_cache.misses
@@ -148,9 +160,8 @@ def build_site(opts: Options, state: BuildState | None = None) -> BuildResult:
     result.summary = _summary(result)
     if loaded.templates is None or problems.errors:
         static_files(config.root, problems)  # (checked, though no page is made: see pages)
-        return result
+        return
     _pages_and_publish(b, _Made(loaded, rendered, body_keys, complete, links, graph, nxt))
-    return result
 
 
 @dataclass(frozen=True)

@@ -476,3 +476,64 @@ def test_cached_named_tuples_come_back_as_themselves() -> None:
                   Suggestion("a", 1.25, ("Also about iron",))):
         back = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         assert type(back) is type(value) and back == value and back._fields == value._fields
+
+
+def test_cache_files_kept_later_are_the_files_kept_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files the first stages keep in .cache/ are written by a forked child while the
+    build goes on (`cache.Later`); they are byte for byte the files written at once, and
+    the next build finds every article in them."""
+    from functools import partial
+
+    from healthsite import parallel
+    from healthsite.incremental import cache
+
+    def kept(root: Path) -> dict[str, bytes]:
+        folder = root / ".cache"
+        return {p.relative_to(folder).as_posix(): p.read_bytes()
+                for p in sorted(folder.rglob("*.pickle"))
+                if p.parts[-2] in ("render", "bodies", "parsed")}
+
+    later = synthetic(tmp_path, 30, search=False)
+    first = build_site(Options(root=later))
+    assert first.counts["articles_rendered"] == 30
+    monkeypatch.setattr(cache, "Background", partial(parallel.Background, now=True))
+    at_once = generate_site(tmp_path / "at-once", 30, search=False)
+    build_site(Options(root=at_once))
+    monkeypatch.undo()
+    files = kept(later)
+    assert any(k.startswith("render/bodies/") for k in files) and \
+        any(k.startswith("parsed/") for k in files)
+    assert files == kept(at_once)
+    (later / "content" / "a00003.md").write_text(
+        (later / "content" / "a00003.md").read_text().replace("title: ", "title: New ", 1))
+    again = build_site(Options(root=later))
+    # (only the article whose file changed is rendered again: the rest were kept)
+    assert again.route == "full" and again.counts["articles_rendered"] == 1
+
+
+def test_a_later_writes_when_it_closes_and_before_any_other_cache_file(
+        tmp_path: Path) -> None:
+    from healthsite.incremental import cache
+
+    path, other = tmp_path / "c" / "one.pickle", tmp_path / "c" / "two.pickle"
+    with cache.Later() as later:
+        cache.write_pickle(path, "t", {"a": 1})
+        assert not path.exists()
+    later.finish()
+    assert cache.read_pickle(path, "t") == {"a": 1}
+    cache.write_pickle(other, "t", {"a": 1})
+    assert path.read_bytes() == other.read_bytes()  # (what writing at once writes)
+    with cache.Later() as later:
+        cache.write_pickle(path, "t", {"a": 2})
+    # a file written meanwhile waits for the child's: the last one asked for is kept
+    cache.write_pickle(path, "t", {"a": 3})
+    assert cache.read_pickle(path, "t") == {"a": 3}
+    later.finish()
+    assert cache.read_pickle(path, "t") == {"a": 3}
+    with pytest.raises(KeyError), cache.Later() as later:
+        cache.write_pickle(path, "t", {"a": 4})
+        raise KeyError("the stage failed")
+    later.finish()
+    assert cache.read_pickle(path, "t") == {"a": 3}  # (nothing written)
+    assert cache._LATER is None and cache._WRITING is None

@@ -29,9 +29,11 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from .. import versions
+from ..parallel import Background
 from ..render.markup import Rendered
 
 CACHE_DIR = ".cache"
@@ -244,8 +246,65 @@ def read_pickle(path: Path, tag: str, named: str | None = None) -> Any:
 
 
 def write_pickle(path: Path, tag: str, obj: Any) -> None:
-    """Save an object atomically with a checksum; failing to save only costs time later."""
-    write_pickled(path, pickled(tag, obj))
+    """Save an object atomically with a checksum; failing to save only costs time later.
+    While a `Later` is open, the file is only noted, to be written when it closes."""
+    if _LATER is not None:
+        _LATER.note(path, tag, obj)
+    else:
+        write_pickled(path, pickled(tag, obj))
+
+
+_LATER: Later | None = None
+
+
+class Later:
+    """The cache files `write_pickle` is asked for while this is open (`with`), written
+    when it closes by a forked child while the build goes on (pickling and writing a
+    thousand articles' bodies takes a tenth of a second that would otherwise hold the
+    build up; see parallel.Background, which writes them at once where it cannot fork).
+    `finish` waits until they are written; so does any other cache file's writing
+    meanwhile (`write_pickled`), so that files are written in the order asked. A block
+    left by an exception writes nothing: a cache not kept only costs time later."""
+
+    def __init__(self) -> None:
+        self.files: dict[Path, tuple[str, Any]] = {}  # (the last one asked for each path)
+        self._writing: Background[None] | None = None
+
+    def note(self, path: Path, tag: str, obj: Any) -> None:
+        # (a copy of a dict: the store may still add to its own before the child forks)
+        self.files[path] = (tag, dict(obj) if type(obj) is dict else obj)
+
+    def __enter__(self) -> Later:
+        global _LATER
+        assert _LATER is None, "one Later at a time"
+        _LATER = self
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        global _LATER, _WRITING
+        _LATER = None
+        if kind is None and self.files:
+            files, self.files = self.files, {}
+            self._writing = Background(lambda: _write_all(files))
+            _WRITING = self
+
+    def finish(self) -> None:
+        """Wait until every file noted is written (or could not be)."""
+        global _WRITING
+        if _WRITING is self:
+            _WRITING = None
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            writing.result()
+
+
+_WRITING: Later | None = None  # the Later whose files a child is writing
+
+
+def _write_all(files: dict[Path, tuple[str, Any]]) -> None:
+    for path, (tag, obj) in files.items():
+        write_pickled(path, pickled(tag, obj))
 
 
 def pickled(tag: str, obj: Any, same: bool = False) -> bytes:
@@ -274,7 +333,10 @@ def holds_pickled(path: Path, body: bytes) -> bool:
 
 
 def write_pickled(path: Path, body: bytes) -> None:
-    """Write what `pickled` made, atomically with a checksum (as `write_pickle`)."""
+    """Write what `pickled` made, atomically with a checksum (as `write_pickle`), once the
+    files of a `Later` are written."""
+    if _WRITING is not None:
+        _WRITING.finish()
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
