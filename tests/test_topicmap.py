@@ -185,13 +185,27 @@ def test_crossings_are_counted_as_every_pair_compared_would_count_them() -> None
         return side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0
 
     rng = random.Random(7)
-    for _ in range(300):
+    for trial in range(900):
+        # a third anywhere on a grid (many spans: compared pair by pair), the rest between
+        # a few upright lines as the map's are (counted by families), a middle one too
+        xs = list(range(13)) if trial % 3 == 0 else [0, 5, 6, 11, 12, 8.5][:3 + trial % 4]
+
         def point() -> tuple[float, float]:
-            return float(rng.randint(0, 12)), float(rng.randint(0, 12))
+            return float(rng.choice(xs)), rng.randint(0, 24) / 2
         segments = [(point(), point()) for _ in range(rng.randint(0, 50))]
         expected = sum(crosses(p, q) for i, p in enumerate(segments)
                        for q in segments[i + 1:])
         assert topicmap.crossings(segments) == expected
+        assert topicmap._pairwise(segments) == expected
+
+
+def test_a_maps_crossings_are_counted_by_families_as_pair_by_pair() -> None:
+    for n, topics, seed in [(300, 20, 2), (500, 9, 3), (1000, 60, 1)]:
+        segments = [s for _, _, s in topicmap.layout(synthetic(n=n, topics=topics,
+                                                               seed=seed)).segments]
+        assert len({(min(p[0], q[0]), max(p[0], q[0])) for p, q in segments}) \
+            <= topicmap.FAMILIES  # (so not compared pair by pair)
+        assert topicmap.crossings(segments) == topicmap._pairwise(segments) > 0
 
 
 def every_sweep(graph: TopicGraph) -> topicmap.Plan:
