@@ -35,10 +35,10 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import versions
 from ..errors import ProblemList
 from .output import Written, link_file, link_tree, update_site
 from .vocabulary import file_name, ordered, page_words
@@ -588,10 +588,7 @@ def _json(data: object) -> str:
 
 def _version() -> str:
     """Pagefind's version (an index made by another is made again)."""
-    try:
-        return metadata.version("pagefind")
-    except metadata.PackageNotFoundError:
-        return "?"
+    return versions.version("pagefind") or "?"
 
 
 ENTRY = "pagefind-entry.json"
