@@ -283,9 +283,12 @@ def _load_all(b: _Build) -> _Loaded:
     config, problems = b.config, b.result.problems
     if b.opts.cache:
         memo.read_caches(config.root, b.state)
-    templates = memo.templates(config.root, problems, b.opts.cache)
+    compiled: list[Templates | None] = []  # (while worker processes parse, if they do)
     corpus = memo.load(config, b.day, problems, b.state, b.opts.cache,
-                       b.prior.inputs.digests if b.prior.inputs else None)
+                       b.prior.inputs.digests if b.prior.inputs else None,
+                       lambda: compiled.append(memo.templates(config.root, problems,
+                                                              b.opts.cache)))
+    templates = compiled[0] if compiled else memo.templates(config.root, problems, b.opts.cache)
     b.prior.settle(corpus.hashed, config.root)
     articles = list(corpus.articles)
     drafts = set() if b.opts.drafts else {a.slug for a in articles if a.meta.draft}

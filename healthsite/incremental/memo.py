@@ -180,16 +180,22 @@ def _jinja_cache(root: Path) -> Path:
 
 
 def load(config: SiteConfig, day: dt.date, problems: ProblemList, state: BuildState,
-          cache: bool, digests: dict[str, str] | None) -> Corpus:
-    """The articles, parsed again only where a file's bytes changed since the last build."""
+          cache: bool, digests: dict[str, str] | None,
+          meanwhile: Callable[[], object] | None = None) -> Corpus:
+    """The articles, parsed again only where a file's bytes changed since the last build.
+    `meanwhile` is done while worker processes parse them, if they do."""
+
+    def also() -> None:  # (and the syllable dictionary, which rendering many bodies needs)
+        if meanwhile is not None:
+            meanwhile()
+        readability.preload()
+
     if not cache:
-        return load_articles(config, day, problems, meanwhile=readability.preload)
+        return load_articles(config, day, problems, meanwhile=also)
     store, bodies = state.parsed, state.parsed_bodies
     assert store is not None and bodies is not None
-    # (the syllable dictionary, which rendering many bodies needs, is read while many
-    # files are parsed)
     corpus = load_articles(config, day, problems, ParseMemo(store.entries, digests, bodies.get),
-                           readability.preload)
+                           also)
     for key, parsed in store.entries.items():
         if parsed.body is not None:  # parsed just now: keep the body apart
             bodies.put(key, parsed.body)
