@@ -245,6 +245,51 @@ def test_generated_markdown_renders_the_same_both_ways(body: str) -> None:
             assert possible(body), type(processor).__name__
 
 
+ADMONITIONS = [
+    "!!! note\n    in the card\n\n    more of it\n\nafter\n",
+    "!!! note \"A title\"\n    one\n\n    - a list\n    - in it\n\n        a list's own "
+    "paragraph\n\n    back in the card\n\nout\n",
+    "!!! warning\n\n    only indented after a blank line\n\n        deeper\n",
+    "text\n\n    indented code, no card\n\n!!! note\n    card\n\n\tafter a tab\n",
+    "* item\n\n    more of the item\n\n!!! emergency\n    call\n\n    1. one\n\n"
+    "        two's text\n",
+    "!!! a\n    x\n!!! b\n    y\n\n     five spaces\n\n        eight\n",
+]
+
+
+@pytest.mark.parametrize("body", ADMONITIONS)
+def test_the_admonition_test_is_passed_over_only_where_it_says_no(
+        body: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the admonition gate says a block cannot be an admonition's, the extension's own
+    test says no too (and changes nothing); the HTML is the same both ways."""
+    from markdown.extensions.admonition import AdmonitionProcessor
+
+    from healthsite.fast.blocks import gate_of
+
+    stock = AdmonitionProcessor.test
+    asked: list[bool] = []
+
+    def test(self: AdmonitionProcessor, parent: Any, block: str) -> bool:
+        possible = gate_of(self)
+        assert possible is not None
+        before = (self.current_sibling, self.content_indent)
+        could = possible(block)
+        answer = stock(self, parent, block)
+        if not could:
+            assert not answer and (self.current_sibling, self.content_indent) == before, block
+        asked.append(could)
+        return answer
+
+    a = make_article(body)
+    with monkeypatch.context() as m:
+        m.setenv("HEALTHSITE_FAST_PATHS", "off")
+        m.setattr(AdmonitionProcessor, "test", test)
+        renderer(a).render(a)
+    assert False in asked and True in asked
+    ours, theirs = Both(lambda: renderer(a)).render(a)  # noqa: B023 (made at once)
+    assert ours == theirs
+
+
 def test_headings_get_python_markdowns_ids_and_contents() -> None:
     """The contents processor's quick way with plain headings (fast/toc.py) gives what
     Python-Markdown's gives, for plain and other headings, and with the [TOC] marker."""
@@ -552,9 +597,14 @@ def test_only_processors_known_to_answer_by_their_expression_are_skipped() -> No
     assert heading is not None and heading("## Head") and not heading("A paragraph.")
     table = gate_of(by_kind["TableProcessor"])
     assert table is not None and not table("a | b") and table("a | b\n--|--")
-    # a test that is not only its expression is always asked: cards, lists, paragraphs
-    for kind in ("AdmonitionProcessor", "SaneUListProcessor", "ParagraphProcessor"):
+    # a test that is not only its expression is always asked: lists, paragraphs
+    for kind in ("SaneUListProcessor", "ParagraphProcessor"):
         assert gate_of(by_kind[kind]) is None, kind
+    # but for the cards' (admonitions), which has a gate of its own: its expression, or
+    # a block indented to go on the card before it
+    card = gate_of(by_kind["AdmonitionProcessor"])
+    assert card is not None and card("!!! note") and card("    more of the card") and \
+        not card("A paragraph.") and not card("   three spaces")
 
     class Subclass(HashHeaderProcessor):  # may answer differently: never skipped
         pass

@@ -191,7 +191,7 @@ def test_crossings_are_counted_as_every_pair_compared_would_count_them() -> None
         xs = list(range(13)) if trial % 3 == 0 else [0, 5, 6, 11, 12, 8.5][:3 + trial % 4]
 
         def point() -> tuple[float, float]:
-            return float(rng.choice(xs)), rng.randint(0, 24) / 2
+            return float(rng.choice(xs)), rng.randint(0, 24) / 2  # noqa: B023 (used at once)
         segments = [(point(), point()) for _ in range(rng.randint(0, 50))]
         expected = sum(crosses(p, q) for i, p in enumerate(segments)
                        for q in segments[i + 1:])

@@ -178,10 +178,13 @@ def _inline_names() -> str:
 def _block_names() -> str:
     from markdown import blockprocessors
     from markdown.blockparser import BlockParser
-    from markdown.extensions import footnotes, tables
+    from markdown.extensions import admonition, footnotes, tables
 
     return _missing(
         (BlockParser, "parseBlocks", ("self", "parent", "blocks")),
+        (admonition.AdmonitionProcessor, "RE", None),
+        (admonition.AdmonitionProcessor, "test", ("self", "parent", "block")),
+        (admonition.AdmonitionProcessor, "parse_content", ("self", "parent", "block")),
         (blockprocessors.HashHeaderProcessor, "RE", None),
         (blockprocessors.SetextHeaderProcessor, "RE", None),
         (blockprocessors.HRProcessor, "SEARCH_RE", None),

@@ -14,7 +14,9 @@ Only processors whose answer is known to be exactly "does the expression match" 
 over (`_GATED`): their `test` is `bool(expression.search(block))` (or `.match`), or their
 `test` says yes to everything and their `run` puts the block back and returns False when the
 expression finds nothing; the tables extension's test cannot succeed on a block without a
-`|` or without a second line. Everything else is Python-Markdown's own code, so the output is
+`|` or without a second line; the admonition extension's (the care cards') cannot succeed on
+a block without `!!!` that is not indented to go on the card before it. Everything else is
+Python-Markdown's own code, so the output is
 byte for byte the same; `tests/test_fast_paths.py` checks that on every article, a synthetic
 corpus and generated text (it would catch a later Python-Markdown whose processors answer
 otherwise).
@@ -37,7 +39,7 @@ from typing import Any
 
 from markdown import blockprocessors, util
 from markdown.blockparser import BlockParser
-from markdown.extensions import footnotes, tables
+from markdown.extensions import admonition, footnotes, tables
 from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
 from markdown.treeprocessors import Treeprocessor
 
@@ -52,7 +54,8 @@ _GATED: dict[type, str] = {
     blockprocessors.ReferenceProcessor: "RE",  # run: RE.search, else block put back, False
     footnotes.FootnoteBlockProcessor: "RE",  # run: RE.search, else block put back, False
 }
-# the tables extension: a block of one line, or without a `|`, is never a table
+# the tables extension: a block of one line, or without a `|`, is never a table (and the
+# admonition extension's test has a gate of its own: `_admonition_gate`)
 _FIXED: dict[type, tuple[frozenset[str], ...]] = {
     tables.TableProcessor: (frozenset({"|"}), frozenset({"\n"})),
 }
@@ -85,7 +88,26 @@ def gate_of(processor: blockprocessors.BlockProcessor) -> Gate | None:
         return _gate(_FIXED[kind])
     if kind in _GATED:
         return _gate(required(getattr(processor, _GATED[kind])))
+    if kind is admonition.AdmonitionProcessor and "current_sibling" in vars(processor):
+        return _admonition_gate(processor)
     return None
+
+
+def _admonition_gate(processor: admonition.AdmonitionProcessor) -> Gate:
+    """The admonition extension's test: its expression (which needs `!!!`) finds the
+    block, or the block goes on the admonition before it (`parse_content`), which needs a
+    block indented by a tab's width (its list step only ever takes a tab's width off a
+    block indented by two) or a sibling already found by a test whose run has not taken
+    it. When none of those holds, its test answers no and changes nothing."""
+    indent = " " * processor.tab_length
+    needs = _gate(required(processor.RE))
+    assert needs is not None  # (the gate's check: `fast.GATES["markdown-blocks"]`)
+
+    def possible(block: str) -> bool:
+        return needs(block) or block.startswith(indent) or \
+            processor.current_sibling is not None
+
+    return possible
 
 
 def skip_impossible_tests(parser: BlockParser) -> None:
