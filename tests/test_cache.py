@@ -373,8 +373,10 @@ def test_pages_written_by_worker_processes_equal_pages_written_here(
     forked = parallel.cores() >= 2 and parallel.can_fork()
     # every page (the static files are copied here)
     assert first.counts["pages_rendered"] == 278
-    # (all but the sitemap, which comes back to be compared with the one published before)
-    assert len(first.placed) == (277 if forked else 0)
+    # those the forked child rendered, never the sitemap (it comes back to be compared with
+    # the one published before); this process renders the others and hands them on
+    assert (0 < len(first.placed) < 277) if forked else not first.placed
+    assert len(set(first.placed) | set(first.files)) == 278 + 3  # (and the static files)
     assert "sitemap.xml" in first.files and "sitemap.xml" not in first.placed
     assert first.summary["pages"] == 210 + 60 + 5  # counted with the rest
     assert not set(first.placed) & set(first.files)
@@ -387,7 +389,7 @@ def test_pages_written_by_worker_processes_equal_pages_written_here(
     inode = page.stat().st_ino
     # rendered again (no cache) into a new folder next to an output it cannot trust as is
     second = build_site(Options(root=root, cache=False))
-    assert second.counts["files_changed"] == 0 and second.placed == first.placed
+    assert second.counts["files_changed"] == 0 and bool(second.placed) == forked
     assert page.stat().st_ino == inode
 
 

@@ -70,3 +70,57 @@ def test_meanwhile_is_done_here_while_workers_work_and_only_then() -> None:
     done.clear()
     map_indexed(lambda i: i, 3, meanwhile=lambda: done.append(os.getpid()))
     assert done == []  # too few to spread: nothing runs meanwhile
+
+
+def test_this_process_works_too_and_hands_results_out_in_order() -> None:
+    """With two cores, one child is forked and this process does chunks as well: some
+    results are made here, some there, and all come out in order."""
+    if not _forks():
+        pytest.skip("one core, or no fork: nothing is spread")
+    here = os.getpid()
+    n = parallel.PARALLEL_MIN * 10
+    found = map_indexed(lambda i: (i, os.getpid()), n)
+    assert [i for i, _ in found] == list(range(n))
+    where = {pid for _, pid in found}
+    assert here in where and len(where) == parallel.cores()
+    assert threading.active_count() == 1  # (the threads that read the children's results)
+
+
+def test_a_childs_failure_is_worked_out_here() -> None:
+    """A child that dies, cannot pickle what it made, or raises: its chunks are done again
+    here, and an exception is raised here."""
+    if not _forks():
+        pytest.skip("one core, or no fork: nothing is spread")
+    here, n = os.getpid(), parallel.PARALLEL_MIN * 4
+
+    def dies(i: int) -> int:
+        if os.getpid() != here and i % 50 == 7:
+            os._exit(3)
+        return i
+
+    assert map_indexed(dies, n) == list(range(n))
+
+    def unpicklable(i: int) -> object:
+        return (lambda: i) if os.getpid() != here else i
+
+    assert all(not callable(r) for r in map_indexed(unpicklable, n))
+
+    def raises(i: int) -> int:
+        if i == n - 3:
+            raise KeyError(i)
+        return i
+
+    with pytest.raises(KeyError):
+        map_indexed(raises, n)
+    assert threading.active_count() == 1
+
+
+def test_leaving_early_stops_the_children() -> None:
+    if not _forks():
+        pytest.skip("one core, or no fork: nothing is spread")
+    results = parallel.each_indexed(lambda i: i, parallel.PARALLEL_MIN * 50)
+    assert [next(results) for _ in range(3)] == [0, 1, 2]
+    results.close()
+    assert threading.active_count() == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # (no child left, not even a zombie)
