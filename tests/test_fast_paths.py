@@ -687,6 +687,58 @@ def test_output_is_escaped_as_jinja_escapes_it() -> None:
         env.from_string("{{ missing }}").render()
 
 
+def test_interface_text_is_translated_as_jinjas_i18n_translates_it() -> None:
+    """The quicker `_` (fast.jinja.quick_gettext) gives what the i18n extension's gives: on
+    an English page (remembered), with values, with `%%`, escaped or not, and on a page
+    whose context brings its own catalogue's `_` and `gettext`."""
+    import jinja2
+
+    from healthsite.fast.jinja import Environment, quick_gettext
+    from healthsite.load.translations import newstyle
+
+    class Spanish:  # (a catalogue: what `newstyle` asks of one)
+        english = False
+
+        def gettext(self, text: str) -> str:
+            return {"Home": "Inicio", "%(n)s pages": "%(n)s páginas"}.get(text, text)
+
+        def ngettext(self, one: str, many: str, n: int) -> str:
+            return one if n == 1 else many
+
+    template = ('{{ _("Home") }}|{{ _("Home") }}|{{ _("%(n)s pages", n=3) }}|{{ _("50%% <off>") }}'
+                '|{{ _("a & b") }}|{% trans %}Home{% endtrans %}|{{ gettext("Home") }}')
+    made = []
+    for quick in (True, False):
+        for escape in (True, False):
+            env = (Environment if quick else jinja2.Environment)(
+                autoescape=escape, extensions=["jinja2.ext.i18n"])
+            env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+            if quick:
+                quick_gettext(env)
+                assert env.globals["_"].__name__ == "underscore"
+            page = env.from_string(template)
+            for _ in range(2):  # (the second time from what was remembered)
+                made.append((quick, escape, page.render(),
+                             page.render(**newstyle(Spanish())),  # type: ignore[arg-type]
+                             page.render(gettext=lambda t, **values: "[" + t % values + "]")))
+    by_path = {(q, e): rest for q, e, *rest in made}
+    assert by_path[True, True] == by_path[False, True] and \
+        by_path[True, False] == by_path[False, False]
+    assert by_path[True, True][0] == "Home|Home|3 pages|50% <off>|a & b|Home|Home"
+    assert by_path[True, True][1].startswith("Inicio|Inicio|3 páginas|")
+    assert by_path[True, True][2].startswith("[Home]|[Home]|[3 pages]|")
+    assert made[0][2:] == made[1][2:]
+    # one environment, escaping some templates and not others: each is answered as its own
+    page = '{{ _("a<b") | e }}'  # (translated text is safe markup only where escaping)
+    loader = jinja2.DictLoader({"p.html": page, "p.txt": page})
+    env = Environment(loader=loader, autoescape=jinja2.select_autoescape(["html"]),
+                      extensions=["jinja2.ext.i18n"])
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    quick_gettext(env)
+    assert [env.get_template(name).render() for name in ("p.html", "p.txt", "p.html")] == \
+        ["a<b", "a&lt;b", "a<b"]
+
+
 def test_compiled_templates_of_each_path_are_kept_apart(tmp_path: Path) -> None:
     """Templates compiled by the fast path call `environment.escape_output`, which Jinja's
     own environment lacks: each path keeps its own files in the bytecode cache."""

@@ -227,10 +227,13 @@ def _toc_names() -> str:
 def _jinja_names() -> str:
     import jinja2
     import jinja2.compiler
+    import jinja2.runtime
 
     missing = _missing(
         (jinja2.compiler.CodeGenerator, "_output_child_pre",
          ("self", "node", "frame", "finalize")),
+        (jinja2.runtime.Context, "call", ("_Context__self", "_Context__obj", "args", "kwargs")),
+        (jinja2.runtime.Context, "resolve", ("self", "key")),
         (jinja2.Environment, "getattr", ("self", "obj", "attribute")),
         (jinja2.Environment, "code_generator_class", None),
     )
@@ -353,6 +356,15 @@ _MARKDOWN_PATHS: dict[str, Callable[[Any], None]] = {
 def _registered(registry: Any, name: str) -> type | None:
     """The class of the step registered under `name` in a Python-Markdown registry."""
     return type(registry[name]) if name in registry else None
+
+
+def tune_jinja(env: jinja2.Environment) -> None:
+    """Put the `jinja` fast path's quicker `_` in place (when it is in use: `env` is ours),
+    once the environment's translations are installed."""
+    from .jinja import Environment, quick_gettext
+
+    if isinstance(env, Environment) and active("jinja"):
+        quick_gettext(env)
 
 
 def jinja_environment() -> type[jinja2.Environment]:

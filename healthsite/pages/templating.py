@@ -181,6 +181,7 @@ def _environment(root: Path, cache: Path | None) -> jinja2.Environment:
     )
     cast(Any, env).install_null_translations(newstyle=True)  # (English: a page in another language
     env.filters["longdate"] = _longdate  # gets its catalogue's in its context: page_context)
+    fast.tune_jinja(env)
     return env
 
 
