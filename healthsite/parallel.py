@@ -15,14 +15,6 @@ from typing import Any, Generic, TypeVar
 T = TypeVar("T")
 PARALLEL_MIN = 200  # below this many items, starting processes costs more than it saves
 
-_TASK: Callable[[int], Any] | None = None
-
-
-def _run(index: int) -> Any:
-    assert _TASK is not None
-    return _TASK(index)
-
-
 def can_fork() -> bool:
     """Whether work can go to forked processes: the platform forks, and this process has no
     other threads (a child forked from a threaded process may inherit a held lock)."""
@@ -39,7 +31,7 @@ def map_indexed(task: Callable[[int], T], n: int,
                 meanwhile: Callable[[], object] | None = None) -> list[T]:
     """[task(0), ..., task(n - 1)], across all cores when n is large enough and processes
     can be forked (`prepare` runs first, in this process, only then; `meanwhile` runs in
-    this process while the workers are busy, only then). `progress` is called with the
+    this process while the others begin, only then). `progress` is called with the
     number done every 100 items."""
     return list(each_indexed(task, n, progress, prepare, meanwhile))
 
