@@ -1,5 +1,7 @@
-"""Work spread over all cores: forked worker processes inherit the build's state (nothing is
-pickled to them but an index) and send back only their results."""
+"""Work spread over all cores: forked children inherit the build's state (nothing is pickled
+to them but the numbers of the items to do) and send back only their results, while this
+process does its share (`each_indexed`); or one task done in a forked child while this
+process goes on (`Background`)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 PARALLEL_MIN = 200  # below this many items, starting processes costs more than it saves
+
 
 def can_fork() -> bool:
     """Whether work can go to forked processes: the platform forks, and this process has no
