@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
 
@@ -78,8 +79,13 @@ def test_this_process_works_too_and_hands_results_out_in_order() -> None:
     if not _forks():
         pytest.skip("one core, or no fork: nothing is spread")
     here = os.getpid()
-    n = parallel.PARALLEL_MIN * 10
-    found = map_indexed(lambda i: (i, os.getpid()), n)
+    n = parallel.PARALLEL_MIN * 2
+
+    def slow(i: int) -> tuple[int, int]:  # (so that no process takes every chunk at once)
+        time.sleep(0.0005)
+        return i, os.getpid()
+
+    found = map_indexed(slow, n)
     assert [i for i, _ in found] == list(range(n))
     where = {pid for _, pid in found}
     assert here in where and len(where) == parallel.cores()
@@ -118,9 +124,27 @@ def test_a_childs_failure_is_worked_out_here() -> None:
 def test_leaving_early_stops_the_children() -> None:
     if not _forks():
         pytest.skip("one core, or no fork: nothing is spread")
+    before = _children()
     results = parallel.each_indexed(lambda i: i, parallel.PARALLEL_MIN * 50)
     assert [next(results) for _ in range(3)] == [0, 1, 2]
+    assert len(_children() - before) == parallel.cores() - 1
     results.close()
     assert threading.active_count() == 1
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)  # (no child left, not even a zombie)
+    assert _children() == before  # (none left, not even a zombie)
+
+
+def _children() -> set[int]:
+    """This process's child processes, from /proc (Linux)."""
+    if not os.path.isdir("/proc"):
+        pytest.skip("needs /proc")
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if parent == os.getpid():
+                found.add(int(entry))
+    return found
