@@ -58,14 +58,14 @@ def timed(cmd: list[str], env: dict[str, str] | None = None, sample: bool = True
         while not done.wait(0.02):
             peak[0] = max(peak[0], tree_rss(proc.pid))
 
-    sampler = threading.Thread(target=sampling, daemon=True)
-    if sample:
+    sampler = threading.Thread(target=sampling, daemon=True) if sample else None
+    if sampler is not None:
         sampler.start()
     err = proc.stderr.read().decode() if proc.stderr else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     done.set()
-    if sample:
+    if sampler is not None:
         sampler.join()
     if proc.stderr:
         proc.stderr.close()

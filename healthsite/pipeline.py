@@ -284,11 +284,15 @@ def _load_all(b: _Build) -> _Loaded:
     if b.opts.cache:
         memo.read_caches(config.root, b.state)
     compiled: list[Templates | None] = []  # (while worker processes parse, if they do)
+
+    def compile_templates() -> None:
+        compiled.append(memo.templates(config.root, problems, b.opts.cache))
+
     corpus = memo.load(config, b.day, problems, b.state, b.opts.cache,
-                       b.prior.inputs.digests if b.prior.inputs else None,
-                       lambda: compiled.append(memo.templates(config.root, problems,
-                                                              b.opts.cache)))
-    templates = compiled[0] if compiled else memo.templates(config.root, problems, b.opts.cache)
+                       b.prior.inputs.digests if b.prior.inputs else None, compile_templates)
+    if not compiled:
+        compile_templates()
+    templates = compiled[0]
     b.prior.settle(corpus.hashed, config.root)
     articles = list(corpus.articles)
     drafts = set() if b.opts.drafts else {a.slug for a in articles if a.meta.draft}
