@@ -64,6 +64,9 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "min-sources": (E, "an article with fewer sources than the site requires"),
     "alarm-without-care-card": (E, "alarm symptoms mentioned without an urgent or emergency "
                                 "care card"),
+    "alarm-terms-untranslated": (W, "an edition (languages:) with no alarm_terms or alarm_rules "
+                                 "of its own while the site has some: its pages are checked "
+                                 "only for the default language's phrases"),
     "missing-care-card": (E, "an article that mentions a phrase of an alarm rule (site.yaml) "
                           "without including every shared card the rule names"),
     "empty-care-card": (E, "a care card with nothing in it (its lines not indented under it), "

@@ -312,7 +312,7 @@ def surroundings(config: SiteConfig, problems: ProblemList) -> dict[str, Surroun
         shared = Shared.load(mine, problems, images)
         images = shared.images
         around[edition.key] = Surroundings(load_glossary(mine, problems), shared)
-    check_rules(config, around[""].shared.cards, problems)
+        check_rules(mine, shared.cards, problems)  # (its rules name its own cards)
     return around
 
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import SITE_YAML, article, build
 
 from healthsite.load.content import new_slug
-from healthsite.pipeline import Options, build_site
+from healthsite.pipeline import BuildResult, Options, build_site
 from healthsite.render.readability import reading_grade
 
 LANGUAGES = """\
@@ -31,6 +31,7 @@ languages:
       emergency_number: "112"
       emergency_department: urgencias
       urgent_service: su centro de salud
+    alarm_terms: [dolor en el pecho]
     topics:
       - slug: rls
         title: Piernas inquietas
@@ -175,6 +176,86 @@ def test_an_edition_without_its_card_is_an_error_naming_its_folder(
     result = build(make_site(given))
     found = [p for p in result.problems.items() if p.code == "bad-care-card"]
     assert found and "content/es/cards/clot-emergency.yaml" in str(found[0].hint)
+
+
+def _alarms(result: BuildResult) -> list[tuple[str, str, int, str]]:
+    return sorted((p.code, p.path, p.line, p.message) for p in result.problems.items()
+                  if "alarm" in p.code or "care-card" in p.code)
+
+
+def test_each_editions_pages_are_checked_for_its_own_alarm_phrases(
+        make_site: Callable[[dict[str, str]], Path], today: None) -> None:
+    """A Spanish page of its own (no original whose cards it must keep) that names an alarm
+    symptom in Spanish needs a care card, as an English page naming it in English does;
+    the English phrase in a Spanish page is not one of the edition's."""
+    given = files()
+    given["content/es/solo.md"] = article("Solo", "[iron]", "## Propia\n\nVea [a](a.md).\n\n"
+                                          "Si tiene dolor en el pecho, pida ayuda.")
+    given["content/es/b.md"] += "\nNo dice chest pain en inglés.\n"
+    result = build(make_site(given))
+    assert _alarms(result) == [("alarm-without-care-card", "content/es/solo.md", 15,
+                                "mentions 'dolor en el pecho' but has no urgent or emergency "
+                                "care card")]
+    given["content/es/solo.md"] += "\n!!! card clot-emergency\n"
+    assert _alarms(build(make_site(given))) == []
+
+
+def test_an_edition_without_alarm_phrases_is_warned_and_checked_with_the_sites(
+        make_site: Callable[[dict[str, str]], Path], today: None) -> None:
+    given = files()
+    given["site.yaml"] = given["site.yaml"].replace("    alarm_terms: [dolor en el pecho]\n", "")
+    given["content/es/solo.md"] = article("Solo", "[iron]", "## Propia\n\nVea [a](a.md).\n\n"
+                                          "Chest pain, en inglés.")
+    result = build(make_site(given))
+    warned = [p for p in result.problems.items() if p.code == "alarm-terms-untranslated"]
+    assert [(p.path, p.line, p.level.name) for p in warned] == [("site.yaml", 36, "WARNING")]
+    assert "'es' edition has no alarm_terms" in warned[0].message
+    assert ("alarm-without-care-card", "content/es/solo.md", 15,
+            "mentions 'chest pain' but has no urgent or emergency care card") in _alarms(result)
+
+
+RULES = """\
+    alarm_rules:
+      - phrases: [coágulo, TVP]
+        cards: [clot-emergency, clot-urgent]
+"""
+
+
+def test_an_editions_alarm_rules_name_its_own_cards(
+        make_site: Callable[[dict[str, str]], Path], today: None) -> None:
+    """The edition's rules are matched in its pages (TVP in capitals only) and name cards of
+    content/es/cards/: one it lacks is reported where the rule names it; the site's rules
+    do not apply to it (their English phrases are not its own)."""
+    given = files()
+    given["site.yaml"] = given["site.yaml"].replace(
+        "    alarm_terms: [dolor en el pecho]\n", "    alarm_terms: [dolor en el pecho]\n"
+        + RULES) + "alarm_rules:\n  - {phrases: [clot], cards: [clot-emergency]}\n"
+    given["content/es/solo.md"] = article("Solo", "[iron]", "## Propia\n\nVea [a](a.md).\n\n"
+                                          "Una tvp no; una TVP sí. Un clot no.")
+    result = build(make_site(given))
+    found = _alarms(result)
+    assert ("bad-care-card", "site.yaml", 48,
+            "alarm_rules names no shared card of the 'es' edition: 'clot-urgent'") in found
+    assert ("missing-care-card", "content/es/solo.md", 15, "mentions 'TVP' but does not "
+            "include the shared card 'clot-emergency'") in found
+    assert not any(path == "content/es/solo.md" and "clot'" in message
+                   for _, path, _, message in found)
+    assert [f for f in found if f[1] != "site.yaml"] == [
+        ("missing-care-card", "content/es/solo.md", 15, "mentions 'TVP' but does not include "
+         "the shared card 'clot-emergency'"),
+        ("missing-care-card", "content/es/solo.md", 15, "mentions 'TVP' but does not include "
+         "the shared card 'clot-urgent'")]
+
+
+def test_the_default_languages_alarm_phrases_are_the_sites_own(
+        make_site: Callable[[dict[str, str]], Path], today: None) -> None:
+    given = files()
+    given["site.yaml"] = given["site.yaml"].replace(
+        "    country: the United Kingdom\n",
+        "    country: the United Kingdom\n    alarm_terms: [chest pain]\n", 1)
+    result = build(make_site(given))
+    assert [(p.code, p.message) for p in result.problems.items() if p.path == "site.yaml"] == \
+        [("config-type", "the default language's alarm_terms are the site's own")]
 
 
 def test_a_missing_interface_string_names_the_string_and_language(

@@ -26,11 +26,12 @@ def check_articles(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext, toda
     """Run every content check; return the readability of each health article.
     `complete` gives an article's rendering with its text when the graph holds it without."""
     grades: dict[str, Readability] = {}
+    editions = {e.key: config.for_edition(e) for e in config.all_editions}
     for slug, a in graph.articles.items():
-        r = graph.rendered[slug]
-        if complete is not None and (_may_alarm(r) or config.alarm_rules):  # (the text)
+        r, mine = graph.rendered[slug], editions.get(a.lang, config)  # (its language's alarms)
+        if complete is not None and (_may_alarm(r) or mine.alarm_rules):  # (the text)
             r = dataclasses.replace(r, text=complete(slug).text)
-        grade = check_article(config, a, r, nxt.by_article.get(slug, ()), today, problems)
+        grade = check_article(mine, a, r, nxt.by_article.get(slug, ()), today, problems)
         if grade is not None:
             grades[slug] = grade
     return grades
@@ -39,7 +40,8 @@ def check_articles(config: SiteConfig, graph: TopicGraph, nxt: ReadingNext, toda
 def check_article(config: SiteConfig, a: Article, r: Rendered, suggested: Sized, today: dt.date,
                   problems: ProblemList) -> Readability | None:
     """The content checks of one published article (`r`: its rendering, with its text;
-    `suggested`: its reading next); its readability, when it is a health article."""
+    `suggested`: its reading next; `config`: the settings of the article's edition, whose
+    alarm phrases apply); its readability, when it is a health article."""
     _check_summary(a, problems)
     if _may_alarm(r):
         _alarm(config.alarm_terms, a, r.text, problems)

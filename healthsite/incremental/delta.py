@@ -365,7 +365,9 @@ def _page(ctx: _Context, a: Article, r: Rendered,
     picks = check_picks(a, ctx.published, header.drafts, header.unloadable, problems)
     check_place(a, facts.links_in, links_out, ctx.config.footer, problems)
     suggested = tuple(map(Suggestion._make, facts.suggested))
-    grade = check_article(ctx.config, a, r, suggested, ctx.today, problems)
+    mine = ctx.config.for_edition(ctx.config.editions_by_key()[a.lang]) if a.lang \
+        else ctx.config  # (its language's alarm phrases)
+    grade = check_article(mine, a, r, suggested, ctx.today, problems)
     if grade is not None and a.slug not in header.grades:
         raise _Stale(f"{a.path}: it now has a reading grade")
     tpl = ctx.templates()

@@ -165,11 +165,14 @@ def cards_digest(cards: Cards) -> str:
 
 
 def check_rules(config: SiteConfig, cards: Cards, problems: ProblemList) -> None:
-    """Every card an alarm rule of site.yaml names is defined (each other one reported at its
-    place in site.yaml)."""
+    """Every card an alarm rule names is defined among the cards of the edition `config` is
+    for (`cards`: an edition's pages include its own); each other one is reported at its
+    place in site.yaml."""
+    edition = config.edition
+    whose = "" if edition.default else f" of the '{edition.code}' edition"
     for rule in config.alarm_rules:
         for name, (line, col) in zip(rule.cards, rule.places, strict=True):
             if name not in cards:
-                problems.add("bad-care-card", f"alarm_rules names no shared card: '{name}'",
-                             CONFIG_FILE, line, col, hint=did_you_mean(name, cards)
-                             or f"define it in {CARDS_DIR}/{name}.yaml")
+                problems.add("bad-care-card", f"alarm_rules names no shared card{whose}: "
+                             f"'{name}'", CONFIG_FILE, line, col, hint=did_you_mean(name, cards)
+                             or f"define it in {cards_dir(config)}/{name}.yaml")

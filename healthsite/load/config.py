@@ -64,6 +64,13 @@ TOPIC_TRANSLATION = {
     "names": s.Field("list", "its other names in this language, shown to readers", default=list),
 }
 
+ALARM_RULE = {
+    "phrases": s.Field("list", "words or phrases (one in capitals, such as DVT, matches in "
+                       "capitals only)", required=True),
+    "cards": s.Field("list", "the shared cards (content/cards/) such a page must include",
+                     required=True),
+}
+
 EDITION = {
     "code": s.Field("str", "the language's code (ISO 639, e.g. es or cy): the edition's folder "
                     "content/CODE/ and its addresses /CODE/...", required=True),
@@ -79,6 +86,13 @@ EDITION = {
                         "given are the site's", default=dict),
     "topics": s.Field("model_list", "the topics' names in this language", model=TOPIC_TRANSLATION,
                       default=list),
+    # (no default: an edition that gives none is checked with the site's, and told so)
+    "alarm_terms": s.Field("list", "this language's phrases that need an urgent or emergency "
+                           "care card; not given: the site's alarm_terms: (the default "
+                           "language's) apply, with a warning"),
+    "alarm_rules": s.Field("model_list", "this language's alarm rules, whose cards are its own "
+                           "(content/CODE/cards/); not given: the site's alarm_rules: apply",
+                           model=ALARM_RULE),
 }
 
 SCHEMA: dict[str, s.Field] = {
@@ -119,13 +133,8 @@ SCHEMA: dict[str, s.Field] = {
     "alarm_terms": s.Field("list", "phrases that need an urgent or emergency care card",
                            default=list),
     "alarm_rules": s.Field("model_list", "phrases that need particular shared care cards: a "
-                           "page that mentions one must include every card listed", model={
-                               "phrases": s.Field("list", "words or phrases (one in capitals, "
-                                                  "such as DVT, matches in capitals only)",
-                                                  required=True),
-                               "cards": s.Field("list", "the shared cards (content/cards/) "
-                                                "such a page must include", required=True),
-                           }, default=list),
+                           "page that mentions one must include every card listed",
+                           model=ALARM_RULE, default=list),
     "topics": s.Field("model_list", "the topic tree", model=TOPIC, required=True),
     "checks": s.Field("map", "per-check levels", item="choice",
                       choices=tuple(LEVEL_NAMES), default=dict),
@@ -190,6 +199,9 @@ class Edition:
     services: MappingProxyType[str, str]
     topics: tuple[Topic, ...]  # the topic tree with this language's names
     untranslated: tuple[str, ...] = ()  # topics with no name in this language
+    # this language's alarm phrases and rules (None: not given, the site's apply)
+    alarm_terms: tuple[str, ...] | None = None
+    alarm_rules: tuple[AlarmRule, ...] | None = None
 
     @property
     def key(self) -> str:
@@ -264,7 +276,11 @@ class SiteConfig:
         return replace(self, base_url=self.site_url + edition.prefix, language=edition.locale,
                        title=edition.title, description=edition.description,
                        services=edition.services, topics=edition.topics,
-                       edition_key=edition.key)
+                       edition_key=edition.key,
+                       alarm_terms=self.alarm_terms if edition.alarm_terms is None
+                       else edition.alarm_terms,
+                       alarm_rules=self.alarm_rules if edition.alarm_rules is None
+                       else edition.alarm_rules)
 
     def topic(self, slug: str) -> Topic:
         return next(t for t in self.topics if t.slug == slug)
@@ -288,13 +304,15 @@ def load_config(root: Path, problems: ProblemList) -> SiteConfig | None:
         return None
 
     def report(code: str, message: str, line: int, col: int, hint: str) -> None:
-        problems.add(code, message, CONFIG_FILE, line, col, hint=hint)
+        level = CHECKS[code][0] if code in CHECKS else Level.ERROR  # (the code's own)
+        problems.add(code, message, CONFIG_FILE, line, col, hint=hint, level=level)
 
     data = s.Checker(loc, report, "config").check(loc.value, SCHEMA, (), CONFIG_FILE)
     topics = _topics(data.get("topics") or [], loc, report)
     _check_services(data["services"], loc, report)  # (a model and a map are always dicts)
     data["retired"] = _retired(data["retired"], loc, report)
-    data["alarm_rules"] = [_alarm_rule(r, i, loc) for i, r in enumerate(data["alarm_rules"])]
+    data["alarm_rules"] = [_alarm_rule(r, ("alarm_rules", i), loc)
+                           for i, r in enumerate(data["alarm_rules"])]
     if not _check_base_url(data.get("base_url"), loc, report):
         data["base_url"] = None  # (the site is checked as if it lived at '/')
     levels = _levels(data["checks"], loc, report)
@@ -575,11 +593,13 @@ def _edition(config: SiteConfig, item: dict[str, Any], i: int, default: bool, lo
                 if v is not None and _SERVICE.match(str(k))}
     _check_services(item["services"], loc, report, ("languages", i, "services"))
     topics, untranslated = _translated(config.topics, item["topics"], i, loc, report)
+    terms, rules = _alarms(config, item, i, default, loc, report)
     return Edition(code, locale, item.get("name") or code, default,
                    item.get("title") or config.title,
                    item.get("description") or config.description, item.get("country") or "",
                    MappingProxyType({**config.services, **services}),
-                   config.topics if default else topics, () if default else untranslated)
+                   config.topics if default else topics, () if default else untranslated,
+                   terms, rules)
 
 
 def _language(item: dict[str, Any], i: int, loc: Located,
@@ -625,10 +645,37 @@ def _translated(topics: tuple[Topic, ...], given: list[dict[str, Any]], i: int, 
     return out, tuple(t.slug for t in topics if t.slug not in found)
 
 
-def _alarm_rule(raw: dict[str, Any], i: int, loc: Located) -> AlarmRule:
+def _alarm_rule(raw: dict[str, Any], where: tuple[str | int, ...], loc: Located) -> AlarmRule:
+    """One alarm rule, with where each of its cards is named (`where`: the rule's place in
+    site.yaml)."""
     cards = tuple(map(str, raw["cards"]))
     return AlarmRule(tuple(map(str, raw["phrases"])), cards,
-                     tuple(loc.at("alarm_rules", i, "cards", j) for j in range(len(cards))))
+                     tuple(loc.at(*where, "cards", j) for j in range(len(cards))))
+
+
+def _alarms(config: SiteConfig, item: dict[str, Any], i: int, default: bool, loc: Located,
+            report: s.Report) -> tuple[tuple[str, ...] | None, tuple[AlarmRule, ...] | None]:
+    """An edition's own alarm terms and rules (None where it gives none). The default
+    edition's are the site's own (alarm_terms:, alarm_rules:); another edition that gives
+    neither while the site has some is reported: its pages would be checked only for the
+    default language's phrases, which its text rarely contains."""
+    terms, rules = item.get("alarm_terms"), item.get("alarm_rules")
+    if default:
+        for key in ("alarm_terms", "alarm_rules"):
+            if item.get(key) is not None:
+                line, col = loc.key_at("languages", i, key)
+                report("config-type", f"the default language's {key} are the site's own",
+                       line, col, f"move them to {key}: at the top of {CONFIG_FILE}")
+        return None, None
+    if terms is None and rules is None and (config.alarm_terms or config.alarm_rules):
+        line, col = loc.at("languages", i, "code")
+        report("alarm-terms-untranslated", f"the '{item.get('code')}' edition has no "
+               "alarm_terms of its own: its pages are checked only for the default "
+               "language's alarm phrases", line, col,
+               "give it alarm_terms: (and alarm_rules:, if the site has some) in its language")
+    return (None if terms is None else tuple(str(t).lower() for t in terms),
+            None if rules is None else tuple(_alarm_rule(r, ("languages", i, "alarm_rules", j),
+                                                         loc) for j, r in enumerate(rules)))
 
 
 def _retired(addresses: list[Any], loc: Located, report: s.Report
