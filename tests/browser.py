@@ -133,6 +133,10 @@ def axe_core() -> Path | None:
     return script if script.is_file() else None
 
 
+# the WCAG 2.x A and AA rules, which every page must pass
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
 def axe_violations(page: Any, tags: list[str]) -> list[dict[str, Any]]:
     """axe-core's violations of the rules tagged `tags` on the page as it is now. The page
     must be opened with bypass_csp=True: the script goes in as an inline script, which the

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browser import ARTIFACTS, axe_violations, open_page, require, serve, vnu_jar
+from browser import ARTIFACTS, WCAG, axe_violations, open_page, require, serve, vnu_jar
 
 PAGE_TYPES = {
     "home": "/",
@@ -23,7 +23,6 @@ PAGE_TYPES = {
     "topic-map": "/topic-map/",
     "404": "/404.html",
 }
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
 @pytest.fixture(scope="module")
