@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -178,10 +179,33 @@ def test_articles_come_before_topic_and_other_pages(browser: Any, base_url: str,
     assert trouble == []
 
 
+def source_titles(site: Path) -> set[str]:
+    """The titles of the sources the site's articles list, less any that the pages also
+    say outside their lists (an article's title can be a source's: "Deep vein thrombosis
+    (DVT)")."""
+    titles: set[str] = set()
+    said = []
+    for page in site.rglob("index.html"):
+        html = page.read_text("utf-8")
+        listed = re.search(r'<section class="sources".*?</section>', html, re.S)
+        for item in re.findall(r"<li[^>]*>(.*?)</li>", listed.group(0) if listed else "", re.S):
+            titles.add(unescape(re.sub(r"<[^>]+>", "", item).split(". ")[0].strip()))
+        main = re.search(r"<main.*?</main>", html, re.S)  # (not the head's JSON-LD)
+        shown = main.group(0) if main else ""
+        said.append(unescape(re.sub(r"<[^>]+>", " ", shown.replace(listed.group(0), "")
+                                    if listed else shown)))
+    text = re.sub(r"\s+", " ", " ".join(said))
+    return {t for t in titles if t not in text}
+
+
 @pytest.mark.parametrize("width", WIDTHS)
-def test_no_excerpt_has_citation_marks_or_interface_text(browser: Any, base_url: str,
-                                                         width: int) -> None:
-    for query in ("blood clot", "cramps", "iron", "reviewed"):
+def test_no_excerpt_has_citation_marks_interface_text_or_sources(
+        browser: Any, base_url: str, site: Path, width: int) -> None:
+    """Nor the list of sources: searched, its titles matched most searches ("syndrome",
+    "review", "guideline") and filled their excerpts."""
+    titles = source_titles(site)
+    assert len(titles) > 50
+    for query in ("blood clot", "cramps", "iron", "reviewed", "syndrome", "guideline"):
         page, trouble = search(browser, base_url + "/search/", width, query)
         all_results(page)
         excerpts = page.locator("#search-results li > p").all_inner_texts()
@@ -190,6 +214,7 @@ def test_no_excerpt_has_citation_marks_or_interface_text(browser: Any, base_url:
         assert not [e for e in excerpts if re.search(r"\[\d+\]", e)], (query, excerpts)
         assert not [e for e in excerpts if "Next review due" in e or "Page last reviewed"
                     in e], (query, excerpts)
+        assert not [(e, t) for e in excerpts for t in titles if t in e], query
         if query != "reviewed":
             assert excerpts, query
 
