@@ -80,14 +80,23 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                       ".wasm": "application/wasm", ".css": "text/css", ".svg": "image/svg+xml",
                       ".json": "application/json", ".xml": "application/xml"}
 
+    seen: list[str] | None = None  # (`serve`'s: the paths asked for, when wanted)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
         pass
 
+    def send_head(self) -> Any:
+        if self.seen is not None:
+            self.seen.append(urlsplit(self.path).path)
+        return super().send_head()
+
 
 @contextmanager
-def serve(directory: Path) -> Iterator[str]:
-    """Serve a folder on a free 127.0.0.1 port; yield its base URL."""
-    handler = functools.partial(_Handler, directory=str(directory))
+def serve(directory: Path, seen: list[str] | None = None) -> Iterator[str]:
+    """Serve a folder on a free 127.0.0.1 port; yield its base URL. Every path asked for is
+    added to `seen`, if given (a web worker's requests too, which a page's events miss)."""
+    handler = functools.partial(type("Seeing", (_Handler,), {"seen": seen}),
+                                directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

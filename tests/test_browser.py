@@ -113,7 +113,8 @@ def test_language_switcher_moves_between_a_page_and_its_translation(
 def test_each_editions_search_finds_its_own_pages_only(browser: Any, base_url: str) -> None:
     for start, term, want, other in (
             ("/es/search/", "coágulo", "/es/", None),
-            ("/es/search/", "thrombosis", "/es/", None),  # (in the Spanish pages' sources)
+            ("/es/search/", "DVT", "/es/", None),  # (an English term the Spanish pages have
+            # among their topics' search words; the English pages have it too)
             ("/search/", "thrombosis", "/", "/es/")):
         page, trouble = open_page(browser, base_url + start, 1280)
         page.fill("#search-q", term)

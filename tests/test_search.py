@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browser import ARTIFACTS, open_page
+from browser import ARTIFACTS, open_page, serve
 
 from healthsite.publish.search import EXCLUDED
 from healthsite.publish.vocabulary import file_name, ordered, page_words, write_vocabulary
@@ -217,6 +217,38 @@ def test_no_excerpt_has_citation_marks_interface_text_or_sources(
         assert not [(e, t) for e in excerpts for t in titles if t in e], query
         if query != "reviewed":
             assert excerpts, query
+
+
+def test_the_index_loads_when_a_reader_comes_to_the_box(browser: Any, site: Path) -> None:
+    """Nothing of Pagefind is fetched with the page; coming to the search box starts loading
+    it, and typing loads the index's part for the words typed, before any search is asked:
+    the search then waits for little. (Pagefind fetches from a web worker, whose requests
+    the page's events miss: the server counts them.)"""
+    fetched: list[str] = []
+    with serve(site, fetched) as base:
+        page, trouble = open_page(browser, base + "/search/", 1280)
+
+        def fetching(ending: str, more_than: int = 0) -> int:
+            """Wait until more than `more_than` requests for files ending so have been
+            made; return how many."""
+            deadline = time.monotonic() + 10
+            while (n := len([p for p in fetched if p.endswith(ending)])) <= more_than:
+                assert time.monotonic() < deadline, (ending, fetched)
+                page.wait_for_timeout(50)
+            return n
+
+        page.wait_for_timeout(300)
+        assert not [p for p in fetched if "/pagefind/" in p]
+        page.focus("#search-q")
+        fetching("/pagefind/pagefind-entry.json")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(300)
+        chunks = len([p for p in fetched if p.endswith(".pf_index")])
+        page.keyboard.type("ferritin")
+        fetching(".pf_index", chunks)
+        assert page.inner_text("#search-status") == ""  # (no search was asked)
+        page.close()
+    assert trouble == []
 
 
 @pytest.mark.parametrize("width", WIDTHS)

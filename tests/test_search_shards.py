@@ -282,6 +282,26 @@ def test_a_rare_word_is_found_and_ranked_as_one_index_does(
     assert set(one["zebrafish leg"][1:]) == set(one["zebrafish"][1:])
 
 
+def test_each_result_is_weighed_as_its_shard_by_the_ids_the_manifest_lists(
+        browser: Any, corpus: tuple[Path, Path], tmp_path: Path) -> None:
+    """search.js searches every shard at once and tells each result's shard by its id:
+    shards.json lists each shard's ids, which are its fragment files' names. With lists that
+    name no page, every result passes for the main shard's, and a word only other shards
+    have ("zebrafish": its five pages hash to shards 1, 2, 6 and 7) is found nowhere."""
+    _, sharded = corpus
+    manifest = json.loads((sharded / "pagefind" / "shards.json").read_bytes())
+    for name in manifest["languages"]["en-gb"]:
+        held = sorted(p.name.removesuffix(".pf_fragment") for p in
+                      (sharded / "pagefind" / "shards" / name / "fragment").iterdir())
+        assert held and manifest["fragments"][name].split() == held
+    assert len(_results(browser, sharded, ["zebrafish"])["zebrafish"]) == 1 + 5
+    wrong = tmp_path / "wrong"
+    shutil.copytree(sharded, wrong, symlinks=True)
+    manifest["fragments"] = {name: "nothing" for name in manifest["fragments"]}
+    (wrong / "pagefind" / "shards.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert _results(browser, wrong, ["zebrafish"])["zebrafish"][1:] == []
+
+
 def test_the_shards_find_what_one_index_finds_on_the_site(
         browser: Any, tmp_path: Path, built_repo_site: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -525,9 +525,26 @@ def finish(index: Path, shards: list[Shard], editions: tuple[Edition, ...],
     if "" in fresh:
         _in_order(index / ENTRY)
     manifest = {"languages": languages, "pages": _page_counts(index, shards, editions),
-                "shards": {s.name: s.digest() for s in shards}}
+                "shards": {s.name: s.digest() for s in shards},
+                "fragments": {s.name: _fragments(s.folder(index)) for s in shards if s.name}}
     _replace(index / MANIFEST, _json(manifest))
     write_vocabulary(index, [words.get(s.name) or [] for s in shards])
+
+
+FRAGMENT = ".pf_fragment"
+
+
+def _fragments(folder: Path) -> str:
+    """The ids of the pages a shard's index holds (Pagefind's names of their fragment files),
+    sorted, separated by spaces: search.js tells by a result's id which shard found it, and
+    so searches every shard at once. Empty when they cannot be listed (search.js then
+    searches shard by shard)."""
+    try:
+        with os.scandir(folder / "fragment") as entries:
+            return " ".join(sorted(e.name[:-len(FRAGMENT)] for e in entries
+                                   if e.name.endswith(FRAGMENT)))
+    except OSError:
+        return ""
 
 
 def _page_counts(index: Path, shards: list[Shard], editions: tuple[Edition, ...]
