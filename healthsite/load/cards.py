@@ -25,7 +25,6 @@ from .config import CONFIG_FILE, PLACEHOLDER, SiteConfig
 from .content import CONTENT_DIR, read_yaml
 from .yamlio import Located
 
-CARDS_DIR = f"{CONTENT_DIR}/cards"
 KINDS = ("emergency", "urgent", "non-urgent", "warning", "info")  # render.markup.CARE_KINDS
 NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 INCLUDE = re.compile(r"^!!! card[ \t]+(\S*)[ \t]*$", re.M)  # an article's `!!! card NAME` line

@@ -129,7 +129,7 @@ function weigh(query) {
 // weighed by their weights together.) A search for an exact phrase ("...") is not weighed,
 // and a site of one index is searched as it is. The shards are searched together, once, and
 // each result's shard told from its id (shards.json lists the ids of each shard's pages):
-// a search of each shard by its filter searched every shard each time, 20 times at 10,000
+// a search of each shard by its filter searched every shard each time, 32 times at 10,000
 // pages.
 async function together(query) {
   await engine();
